@@ -1,0 +1,41 @@
+# Everything runs from the project's own virtual environment, created from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SETTINGS_DIR := examples
+TEMPLATES := templates/compliance-monitoring.json templates/compliance-monitoring-all-rules.json
+
+.PHONY: help venv template check-templates lint test bench clean
+
+help:
+	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
+	@echo "make test       run the whole test suite"
+	@echo "make lint       ruff + cfn-lint over everything in templates/"
+	@echo "make clean      remove build output and caches (keeps .venv)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+template: $(STAMP)
+	$(BIN)/python generate.py --out templates/compliance-monitoring.json
+	$(BIN)/python generate.py --settings $(SETTINGS_DIR)/all-rules.json \
+		--out templates/compliance-monitoring-all-rules.json
+	$(BIN)/cfn-lint -c I -- templates/*.json
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint -c I -- templates/*.json
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Generate the compliance-monitoring CloudFormation stack."""

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 DOCS_BASE_URL = "https://docs.aws.amazon.com/config/latest/developerguide/"
 
 
-class Trigger(str, Enum):
+class Trigger(StrEnum):
     CHANGE = "change"
     PERIODIC = "periodic"
 
 
-class ParamKind(str, Enum):
+class ParamKind(StrEnum):
     """Types AWS documents for managed-rule input parameters."""
 
     STRING = "string"
@@ -78,9 +78,14 @@ class ManagedRule:
         return self.identifier.lower().replace("_", "-")
 
     @property
+    def stem(self) -> str:
+        """CamelCase identifier, the stem of every logical id that belongs to this rule."""
+        return "".join(part.capitalize() for part in self.identifier.split("_"))
+
+    @property
     def logical_id(self) -> str:
         """CloudFormation logical id; derived from the identifier so it never changes."""
-        return "".join(part.capitalize() for part in self.identifier.split("_")) + "Rule"
+        return f"{self.stem}Rule"
 
     @property
     def source_url(self) -> str:
@@ -107,7 +112,6 @@ UAE, JAKARTA, CAPE_TOWN, OSAKA, MILAN = (
     "ap-northeast-3",
     "eu-south-1",
 )
-BEIJING, NINGXIA, GOV_EAST, GOV_WEST = "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"
 
 _NEWER_REGIONS_MISSING = (HYDERABAD, MELBOURNE, SPAIN, ZURICH)
 
@@ -251,7 +255,15 @@ CATALOG: tuple[ManagedRule, ...] = (
         triggers=frozenset({Trigger.CHANGE}),
         parameters=tuple(RuleParameter(f"blockedPort{i}", ParamKind.INT) for i in range(1, 6)),
         unavailable_regions=(
-            JAKARTA, CAPE_TOWN, UAE, HYDERABAD, OSAKA, MELBOURNE, MILAN, SPAIN, ZURICH,
+            JAKARTA,
+            CAPE_TOWN,
+            UAE,
+            HYDERABAD,
+            OSAKA,
+            MELBOURNE,
+            MILAN,
+            SPAIN,
+            ZURICH,
         ),
     ),
     ManagedRule(

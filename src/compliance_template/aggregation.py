@@ -1,0 +1,52 @@
+"""Aggregation: an account aggregator over all regions, and an optional authorization that lets
+a central aggregator account collect this account's Config data."""
+
+from __future__ import annotations
+
+from troposphere import Equals, Not, Ref, Sub, config
+
+from .stack import HAS_AGGREGATOR_ACCOUNT, Stack
+
+
+def add_aggregation(stack: Stack) -> None:
+    stack.add(
+        config.AggregationAuthorization(
+            "AggregationAuthorization",
+            Condition=HAS_AGGREGATOR_ACCOUNT,
+            AuthorizedAccountId=Ref("AggregatorAccountId"),
+            AuthorizedAwsRegion=Ref("AggregatorRegion"),
+        )
+    )
+    aggregator = stack.add(
+        config.ConfigurationAggregator(
+            "AccountAggregator",
+            ConfigurationAggregatorName=Sub("${AWS::StackName}-all-regions"),
+            AccountAggregationSources=[
+                config.AccountAggregationSources(
+                    AccountIds=[Ref("AWS::AccountId")], AllAwsRegions=True
+                )
+            ],
+        ),
+        role="aggregator",
+    )
+    # Half an aggregator target would silently authorize nothing: refuse it at deploy time.
+    account_empty = Equals(Ref("AggregatorAccountId"), "")
+    region_empty = Equals(Ref("AggregatorRegion"), "")
+    stack.template.add_rule(
+        "AggregatorAccountAndRegionTogether",
+        {
+            "Assertions": [
+                {
+                    "Assert": {
+                        "Fn::Or": [
+                            {"Fn::And": [account_empty, region_empty]},
+                            {"Fn::And": [Not(account_empty), Not(region_empty)]},
+                        ]
+                    },
+                    "AssertDescription": "AggregatorAccountId and AggregatorRegion must be "
+                    "set together, or both left empty",
+                }
+            ]
+        },
+    )
+    stack.output("AggregatorName", "Config aggregator over all regions", aggregator.ref())

@@ -1,0 +1,97 @@
+"""Alarms to the notification topic: function errors and throttles, dead letters, and
+non-compliant resources per rule above the threshold."""
+
+from __future__ import annotations
+
+from troposphere import AWSHelperFn, GetAtt, Ref, cloudwatch
+
+from .naming import FUNCTION_NAMES, METRICS_NAMESPACE, logical
+from .stack import Stack
+
+
+def add_alarms(stack: Stack) -> None:
+    for name in FUNCTION_NAMES:
+        function = Ref(stack.id(f"{name}-function"))
+        for metric in ("Errors", "Throttles"):
+            _alarm(
+                stack,
+                f"{logical(name)}{metric}Alarm",
+                f"The {name} function reported {metric.lower()} in the last 5 minutes.",
+                "AWS/Lambda",
+                metric,
+                [cloudwatch.MetricDimension(Name="FunctionName", Value=function)],
+                statistic="Sum",
+                period=300,
+                threshold=1,
+                comparison="GreaterThanOrEqualToThreshold",
+                missing="notBreaching",
+            )
+    _alarm(
+        stack,
+        "DeadLetterQueueAlarm",
+        "Events failed every retry and wait in the dead-letter queue: find the cause in the "
+        "function logs, then redrive them.",
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        [
+            cloudwatch.MetricDimension(
+                Name="QueueName", Value=GetAtt(stack.id("queue"), "QueueName")
+            )
+        ],
+        statistic="Maximum",
+        period=300,
+        threshold=1,
+        comparison="GreaterThanOrEqualToThreshold",
+        missing="notBreaching",
+    )
+    for rule in stack.settings.enabled_rules:
+        # The reporting function publishes this once a run; between runs the alarm keeps its
+        # state ("ignore" missing data) instead of flapping back to OK.
+        _alarm(
+            stack,
+            f"{rule.stem}NonCompliantAlarm",
+            f"More resources than the threshold are non-compliant with {rule.identifier}. "
+            f"Runbook: docs/runbooks/{rule.identifier}.md",
+            METRICS_NAMESPACE,
+            "NonCompliantResources",
+            [cloudwatch.MetricDimension(Name="RuleName", Value=Ref(rule.logical_id))],
+            statistic="Maximum",
+            period=86400,
+            threshold=Ref("NonCompliantThreshold"),
+            comparison="GreaterThanThreshold",
+            missing="ignore",
+        )
+
+
+def _alarm(
+    stack: Stack,
+    title: str,
+    description: str,
+    namespace: str,
+    metric: str,
+    dimensions: list[cloudwatch.MetricDimension],
+    *,
+    statistic: str,
+    period: int,
+    threshold: int | AWSHelperFn,
+    comparison: str,
+    missing: str,
+) -> None:
+    topic = Ref(stack.id("topic"))
+    stack.add(
+        cloudwatch.Alarm(
+            title,
+            AlarmDescription=description,
+            Namespace=namespace,
+            MetricName=metric,
+            Dimensions=dimensions,
+            Statistic=statistic,
+            Period=period,
+            EvaluationPeriods=1,
+            Threshold=threshold,
+            ComparisonOperator=comparison,
+            TreatMissingData=missing,
+            AlarmActions=[topic],
+            OKActions=[topic],
+        )
+    )

@@ -1,0 +1,75 @@
+"""Command line: read settings, build the template, write it. `generate.py` calls `main`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .catalog import CATALOG
+from .errors import SettingsError
+from .output import FORMATS, render, write_atomically
+from .settings import Settings, load_settings
+from .template import build_template
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+DEFAULT_OUT = PROJECT_ROOT / "templates" / "compliance-monitoring.json"
+EXIT_USAGE = 2
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="generate.py",
+        description="Generate the compliance-monitoring CloudFormation template.",
+        epilog="Deploy-time values are CloudFormation parameters; the settings file chooses the "
+        "rules and the parameters' defaults. See README.md.",
+    )
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        help="JSON settings file (rules, remediate, rule_parameters, parameter_defaults, tags); "
+        "default: the built-in defaults",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"where to write the template (default: {DEFAULT_OUT.relative_to(PROJECT_ROOT)}); "
+        "- for standard output",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default=None, help="json or yaml (default: from --out, json)"
+    )
+    parser.add_argument("--list-rules", action="store_true", help="list the catalog rules and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.list_rules:
+        for rule in CATALOG:
+            default = "default" if rule.enabled_by_default else "opt-in"
+            print(f"{rule.identifier:45} {default:8} {rule.description}")
+        return 0
+    to_stdout = str(args.out) == "-"
+    fmt = args.format or ("yaml" if args.out.suffix in (".yaml", ".yml") else "json")
+    out_dir = Path.cwd() if to_stdout else args.out.resolve().parent
+    code_root = Path(os.path.relpath(FUNCTIONS_DIR, out_dir)).as_posix()
+    try:
+        settings = (
+            load_settings(args.settings, code_root)
+            if args.settings
+            else Settings(code_root=code_root)
+        )
+    except SettingsError as error:
+        print(f"generate.py: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    text = render(build_template(settings), fmt)
+    if to_stdout:
+        sys.stdout.write(text)
+    else:
+        write_atomically(args.out, text)
+    return 0

@@ -1,0 +1,52 @@
+"""The AWS Config managed rules, one per enabled catalog entry."""
+
+from __future__ import annotations
+
+from troposphere import AWSHelperFn, Join, Ref, config
+
+from .catalog import ManagedRule, Trigger
+from .naming import rule_name
+from .recorder import RECORDER_READY
+from .stack import Stack
+
+
+def add_rules(stack: Stack) -> None:
+    for rule in stack.settings.enabled_rules:
+        stack.add(_config_rule(stack, rule), role=f"rule:{rule.identifier}")
+    stack.output(
+        "ConfigRuleNames",
+        "Comma-separated names of the Config rules this stack manages",
+        Join(",", [Ref(rule.logical_id) for rule in stack.settings.enabled_rules]),
+    )
+
+
+def rule_inputs(stack: Stack, rule: ManagedRule) -> dict[str, str | AWSHelperFn]:
+    """InputParameters: deploy-time values from parameters, fixed ones from the settings."""
+    fixed = stack.settings.rule_parameters.get(rule.identifier, {})
+    inputs: dict[str, str | AWSHelperFn] = {}
+    for param in rule.parameters:
+        if param.deploy_parameter is not None:
+            inputs[param.name] = Ref(param.deploy_parameter.logical_name)
+        elif param.name in fixed:
+            inputs[param.name] = fixed[param.name]
+    return dict(sorted(inputs.items()))
+
+
+def _config_rule(stack: Stack, rule: ManagedRule) -> config.ConfigRule:
+    properties: dict[str, object] = {
+        "ConfigRuleName": rule_name(rule.slug),
+        "Description": rule.description,
+        "Source": config.Source(Owner="AWS", SourceIdentifier=rule.identifier),
+        # Creating a rule fails without a recorder; when the stack makes one, wait for it.
+        "DependsOn": [RECORDER_READY],
+    }
+    inputs = rule_inputs(stack, rule)
+    if inputs:
+        properties["InputParameters"] = inputs
+    if rule.deploy_trigger is Trigger.CHANGE:
+        # Config rejects a frequency on change-triggered rules and a scope on periodic ones.
+        if rule.resource_types:
+            properties["Scope"] = config.Scope(ComplianceResourceTypes=list(rule.resource_types))
+    else:
+        properties["MaximumExecutionFrequency"] = Ref("PeriodicRuleFrequency")
+    return config.ConfigRule(rule.logical_id, **properties)

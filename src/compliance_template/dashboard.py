@@ -1,0 +1,146 @@
+"""The CloudWatch dashboard: function health and compliance figures per rule.
+
+A metric line is `[namespace, name, dimension name, dimension value, ..., {options}]`: strings,
+then at most one options object, last. Anything else is rejected at deploy time ("Invalid metric
+field type, only String type is allowed"); `metric_line` is the only way lines are built here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from troposphere import FindInMap, Ref, Sub, cloudwatch
+
+from .naming import FUNCTION_NAMES, METRICS_NAMESPACE
+from .stack import Stack
+
+WIDTH, HEIGHT = 12, 6
+# The console has its own domain in each partition.
+CONSOLE_DOMAINS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
+FUNCTION_METRICS = (
+    ("Invocations", "Sum"),
+    ("Errors", "Sum"),
+    ("Duration", "Average"),
+    ("Throttles", "Sum"),
+)
+
+
+def metric_line(
+    namespace: str, name: str, dimensions: tuple[tuple[str, str], ...], **options: str
+) -> list[object]:
+    line: list[object] = [namespace, name]
+    for dimension, value in dimensions:
+        line += [dimension, value]
+    if options:
+        line.append(dict(sorted(options.items())))
+    return line
+
+
+def _widget(title: str, metrics: list[list[object]], stat: str, period: int) -> dict[str, object]:
+    return {
+        "type": "metric",
+        "width": WIDTH,
+        "height": HEIGHT,
+        "properties": {
+            "title": title,
+            "view": "timeSeries",
+            "region": "${AWS::Region}",
+            "stat": stat,
+            "period": period,
+            "metrics": metrics,
+        },
+    }
+
+
+def dashboard_body(stack: Stack) -> dict[str, object]:
+    """The body with `${...}` placeholders that Fn::Sub resolves to names at deploy time."""
+    widgets = [
+        _widget(
+            f"Lambda {metric}",
+            [
+                metric_line(
+                    "AWS/Lambda",
+                    metric,
+                    (("FunctionName", f"${{{stack.id(name + '-function')}}}"),),
+                    label=name,
+                )
+                for name in FUNCTION_NAMES
+            ],
+            stat,
+            300,
+        )
+        for metric, stat in FUNCTION_METRICS
+    ]
+    rules = stack.settings.enabled_rules
+    widgets.append(
+        _widget(
+            "Non-compliant resources per rule (from the last report)",
+            [
+                metric_line(
+                    METRICS_NAMESPACE,
+                    "NonCompliantResources",
+                    (("RuleName", f"${{{rule.logical_id}}}"),),
+                    label=rule.identifier,
+                )
+                for rule in rules
+            ],
+            "Maximum",
+            3600,
+        )
+    )
+    widgets.append(
+        _widget(
+            "Changes to NON_COMPLIANT per rule",
+            [
+                metric_line(
+                    METRICS_NAMESPACE,
+                    "ComplianceChange",
+                    (("RuleName", f"${{{rule.logical_id}}}"), ("ComplianceType", "NON_COMPLIANT")),
+                    label=rule.identifier,
+                )
+                for rule in rules
+            ],
+            "Sum",
+            3600,
+        )
+    )
+    widgets.append(
+        _widget(
+            "Failed events waiting in the dead-letter queue",
+            [
+                metric_line(
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", f"${{{stack.id('queue')}.QueueName}}"),),
+                    label="dead letters",
+                )
+            ],
+            "Maximum",
+            300,
+        )
+    )
+    for index, widget in enumerate(widgets):
+        widget["x"], widget["y"] = (index % 2) * WIDTH, (index // 2) * HEIGHT
+    return {"widgets": widgets}
+
+
+def add_dashboard(stack: Stack) -> None:
+    body = json.dumps(dashboard_body(stack), sort_keys=True, separators=(",", ":"))
+    dashboard = stack.add(cloudwatch.Dashboard("ComplianceDashboard", DashboardBody=Sub(body)))
+    stack.template.add_mapping(
+        "PartitionConsole", {p: {"Domain": d} for p, d in sorted(CONSOLE_DOMAINS.items())}
+    )
+    stack.output(
+        "DashboardUrl",
+        "CloudWatch dashboard of the stack",
+        Sub(
+            "https://${AWS::Region}.${Console}/cloudwatch/home?region=${AWS::Region}"
+            "#dashboards:name=${Dashboard}",
+            Console=FindInMap("PartitionConsole", Ref("AWS::Partition"), "Domain"),
+            Dashboard=dashboard.ref(),
+        ),
+    )

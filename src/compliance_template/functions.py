@@ -1,0 +1,228 @@
+"""The three Lambda functions, their roles, log groups and the dead-letter queue.
+
+Roles come first (`add_function_roles`) because the key policy names them; everything else
+(`add_functions`) comes after the key, bucket, topic, rules and aggregator it refers to.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from troposphere import AWSHelperFn, GetAtt, If, NoValue, Ref, Sub, awslambda, iam, logs, sqs
+
+from . import policies
+from .naming import (
+    CHANGES_PREFIX,
+    FUNCTION_NAMES,
+    METRICS_NAMESPACE,
+    REMEDIATION_PREFIX,
+    REPORTS_PREFIX,
+    logical,
+)
+from .stack import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY, Stack
+from .suppressions import cfn_lint_metadata
+
+# Lambda runtime: current and not deprecated (cfn-lint's runtime lifecycle data; a test checks).
+RUNTIME = "python3.13"
+HANDLER = "app.handler"
+# Lambda retries a failed asynchronous invocation this often before the dead-letter queue.
+ASYNC_RETRIES = 2
+MAX_EVENT_AGE_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    description: str
+    prefix: str
+    timeout: int
+    memory: int
+    reserved: int | AWSHelperFn
+
+
+SPECS = {
+    "processing": FunctionSpec(
+        "processing",
+        "Records every compliance change, notifies, and hands fixes to remediation",
+        CHANGES_PREFIX,
+        timeout=60,
+        memory=256,
+        reserved=Ref("ReservedConcurrency"),
+    ),
+    "reporting": FunctionSpec(
+        "reporting",
+        "Writes the scheduled compliance report and publishes its summary",
+        REPORTS_PREFIX,
+        timeout=900,
+        memory=1024,
+        reserved=1,
+    ),
+    # Low concurrency on purpose: a burst of findings is fixed a few at a time.
+    "remediation": FunctionSpec(
+        "remediation",
+        "Decides and, in enforce mode, applies safe automatic fixes",
+        REMEDIATION_PREFIX,
+        timeout=120,
+        memory=256,
+        reserved=2,
+    ),
+}
+
+
+def add_function_roles(stack: Stack) -> None:
+    for name in FUNCTION_NAMES:
+        stack.add(
+            iam.Role(
+                f"{logical(name)}Role",
+                Description=Sub(f"Runs the {name} function of ${{AWS::StackName}}"),
+                AssumeRolePolicyDocument=policies.assume_role("lambda"),
+            ),
+            role=f"{name}-role",
+        )
+
+
+def add_functions(stack: Stack) -> None:
+    key_arn = GetAtt(stack.id("key"), "Arn")
+    queue = stack.add(
+        sqs.Queue(
+            "DeadLetterQueue",
+            KmsMasterKeyId=key_arn,
+            # The maximum: time to notice the alarm, find the cause and redrive.
+            MessageRetentionPeriod=14 * 24 * 3600,
+            # Dead letters are copies of events for a redrive, not records: the bucket keeps those.
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        ),
+        role="queue",
+    )
+    for name in FUNCTION_NAMES:
+        stack.add(
+            logs.LogGroup(
+                f"{logical(name)}LogGroup",
+                LogGroupName=Sub(f"/compliance/${{AWS::StackName}}/{name}"),
+                KmsKeyId=key_arn,
+                RetentionInDays=Ref("LogRetentionDays"),
+                # Named log groups: a retained one would block re-creating the stack's name.
+                DeletionPolicy="Delete",
+                UpdateReplacePolicy="Delete",
+            ),
+            role=f"{name}-logs",
+        )
+    # Remediation first: processing's policy and environment refer to it.
+    for name in ("remediation", "processing", "reporting"):
+        _add_function(stack, SPECS[name], _policy(stack, name), _environment(stack, name))
+    stack.output("DeadLetterQueueUrl", "Queue of events that failed all retries", queue.ref())
+
+
+def _policy(stack: Stack, name: str) -> iam.PolicyType:
+    spec = SPECS[name]
+    basics = (
+        GetAtt(stack.id(f"{name}-logs"), "Arn"),
+        GetAtt(stack.id("queue"), "Arn"),
+        Ref(stack.id("topic")),
+        GetAtt(stack.id("bucket"), "Arn"),
+        spec.prefix,
+    )
+    role = [Ref(stack.id(f"{name}-role"))]
+    if name == "processing":
+        document = policies.processing_policy(
+            *basics, GetAtt(stack.id("remediation-function"), "Arn")
+        )
+    elif name == "reporting":
+        rule_arns = [GetAtt(rule.logical_id, "Arn") for rule in stack.settings.enabled_rules]
+        aggregator = GetAtt(stack.id("aggregator"), "ConfigurationAggregatorArn")
+        document = policies.reporting_policy(*basics, rule_arns, aggregator)
+    else:
+        document = policies.remediation_read_policy(*basics)
+        stack.add(
+            iam.PolicyType(
+                "RemediationWritePolicy",
+                Condition=ENFORCE_REMEDIATION,
+                PolicyName="remediation-enforce",
+                PolicyDocument=policies.remediation_write_policy(),
+                Roles=role,
+            )
+        )
+    return stack.add(
+        iam.PolicyType(
+            f"{logical(name)}Policy", PolicyName=name, PolicyDocument=document, Roles=role
+        )
+    )
+
+
+def _environment(stack: Stack, name: str) -> dict[str, object]:
+    rules = stack.settings.enabled_rules
+    common: dict[str, object] = {
+        "REPORTS_BUCKET": Ref(stack.id("bucket")),
+        "TOPIC_ARN": Ref(stack.id("topic")),
+        # Rule name -> catalog identifier; Sub resolves ${Logical} to each rule's name.
+        "RULES": Sub(
+            json.dumps(
+                {f"${{{rule.logical_id}}}": rule.identifier for rule in rules},
+                sort_keys=True,
+                separators=(",", ":"),
+            )
+        ),
+        "METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "RUNBOOK_BASE_URL": Ref("RunbookBaseUrl"),
+        "LOG_LEVEL": Ref("LogLevel"),
+    }
+    if name == "processing":
+        common["REMEDIATION_FUNCTION"] = GetAtt(stack.id("remediation-function"), "Arn")
+        common["REMEDIATE_RULES"] = json.dumps(sorted(stack.settings.remediate))
+    elif name == "reporting":
+        common["AGGREGATOR_NAME"] = If(REPORT_ACROSS_REGIONS, Ref(stack.id("aggregator")), "")
+    else:
+        common.update(
+            REMEDIATION_MODE=Ref("RemediationMode"),
+            EXEMPTION_TAG_KEY=Ref("ExemptionTagKey"),
+            S3_SSE_ALGORITHM=Ref("S3RemediationEncryption"),
+            EBS_DEFAULT_ENCRYPTION=Ref("EnableEbsEncryptionByDefault"),
+        )
+        if "BackupRetentionMinimum" in stack.template.parameters:
+            common["BACKUP_RETENTION_DAYS"] = Ref("BackupRetentionMinimum")
+    return dict(sorted(common.items()))
+
+
+def _add_function(
+    stack: Stack, spec: FunctionSpec, policy: iam.PolicyType, environment: dict[str, object]
+) -> None:
+    function = awslambda.Function(
+        f"{logical(spec.name)}Function",
+        Description=spec.description,
+        Runtime=RUNTIME,
+        Handler=HANDLER,
+        # Pure Python: Graviton costs less for the same work.
+        Architectures=["arm64"],
+        Role=GetAtt(stack.id(f"{spec.name}-role"), "Arn"),
+        Timeout=spec.timeout,
+        MemorySize=spec.memory,
+        ReservedConcurrentExecutions=If(RESERVE_CONCURRENCY, spec.reserved, NoValue),
+        DeadLetterConfig=awslambda.DeadLetterConfig(TargetArn=GetAtt(stack.id("queue"), "Arn")),
+        Environment=awslambda.Environment(Variables=environment),
+        LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(stack.id(f"{spec.name}-logs"))),
+        # The role must be able to log and reach the queue before the first invocation.
+        DependsOn=[policy.title],
+        Metadata=cfn_lint_metadata(
+            W3002="Code is a local folder on purpose: `aws cloudformation package` zips and "
+            "uploads it, then rewrites Code to the S3 location."
+        ),
+    )
+    # Code is a path for `aws cloudformation package`, which troposphere's Code type rejects.
+    function.properties["Code"] = f"{stack.settings.code_root}/{spec.name}"
+    stack.add(function, role=f"{spec.name}-function")
+    stack.add(
+        awslambda.EventInvokeConfig(
+            f"{logical(spec.name)}InvokeConfig",
+            FunctionName=function.ref(),
+            Qualifier="$LATEST",
+            MaximumRetryAttempts=ASYNC_RETRIES,
+            MaximumEventAgeInSeconds=MAX_EVENT_AGE_SECONDS,
+        )
+    )
+    stack.output(
+        f"{logical(spec.name)}FunctionArn",
+        f"ARN of the {spec.name} function",
+        GetAtt(function, "Arn"),
+    )

@@ -1,0 +1,47 @@
+"""ARN and name builders. Every ARN carries ${AWS::Partition} so the stack works in every
+partition (aws, aws-cn, aws-us-gov); a literal `arn:aws:` is a bug here."""
+
+from __future__ import annotations
+
+from troposphere import Sub
+
+FUNCTION_NAMES = ("processing", "reporting", "remediation")
+METRICS_NAMESPACE = "ComplianceMonitoring"
+# Tag remediation puts on an EC2 instance of an undesired type (value: the rule identifier).
+FINDING_TAG_KEY = "compliance:finding"
+# Prefixes of the reports bucket, one per writer; IAM policies are scoped to them.
+CHANGES_PREFIX = "compliance-changes"
+REPORTS_PREFIX = "reports"
+REMEDIATION_PREFIX = "remediation"
+CONFIG_PREFIX = "config"
+
+
+def arn(service: str, resource: str, region: bool = True, account: bool = True) -> Sub:
+    """`arn:${AWS::Partition}:<service>:<region>:<account>:<resource>` as an Fn::Sub."""
+    region_part = "${AWS::Region}" if region else ""
+    account_part = "${AWS::AccountId}" if account else ""
+    return Sub(f"arn:${{AWS::Partition}}:{service}:{region_part}:{account_part}:{resource}")
+
+
+def account_root() -> Sub:
+    return arn("iam", "root", region=False)
+
+
+def managed_policy(name: str) -> Sub:
+    return Sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}")
+
+
+def service_principal(service: str, regional: bool = False) -> str | Sub:
+    """Service principal; CloudWatch Logs' is regional (logs.<region>.amazonaws.com)."""
+    if regional:
+        return Sub(f"{service}.${{AWS::Region}}.amazonaws.com")
+    return f"{service}.amazonaws.com"
+
+
+def rule_name(slug: str) -> Sub:
+    return Sub(f"${{RuleNamePrefix}}-{slug}")
+
+
+def logical(name: str) -> str:
+    """`processing` -> `Processing`: logical ids are alphanumeric only."""
+    return name[:1].upper() + name[1:]

@@ -1,0 +1,309 @@
+"""Deploy-time CloudFormation parameters: their constraints, defaults and console labels.
+
+A parameter's constraints are declared once, here, and used twice: CloudFormation enforces them
+at deploy time, and `check_value` enforces the same constraints on a default overridden in the
+settings file, so a bad default fails at generation time instead of in the console.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from troposphere import Parameter, Template
+
+from .catalog import DeployParameter
+from .errors import SettingsError
+
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+RULE_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+EMAIL_PATTERN = r"^([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})?$"
+ACCOUNT_ID_PATTERN = r"^([0-9]{12})?$"
+REGION_PATTERN = r"^([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9])?$"
+SCHEDULE_PATTERN = (
+    r"^(rate\((1 (minute|hour|day)|[1-9][0-9]* (minutes|hours|days))\)"
+    r"|cron\([^ ()]+( [^ ()]+){5}\))$"
+)
+HTTPS_URL_PATTERN = r"^(https://[^\s]+)?$"
+TAG_KEY_PATTERN = r"^[A-Za-z0-9 _.:/=+@-]{1,128}$"
+RULE_PREFIX_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,39}$"
+RUNBOOK_URL_PATTERN = r"^(https://[^\s]+[^/\s])?$"
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One CloudFormation parameter; `group` and `label` drive the console form."""
+
+    name: str
+    group: str
+    label: str
+    description: str
+    default: str
+    cfn_type: str = "String"
+    allowed_values: tuple[str, ...] = ()
+    allowed_pattern: str | None = None
+    constraint_description: str | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+
+    def allowed_text(self) -> str:
+        """Human-readable constraint, shared by CloudFormation and our own error messages."""
+        if self.constraint_description:
+            return self.constraint_description
+        if self.allowed_values:
+            return "one of " + ", ".join(self.allowed_values)
+        if self.cfn_type == "Number":
+            return f"a whole number from {self.min_value} to {self.max_value}"
+        return f"a value matching {self.allowed_pattern}"
+
+
+GROUP_RULES = "Compliance rules"
+GROUP_NOTIFY = "Notifications and reports"
+GROUP_REMEDIATION = "Automatic remediation"
+GROUP_OPERATIONS = "Operations"
+GROUP_AGGREGATION = "Config recorder and aggregation"
+GROUP_ORDER = (GROUP_RULES, GROUP_NOTIFY, GROUP_REMEDIATION, GROUP_OPERATIONS, GROUP_AGGREGATION)
+
+BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec(
+        "RuleNamePrefix",
+        GROUP_RULES,
+        "Config rule name prefix",
+        "Prefix of every Config rule name this stack creates (<prefix>-<rule>). Must not clash "
+        "with rules that already exist in the account and region.",
+        "compliance",
+        allowed_pattern=RULE_PREFIX_PATTERN,
+        constraint_description="1-40 letters, digits or hyphens, starting with a letter",
+    ),
+    ParameterSpec(
+        "NotificationEmail",
+        GROUP_NOTIFY,
+        "Notification e-mail",
+        "E-mail address subscribed to the notification topic. Empty: no e-mail subscription.",
+        "",
+        allowed_pattern=EMAIL_PATTERN,
+        constraint_description="an e-mail address such as security@example.com, or empty",
+    ),
+    ParameterSpec(
+        "NotificationHttpsUrl",
+        GROUP_NOTIFY,
+        "Notification HTTPS endpoint",
+        "HTTPS endpoint subscribed to the notification topic, with a delivery retry policy "
+        "(SNS honours retry policies only for HTTP/S). Empty: no HTTPS subscription.",
+        "",
+        allowed_pattern=HTTPS_URL_PATTERN,
+        constraint_description="an https:// URL without spaces, or empty",
+    ),
+    ParameterSpec(
+        "ReportSchedule",
+        GROUP_NOTIFY,
+        "Report schedule",
+        "EventBridge schedule expression for the compliance report.",
+        "rate(1 day)",
+        allowed_pattern=SCHEDULE_PATTERN,
+        constraint_description="an EventBridge schedule such as rate(1 day), rate(6 hours) "
+        "or cron(0 6 * * ? *)",
+    ),
+    ParameterSpec(
+        "ReportRetentionDays",
+        GROUP_NOTIFY,
+        "Report retention (days)",
+        "Days after which objects in the reports bucket expire (current and old versions).",
+        "30",
+        cfn_type="Number",
+        min_value=1,
+        max_value=3650,
+    ),
+    ParameterSpec(
+        "RunbookBaseUrl",
+        GROUP_NOTIFY,
+        "Runbook base URL",
+        "HTTPS base URL where docs/runbooks is published; notifications link to "
+        "<url>/<RULE>.md. Empty: notifications give the runbook's path in this repository.",
+        "",
+        allowed_pattern=RUNBOOK_URL_PATTERN,
+        constraint_description="an https:// URL without a trailing slash, or empty",
+    ),
+    ParameterSpec(
+        "NonCompliantThreshold",
+        GROUP_NOTIFY,
+        "Non-compliant alarm threshold",
+        "A rule's alarm fires when its non-compliant resources exceed this number.",
+        "0",
+        cfn_type="Number",
+        min_value=0,
+        max_value=100000,
+    ),
+    ParameterSpec(
+        "RemediationMode",
+        GROUP_REMEDIATION,
+        "Remediation mode",
+        "off: no remediation; dry-run: decide and record, change nothing; enforce: apply fixes "
+        "(the function is granted write permissions only in this mode).",
+        "dry-run",
+        allowed_values=("off", "dry-run", "enforce"),
+    ),
+    ParameterSpec(
+        "ExemptionTagKey",
+        GROUP_REMEDIATION,
+        "Exemption tag key",
+        "Resources carrying this tag key are never changed by remediation.",
+        "compliance:exempt",
+        allowed_pattern=TAG_KEY_PATTERN,
+        constraint_description="a tag key of 1-128 letters, digits, spaces or _.:/=+-@",
+    ),
+    ParameterSpec(
+        "S3RemediationEncryption",
+        GROUP_REMEDIATION,
+        "S3 default encryption to set",
+        "Default encryption remediation sets on a bucket: aws:kms (SSE-KMS with the AWS managed "
+        "key aws/s3) or AES256 (SSE-S3).",
+        "aws:kms",
+        allowed_values=("aws:kms", "AES256"),
+    ),
+    ParameterSpec(
+        "EnableEbsEncryptionByDefault",
+        GROUP_REMEDIATION,
+        "Turn on EBS encryption by default",
+        "Whether remediation may turn on EBS encryption by default for the region when it finds "
+        "an unencrypted volume (affects new volumes only; existing ones need the runbook).",
+        "false",
+        allowed_values=("false", "true"),
+    ),
+    ParameterSpec(
+        "LogRetentionDays",
+        GROUP_OPERATIONS,
+        "Log retention (days)",
+        "Retention of the three functions' log groups.",
+        "90",
+        cfn_type="Number",
+        allowed_values=tuple(str(d) for d in LOG_RETENTION_DAYS),
+    ),
+    ParameterSpec(
+        "LogLevel",
+        GROUP_OPERATIONS,
+        "Function log level",
+        "Log level of the three functions.",
+        "INFO",
+        allowed_values=("DEBUG", "INFO", "WARNING", "ERROR"),
+    ),
+    ParameterSpec(
+        "ReservedConcurrency",
+        GROUP_OPERATIONS,
+        "Processing reserved concurrency",
+        "Reserved concurrency of the processing function (reporting gets 1, remediation 2). "
+        "0: reserve nothing, for accounts whose concurrency quota is still the new-account "
+        "minimum of 10, where any reservation fails.",
+        "5",
+        cfn_type="Number",
+        min_value=0,
+        max_value=1000,
+    ),
+    ParameterSpec(
+        "CreateConfigRecorder",
+        GROUP_AGGREGATION,
+        "Create a Config recorder",
+        "true only in an account and region that has no AWS Config configuration recorder and "
+        "delivery channel yet (there can be only one of each; Control Tower accounts have them).",
+        "false",
+        allowed_values=("false", "true"),
+    ),
+    ParameterSpec(
+        "AggregatorAccountId",
+        GROUP_AGGREGATION,
+        "Aggregator account id",
+        "Account of a central Config aggregator allowed to collect this account's data. "
+        "Empty: no aggregation authorization.",
+        "",
+        allowed_pattern=ACCOUNT_ID_PATTERN,
+        constraint_description="a 12-digit AWS account id, or empty",
+    ),
+    ParameterSpec(
+        "AggregatorRegion",
+        GROUP_AGGREGATION,
+        "Aggregator region",
+        "Region of that central aggregator (required with the account id).",
+        "",
+        allowed_pattern=REGION_PATTERN,
+        constraint_description="a region code such as eu-west-1, or empty",
+    ),
+    ParameterSpec(
+        "ReportAcrossRegions",
+        GROUP_AGGREGATION,
+        "Report across regions",
+        "true: the reporting function reads this stack's account aggregator (all regions) "
+        "instead of this region's rules only.",
+        "false",
+        allowed_values=("false", "true"),
+    ),
+)
+
+PERIODIC_FREQUENCY = ParameterSpec(
+    "PeriodicRuleFrequency",
+    GROUP_RULES,
+    "Periodic rule frequency",
+    "How often periodic rules are evaluated.",
+    "TwentyFour_Hours",
+    allowed_values=RULE_FREQUENCIES,
+)
+
+
+def from_deploy_parameter(spec: DeployParameter) -> ParameterSpec:
+    """A catalog rule input that is set at deploy time becomes a parameter of the rules group."""
+    return ParameterSpec(
+        spec.logical_name,
+        GROUP_RULES,
+        spec.label,
+        spec.description,
+        spec.default,
+        cfn_type=spec.cfn_type,
+        allowed_pattern=spec.allowed_pattern,
+        constraint_description=spec.constraint_description,
+        min_value=spec.min_value,
+        max_value=spec.max_value,
+    )
+
+
+def check_value(spec: ParameterSpec, value: object, field: str) -> str:
+    """Return `value` as the string CloudFormation would receive, or raise SettingsError."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise SettingsError(field, value, spec.allowed_text())
+    text = str(value)
+    if spec.cfn_type == "Number":
+        if not re.fullmatch(r"-?[0-9]+", text):
+            raise SettingsError(field, value, spec.allowed_text())
+        number = int(text)
+        too_low = spec.min_value is not None and number < spec.min_value
+        too_high = spec.max_value is not None and number > spec.max_value
+        if too_low or too_high:
+            raise SettingsError(field, value, spec.allowed_text())
+    if spec.allowed_values and text not in spec.allowed_values:
+        raise SettingsError(field, value, spec.allowed_text())
+    if spec.allowed_pattern and not re.fullmatch(spec.allowed_pattern, text):
+        raise SettingsError(field, value, spec.allowed_text())
+    return text
+
+
+def add_parameter(template: Template, spec: ParameterSpec, default: str) -> Parameter:
+    kwargs: dict[str, object] = {
+        "Type": spec.cfn_type,
+        "Description": spec.description,
+        "Default": default,
+    }
+    if spec.allowed_values:
+        kwargs["AllowedValues"] = list(spec.allowed_values)
+    if spec.allowed_pattern:
+        kwargs["AllowedPattern"] = spec.allowed_pattern
+    if spec.constraint_description:
+        kwargs["ConstraintDescription"] = spec.constraint_description
+    if spec.min_value is not None:
+        kwargs["MinValue"] = spec.min_value
+    if spec.max_value is not None:
+        kwargs["MaxValue"] = spec.max_value
+    parameter = template.add_parameter(Parameter(spec.name, **kwargs))
+    template.set_parameter_label(parameter, spec.label)
+    template.add_parameter_to_group(parameter, spec.group)
+    return parameter

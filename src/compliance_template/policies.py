@@ -1,0 +1,397 @@
+"""Every IAM, KMS, S3, SNS and SQS policy document of the stack, as pure functions.
+
+Each function takes the ARNs it needs (intrinsic functions are fine) and returns a new awacs
+document, so calling one twice never duplicates statements. A reviewer looking for "who can do
+what" reads this one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import awacs.awslambda as lambda_
+import awacs.config as config
+import awacs.ec2 as ec2
+import awacs.kms as kms
+import awacs.logs as logs
+import awacs.rds as rds
+import awacs.s3 as s3
+import awacs.sns as sns
+import awacs.sqs as sqs
+import awacs.sts as sts
+from awacs.aws import (
+    Allow,
+    ArnEquals,
+    ArnLike,
+    Bool,
+    Condition,
+    Deny,
+    ForAllValuesStringEquals,
+    Null,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+    StringLike,
+    StringNotEqualsIfExists,
+)
+from troposphere import AWSHelperFn, Ref, Sub
+
+from .naming import FINDING_TAG_KEY, account_root, arn, service_principal
+
+Arn = str | AWSHelperFn
+VERSION = "2012-10-17"
+ACCOUNT = Ref("AWS::AccountId")
+# Services that publish to the encrypted topic or write to the encrypted queue on our behalf.
+PUBLISHING_SERVICES = ("cloudwatch", "events")
+
+
+def _document(*statements: Statement) -> PolicyDocument:
+    return PolicyDocument(Version=VERSION, Statement=list(statements))
+
+
+def _objects(bucket_arn: Arn, prefix: str) -> Sub:
+    return Sub(f"${{Bucket}}/{prefix}/*", Bucket=bucket_arn)
+
+
+def _via_services(*services: str) -> list[Sub]:
+    return [Sub(f"{service}.${{AWS::Region}}.amazonaws.com") for service in services]
+
+
+def assume_role(service: str) -> PolicyDocument:
+    """Trust policy for a service role, limited to calls made on behalf of this account."""
+    return _document(
+        Statement(
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal(service)]),
+            Action=[sts.AssumeRole],
+            Condition=Condition(StringEquals("aws:SourceAccount", ACCOUNT)),
+        )
+    )
+
+
+def key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
+    return _document(
+        # Without this statement CloudFormation's PutKeyPolicy safety check rejects the policy,
+        # and the key could never be administered again.
+        Statement(
+            Sid="AccountAdministersKey",
+            Effect=Allow,
+            Principal=Principal("AWS", [account_root()]),
+            Action=[kms.Action("*")],
+            Resource=["*"],
+        ),
+        Statement(
+            Sid="CloudWatchLogsEncryptsLogGroups",
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal("logs", regional=True)]),
+            Action=[
+                kms.Action("Encrypt*"),
+                kms.Action("Decrypt*"),
+                kms.Action("ReEncrypt*"),
+                kms.Action("GenerateDataKey*"),
+                kms.Action("Describe*"),
+            ],
+            Resource=["*"],
+            Condition=Condition(
+                ArnLike(
+                    "kms:EncryptionContext:aws:logs:arn",
+                    arn("logs", "log-group:*"),
+                )
+            ),
+        ),
+        # Alarms (CloudWatch) publish to the encrypted topic; EventBridge writes failed events
+        # to the encrypted dead-letter queue. Neither works with the AWS-managed keys.
+        Statement(
+            Sid="ServicesPublishToEncryptedTopicAndQueue",
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal(s) for s in PUBLISHING_SERVICES]),
+            Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
+            Resource=["*"],
+            Condition=Condition(StringEquals("aws:SourceAccount", ACCOUNT)),
+        ),
+        # The functions write SSE-KMS objects, publish to the topic and (through Lambda) send
+        # failed events to the queue: data keys and decryption, only through those services.
+        Statement(
+            Sid="FunctionsUseKeyThroughStorageAndMessaging",
+            Effect=Allow,
+            Principal=Principal("AWS", list(function_roles)),
+            Action=[kms.GenerateDataKey, kms.Decrypt],
+            Resource=["*"],
+            Condition=Condition(StringEquals("kms:ViaService", _via_services("s3", "sns", "sqs"))),
+        ),
+    )
+
+
+def bucket_policy(bucket_arn: Arn, key_arn: Arn) -> PolicyDocument:
+    objects = Sub("${Bucket}/*", Bucket=bucket_arn)
+    return _document(
+        Statement(
+            Sid="DenyInsecureTransport",
+            Effect=Deny,
+            Principal=Principal("*"),
+            Action=[s3.Action("*")],
+            Resource=[bucket_arn, objects],
+            Condition=Condition(Bool("aws:SecureTransport", "false")),
+        ),
+        # Uploads without an encryption header get the bucket default (SSE-KMS, our key);
+        # uploads asking for anything else (SSE-S3, SSE-C, another key) are refused.
+        Statement(
+            Sid="DenyOtherEncryption",
+            Effect=Deny,
+            Principal=Principal("*"),
+            Action=[s3.PutObject],
+            Resource=[objects],
+            Condition=Condition(
+                StringNotEqualsIfExists("s3:x-amz-server-side-encryption", "aws:kms")
+            ),
+        ),
+        Statement(
+            Sid="DenyOtherKmsKey",
+            Effect=Deny,
+            Principal=Principal("*"),
+            Action=[s3.PutObject],
+            Resource=[objects],
+            Condition=Condition(
+                StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn)
+            ),
+        ),
+        Statement(
+            Sid="DenyCustomerProvidedKeys",
+            Effect=Deny,
+            Principal=Principal("*"),
+            Action=[s3.PutObject],
+            Resource=[objects],
+            Condition=Condition(
+                Null("s3:x-amz-server-side-encryption-customer-algorithm", "false")
+            ),
+        ),
+    )
+
+
+def topic_policy(topic_arn: Arn, publisher_roles: Sequence[Arn]) -> PolicyDocument:
+    return _document(
+        Statement(
+            Sid="FunctionsPublish",
+            Effect=Allow,
+            Principal=Principal("AWS", list(publisher_roles)),
+            Action=[sns.Publish],
+            Resource=[topic_arn],
+        ),
+        Statement(
+            Sid="AlarmsPublish",
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal("cloudwatch")]),
+            Action=[sns.Publish],
+            Resource=[topic_arn],
+            Condition=Condition(
+                [
+                    StringEquals("aws:SourceAccount", ACCOUNT),
+                    ArnLike("aws:SourceArn", arn("cloudwatch", "alarm:*")),
+                ]
+            ),
+        ),
+        Statement(
+            Sid="DenyInsecureTransport",
+            Effect=Deny,
+            Principal=Principal("*"),
+            Action=[sns.Publish],
+            Resource=[topic_arn],
+            Condition=Condition(Bool("aws:SecureTransport", "false")),
+        ),
+    )
+
+
+def queue_policy(queue_arn: Arn, event_rules: Sequence[Arn]) -> PolicyDocument:
+    """EventBridge sends events it could not deliver to our rules' targets here."""
+    return _document(
+        Statement(
+            Sid="EventBridgeDeadLetters",
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal("events")]),
+            Action=[sqs.SendMessage],
+            Resource=[queue_arn],
+            Condition=Condition(ArnEquals("aws:SourceArn", list(event_rules))),
+        ),
+        Statement(
+            Sid="DenyInsecureTransport",
+            Effect=Deny,
+            Principal=Principal("*"),
+            Action=[sqs.Action("*")],
+            Resource=[queue_arn],
+            Condition=Condition(Bool("aws:SecureTransport", "false")),
+        ),
+    )
+
+
+def _function_basics(
+    log_group_arn: Arn, queue_arn: Arn, topic_arn: Arn, bucket_arn: Arn, prefix: str
+) -> list[Statement]:
+    """What every function needs: its own log group, its bucket prefix, the topic and the DLQ."""
+    return [
+        Statement(
+            Sid="WriteOwnLogs",
+            Effect=Allow,
+            Action=[logs.CreateLogStream, logs.PutLogEvents],
+            Resource=[log_group_arn],
+        ),
+        Statement(
+            Sid="ReadWriteOwnPrefix",
+            Effect=Allow,
+            Action=[s3.GetObject, s3.PutObject],
+            Resource=[_objects(bucket_arn, prefix)],
+        ),
+        Statement(
+            Sid="ListOwnPrefix",
+            Effect=Allow,
+            Action=[s3.ListBucket],
+            Resource=[bucket_arn],
+            Condition=Condition(StringLike("s3:prefix", [f"{prefix}/*"])),
+        ),
+        Statement(Sid="Notify", Effect=Allow, Action=[sns.Publish], Resource=[topic_arn]),
+        # Lambda sends failed asynchronous invocations to the DLQ with the function's role.
+        Statement(Sid="DeadLetters", Effect=Allow, Action=[sqs.SendMessage], Resource=[queue_arn]),
+    ]
+
+
+def processing_policy(
+    log_group_arn: Arn,
+    queue_arn: Arn,
+    topic_arn: Arn,
+    bucket_arn: Arn,
+    prefix: str,
+    remediation_arn: Arn,
+) -> PolicyDocument:
+    return _document(
+        *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
+        Statement(
+            Sid="HandOffToRemediation",
+            Effect=Allow,
+            Action=[lambda_.InvokeFunction],
+            Resource=[remediation_arn],
+        ),
+    )
+
+
+def reporting_policy(
+    log_group_arn: Arn,
+    queue_arn: Arn,
+    topic_arn: Arn,
+    bucket_arn: Arn,
+    prefix: str,
+    rule_arns: Sequence[Arn],
+    aggregator_arn: Arn,
+) -> PolicyDocument:
+    return _document(
+        *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
+        # These two list actions do not support resource-level permissions.
+        Statement(
+            Sid="ListRules",
+            Effect=Allow,
+            Action=[config.DescribeConfigRules, config.DescribeComplianceByConfigRule],
+            Resource=["*"],
+        ),
+        Statement(
+            Sid="ReadRuleResults",
+            Effect=Allow,
+            Action=[config.GetComplianceDetailsByConfigRule],
+            Resource=list(rule_arns),
+        ),
+        Statement(
+            Sid="ReadAggregatedResults",
+            Effect=Allow,
+            Action=[
+                config.DescribeAggregateComplianceByConfigRules,
+                config.GetAggregateComplianceDetailsByConfigRule,
+            ],
+            Resource=[aggregator_arn],
+        ),
+    )
+
+
+def remediation_read_policy(
+    log_group_arn: Arn, queue_arn: Arn, topic_arn: Arn, bucket_arn: Arn, prefix: str
+) -> PolicyDocument:
+    """What remediation needs to decide: read-only, granted in every mode."""
+    return _document(
+        *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
+        Statement(
+            Sid="ReadBucketState",
+            Effect=Allow,
+            Action=[s3.GetEncryptionConfiguration, s3.GetBucketTagging],
+            Resource=[Sub("arn:${AWS::Partition}:s3:::*")],
+        ),
+        # Describe/List calls of EC2 and RDS do not support resource-level permissions.
+        Statement(
+            Sid="ReadComputeState",
+            Effect=Allow,
+            Action=[
+                rds.DescribeDBInstances,
+                rds.ListTagsForResource,
+                ec2.DescribeVolumes,
+                ec2.DescribeInstances,
+                ec2.DescribeTags,
+                ec2.GetEbsEncryptionByDefault,
+            ],
+            Resource=["*"],
+        ),
+    )
+
+
+def remediation_write_policy() -> PolicyDocument:
+    """The fixes; attached only when RemediationMode is `enforce`."""
+    return _document(
+        Statement(
+            Sid="EnableBucketEncryption",
+            Effect=Allow,
+            Action=[s3.PutEncryptionConfiguration],
+            Resource=[Sub("arn:${AWS::Partition}:s3:::*")],
+        ),
+        Statement(
+            Sid="SetBackupRetention",
+            Effect=Allow,
+            Action=[rds.ModifyDBInstance],
+            Resource=[arn("rds", "db:*")],
+        ),
+        # An account-level setting with no resource to scope to.
+        Statement(
+            Sid="EnableEbsEncryptionByDefault",
+            Effect=Allow,
+            Action=[ec2.EnableEbsEncryptionByDefault],
+            Resource=["*"],
+        ),
+        # Flag instances of an undesired type; this tag key only, never stop or resize.
+        Statement(
+            Sid="FlagInstances",
+            Effect=Allow,
+            Action=[ec2.CreateTags],
+            Resource=[arn("ec2", "instance/*")],
+            Condition=Condition(ForAllValuesStringEquals("aws:TagKeys", [FINDING_TAG_KEY])),
+        ),
+    )
+
+
+def config_delivery_policy(bucket_arn: Arn, key_arn: Arn, prefix: str) -> PolicyDocument:
+    """AWS_ConfigRole covers reading resources, not delivering to our bucket: add that."""
+    return _document(
+        Statement(
+            Sid="CheckBucket",
+            Effect=Allow,
+            Action=[s3.GetBucketAcl, s3.ListBucket],
+            Resource=[bucket_arn],
+        ),
+        Statement(
+            Sid="DeliverSnapshots",
+            Effect=Allow,
+            Action=[s3.PutObject],
+            Resource=[
+                Sub(f"${{Bucket}}/{prefix}/AWSLogs/${{AWS::AccountId}}/*", Bucket=bucket_arn)
+            ],
+        ),
+        Statement(
+            Sid="EncryptSnapshots",
+            Effect=Allow,
+            Action=[kms.GenerateDataKey, kms.Decrypt],
+            Resource=[key_arn],
+        ),
+    )

@@ -1,0 +1,238 @@
+"""Generation-time settings: which catalog rules to deploy and the defaults of the parameters.
+
+The settings file is JSON. Every field is optional; see README "Settings file" for the list.
+Validation happens here, before anything is built, so a mistake ends in one `SettingsError`
+that names the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from .catalog import BY_IDENTIFIER, DEFAULT_RULES, ManagedRule, ParamKind
+from .errors import SettingsError
+from .parameters import (
+    BASE_PARAMETERS,
+    PERIODIC_FREQUENCY,
+    ParameterSpec,
+    check_value,
+    from_deploy_parameter,
+)
+
+TAG_KEY = re.compile(r"^(?!aws:)[A-Za-z0-9 _.:/=+@-]{1,128}$")
+TAG_VALUE = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{0,256}$")
+DEFAULT_TAGS = {"project": "compliance-monitoring"}
+KNOWN_FIELDS = ("rules", "remediate", "rule_parameters", "parameter_defaults", "tags")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings. Build one with `Settings.from_mapping` (or use the defaults)."""
+
+    rules: tuple[str, ...] = DEFAULT_RULES
+    # Rules whose NON_COMPLIANT resources are handed to the remediation function.
+    remediate: tuple[str, ...] = tuple(
+        r for r in DEFAULT_RULES if BY_IDENTIFIER[r].remediation is not None
+    )
+    # Fixed rule inputs, already converted to the strings Config expects.
+    rule_parameters: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    parameter_defaults: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(DEFAULT_TAGS)))
+    # Path from the template's folder to functions/; the CLI sets it from --out.
+    code_root: str = "../functions"
+
+    @property
+    def enabled_rules(self) -> tuple[ManagedRule, ...]:
+        return tuple(BY_IDENTIFIER[r] for r in self.rules)
+
+    @classmethod
+    def from_mapping(cls, raw: object, code_root: str = "../functions") -> Settings:
+        if not isinstance(raw, dict):
+            raise SettingsError("settings", raw, "a JSON object with fields " + _fields())
+        for key in raw:
+            if key not in KNOWN_FIELDS:
+                raise SettingsError(key, raw[key], "known fields are " + _fields())
+        rules = _rules(raw.get("rules", list(DEFAULT_RULES)), "rules")
+        remediate = _remediate(raw.get("remediate"), rules)
+        return cls(
+            rules=rules,
+            remediate=remediate,
+            rule_parameters=_rule_parameters(raw.get("rule_parameters", {}), rules),
+            parameter_defaults=_parameter_defaults(raw.get("parameter_defaults", {}), rules),
+            tags=_tags(raw.get("tags", DEFAULT_TAGS)),
+            code_root=code_root,
+        )
+
+
+def load_settings(path: Path, code_root: str = "../functions") -> Settings:
+    """Read and validate a JSON settings file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError(
+            "--settings", str(path), f"a readable file ({error.strerror})"
+        ) from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SettingsError(
+            "--settings", str(path), f"valid JSON (line {error.lineno}: {error.msg})"
+        ) from None
+    return Settings.from_mapping(raw, code_root=code_root)
+
+
+def deploy_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
+    """All CloudFormation parameters of a stack with these rules, in console order."""
+    specs = list(BASE_PARAMETERS)
+    enabled = [BY_IDENTIFIER[r] for r in rules]
+    specs.extend(
+        from_deploy_parameter(p.deploy_parameter)
+        for rule in enabled
+        for p in rule.parameters
+        if p.deploy_parameter is not None
+    )
+    if any(rule.deploy_trigger.value == "periodic" for rule in enabled):
+        specs.append(PERIODIC_FREQUENCY)
+    return tuple(specs)
+
+
+def _fields() -> str:
+    return ", ".join(KNOWN_FIELDS)
+
+
+def _string_list(value: object, field_name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(field_name, value, "a list of rule identifiers (strings)")
+    return value
+
+
+def _rules(value: object, field_name: str) -> tuple[str, ...]:
+    names = _string_list(value, field_name)
+    for index, name in enumerate(names):
+        if name not in BY_IDENTIFIER:
+            raise SettingsError(
+                f"{field_name}[{index}]", name, "catalog rules are " + ", ".join(BY_IDENTIFIER)
+            )
+    if len(set(names)) != len(names):
+        raise SettingsError(field_name, value, "each rule at most once")
+    if not names:
+        raise SettingsError(field_name, value, "at least one catalog rule")
+    return tuple(names)
+
+
+def _remediate(value: object, rules: tuple[str, ...]) -> tuple[str, ...]:
+    if value is None:
+        return tuple(r for r in rules if BY_IDENTIFIER[r].remediation is not None)
+    names = _string_list(value, "remediate")
+    capable = [r for r in rules if BY_IDENTIFIER[r].remediation is not None]
+    for index, name in enumerate(names):
+        if name not in capable:
+            raise SettingsError(
+                f"remediate[{index}]",
+                name,
+                "enabled rules with automatic remediation: " + (", ".join(capable) or "none"),
+            )
+    return tuple(dict.fromkeys(names))
+
+
+def _rule_parameters(value: object, rules: tuple[str, ...]) -> Mapping[str, Mapping[str, str]]:
+    if not isinstance(value, dict):
+        raise SettingsError("rule_parameters", value, "an object keyed by rule identifier")
+    result: dict[str, Mapping[str, str]] = {}
+    for identifier, params in value.items():
+        field_name = f"rule_parameters.{identifier}"
+        if identifier not in rules:
+            raise SettingsError(field_name, params, "parameters only for enabled rules")
+        rule = BY_IDENTIFIER[identifier]
+        if not isinstance(params, dict):
+            raise SettingsError(field_name, params, "an object of input parameters")
+        converted: dict[str, str] = {}
+        for name, raw in params.items():
+            param = rule.parameter(name)
+            if param is None or param.deploy_parameter is not None:
+                settable = [p.name for p in rule.parameters if p.deploy_parameter is None]
+                raise SettingsError(
+                    f"{field_name}.{name}",
+                    raw,
+                    f"{identifier} takes "
+                    + (", ".join(settable) or "no fixed parameters")
+                    + _deploy_hint(rule, name),
+                )
+            converted[name] = _rule_value(param.kind, raw, f"{field_name}.{name}")
+        result[identifier] = MappingProxyType(dict(sorted(converted.items())))
+    return MappingProxyType(dict(sorted(result.items())))
+
+
+def _deploy_hint(rule: ManagedRule, name: str) -> str:
+    param = rule.parameter(name)
+    if param is not None and param.deploy_parameter is not None:
+        logical = param.deploy_parameter.logical_name
+        return f"; {name} comes from the parameter {logical} (set parameter_defaults.{logical})"
+    return ""
+
+
+def _rule_value(kind: ParamKind, raw: object, field_name: str) -> str:
+    """Config wants every input parameter as a string; check the value fits the documented type."""
+    if kind is ParamKind.BOOLEAN:
+        if isinstance(raw, bool):
+            return "true" if raw else "false"
+        raise SettingsError(field_name, raw, "true or false")
+    if kind is ParamKind.INT:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return str(raw)
+        raise SettingsError(field_name, raw, "a whole number")
+    if kind is ParamKind.CSV:
+        if isinstance(raw, list) and raw and all(isinstance(v, str) and v for v in raw):
+            return ",".join(raw)
+        if isinstance(raw, str) and raw:
+            return raw
+        raise SettingsError(field_name, raw, "a non-empty list of strings or a CSV string")
+    if isinstance(raw, str) and raw:
+        return raw
+    raise SettingsError(field_name, raw, "a non-empty string")
+
+
+def _parameter_defaults(value: object, rules: tuple[str, ...]) -> Mapping[str, str]:
+    if not isinstance(value, dict):
+        raise SettingsError("parameter_defaults", value, "an object keyed by parameter name")
+    specs = {spec.name: spec for spec in deploy_parameter_specs(rules)}
+    result = {}
+    for name, raw in value.items():
+        spec = specs.get(name)
+        if spec is None:
+            raise SettingsError(
+                f"parameter_defaults.{name}", raw, "parameters are " + ", ".join(sorted(specs))
+            )
+        result[name] = check_value(spec, raw, f"parameter_defaults.{name}")
+    aggregator = (result.get("AggregatorAccountId", ""), result.get("AggregatorRegion", ""))
+    if bool(aggregator[0]) != bool(aggregator[1]):
+        raise SettingsError(
+            "parameter_defaults.AggregatorRegion",
+            aggregator[1],
+            "AggregatorAccountId and AggregatorRegion set together or both empty",
+        )
+    return MappingProxyType(dict(sorted(result.items())))
+
+
+def _tags(value: object) -> Mapping[str, str]:
+    if not isinstance(value, dict):
+        raise SettingsError("tags", value, "an object of tag keys to string values")
+    if len(value) > 40:
+        raise SettingsError("tags", f"{len(value)} tags", "at most 40 tags (stack tags count too)")
+    for key, tag_value in value.items():
+        if not TAG_KEY.match(key):
+            raise SettingsError(
+                f"tags.{key}", key, "1-128 of letters, digits, spaces and _.:/=+-@, not aws:"
+            )
+        if not isinstance(tag_value, str) or not TAG_VALUE.match(tag_value):
+            raise SettingsError(
+                f"tags.{key}", tag_value, "a string of up to 256 letters, digits, spaces, _.:/=+-@"
+            )
+    return MappingProxyType(dict(sorted(value.items())))

@@ -1,0 +1,52 @@
+"""The state shared by the build steps: the template, the settings, and what earlier steps made.
+
+Each build step (encryption, storage, functions, ...) adds its resources through `Stack.add`, which
+applies the common tags to every taggable resource, so no step can forget them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from troposphere import AWSHelperFn, AWSObject, Export, Output, Sub, Tags, Template
+
+from .settings import Settings
+
+# Condition names, shared by the steps that create and the steps that use them.
+CREATE_RECORDER = "CreateConfigRecorder"
+HAS_EMAIL = "HasNotificationEmail"
+HAS_HTTPS = "HasNotificationHttpsUrl"
+HAS_AGGREGATOR_ACCOUNT = "HasAggregatorAccount"
+RESERVE_CONCURRENCY = "ReserveConcurrency"
+ENFORCE_REMEDIATION = "EnforceRemediation"
+REPORT_ACROSS_REGIONS = "ReportAcrossRegions"
+
+
+@dataclass
+class Stack:
+    template: Template
+    settings: Settings
+    # Logical ids of resources later steps refer to, by role ("key", "bucket", "processing", ...).
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def add(self, resource: AWSObject, role: str | None = None) -> AWSObject:
+        if "Tags" in resource.props and self.settings.tags:
+            resource.Tags = Tags(**self.settings.tags)
+        self.template.add_resource(resource)
+        if role is not None:
+            self.ids[role] = resource.title
+        return resource
+
+    def id(self, role: str) -> str:
+        return self.ids[role]
+
+    def output(self, name: str, description: str, value: str | AWSHelperFn) -> None:
+        """An output exported as <stack name>-<name>, for other stacks to import."""
+        self.template.add_output(
+            Output(
+                name,
+                Description=description,
+                Value=value,
+                Export=Export(Sub(f"${{AWS::StackName}}-{name}")),
+            )
+        )

@@ -1,0 +1,80 @@
+"""What invokes the functions: compliance-change events and the report schedule."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, awslambda, events, sqs
+
+from . import policies
+from .stack import Stack
+
+# EventBridge's own retries before a target's event goes to the dead-letter queue.
+TARGET_RETRY = events.RetryPolicy(MaximumRetryAttempts=8, MaximumEventAgeInSeconds=3600)
+
+
+def compliance_event_pattern(rule_names: list[object]) -> dict[str, object]:
+    return {
+        "source": ["aws.config"],
+        "detail-type": ["Config Rules Compliance Change"],
+        "detail": {"configRuleName": rule_names},
+    }
+
+
+def add_triggers(stack: Stack) -> None:
+    rules = stack.settings.enabled_rules
+    changes = _rule(
+        stack,
+        "ComplianceChangeRule",
+        "processing",
+        "Compliance changes of this stack's Config rules",
+        EventPattern=compliance_event_pattern([Ref(rule.logical_id) for rule in rules]),
+    )
+    schedule = _rule(
+        stack,
+        "ReportScheduleRule",
+        "reporting",
+        "Schedule of the compliance report",
+        ScheduleExpression=Ref("ReportSchedule"),
+    )
+    queue = stack.id("queue")
+    stack.add(
+        sqs.QueuePolicy(
+            "DeadLetterQueuePolicy",
+            Queues=[Ref(queue)],
+            PolicyDocument=policies.queue_policy(
+                GetAtt(queue, "Arn"), [GetAtt(changes, "Arn"), GetAtt(schedule, "Arn")]
+            ),
+        )
+    )
+
+
+def _rule(
+    stack: Stack, title: str, function: str, description: str, **source: object
+) -> events.Rule:
+    function_id = stack.id(f"{function}-function")
+    rule = stack.add(
+        events.Rule(
+            title,
+            Description=description,
+            State="ENABLED",
+            Targets=[
+                events.Target(
+                    Id=function,
+                    Arn=GetAtt(function_id, "Arn"),
+                    RetryPolicy=TARGET_RETRY,
+                    DeadLetterConfig=events.DeadLetterConfig(Arn=GetAtt(stack.id("queue"), "Arn")),
+                )
+            ],
+            **source,
+        )
+    )
+    stack.add(
+        awslambda.Permission(
+            f"{title}Permission",
+            FunctionName=Ref(function_id),
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=GetAtt(rule, "Arn"),
+            SourceAccount=Ref("AWS::AccountId"),
+        )
+    )
+    return rule

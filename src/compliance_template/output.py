@@ -14,7 +14,7 @@ FORMATS = ("json", "yaml")
 def render(template: Template, fmt: str) -> str:
     """Sorted keys and a fixed indent: the same template is always the same bytes."""
     if fmt == "yaml":
-        return template.to_yaml(clean_up=True, long_form=False, sort_keys=True)
+        return template.to_yaml(clean_up=False, long_form=False, sort_keys=True)
     return template.to_json(indent=2, sort_keys=True) + "\n"
 
 

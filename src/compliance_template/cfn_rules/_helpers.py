@@ -1,0 +1,555 @@
+"""Template-reading helpers shared by the rules in this package.
+
+The leading underscore matters: cfn-lint's directory loader only imports files whose name starts
+with a letter or digit, so this module is never mistaken for a rule file. Rule files import it by
+its absolute name because the directory loader imports each rule file on its own, outside any
+package, where relative imports fail.
+
+The helpers share one principle: a value the template computes at deploy time (a parameter, an
+import, a resource attribute) cannot be judged, so every check that meets one answers "unknown"
+and the rules treat "unknown" as "no finding".
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cfnlint.template import Template
+
+Path = list[str | int]
+
+NO_VALUE = "AWS::NoValue"
+# Pseudo parameters whose value has a known shape; rules match them symbolically (`${AWS::Region}`)
+# instead of treating them as unknown.
+PSEUDO_PARAMETERS = frozenset(
+    {
+        "AWS::AccountId",
+        "AWS::NotificationARNs",
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::StackId",
+        "AWS::StackName",
+        "AWS::URLSuffix",
+    }
+)
+# Stands for text a placeholder will supply at deploy time. A private-use character cannot occur
+# in a real template value, so a string containing it is known to be (partly) unknown.
+UNKNOWN_MARK = "\ue000"
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+def is_intrinsic(value: Any) -> bool:
+    """True for `{"Ref": ...}` and `{"Fn::...": ...}` (both YAML spellings decode to this)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
+
+
+def is_no_value(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and value.get("Ref") == NO_VALUE
+
+
+def branches(value: Any, path: Path) -> Iterator[tuple[Any, Path]]:
+    """Each concrete alternative of a value, expanding `Fn::If`; `AWS::NoValue` yields nothing."""
+    if isinstance(value, dict) and len(value) == 1 and "Fn::If" in value:
+        args = value["Fn::If"]
+        if isinstance(args, list) and len(args) == 3:
+            yield from branches(args[1], [*path, "Fn::If", 1])
+            yield from branches(args[2], [*path, "Fn::If", 2])
+            return
+    if not is_no_value(value):
+        yield value, path
+
+
+def items(value: Any, path: Path) -> Iterator[tuple[Any, Path]]:
+    """The elements of a list-valued property, also when the template gives a single value.
+
+    IAM accepts a scalar where a list is expected (`"Action": "kms:*"`), and a list may be an
+    intrinsic (a `CommaDelimitedList` parameter): such a value is yielded as one opaque element
+    so that callers see it and can treat it as unknown.
+    """
+    for branch, branch_path in branches(value, path):
+        if isinstance(branch, list):
+            for index, element in enumerate(branch):
+                yield from branches(element, [*branch_path, index])
+        else:
+            yield branch, branch_path
+
+
+def resources_of_type(cfn: Template, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(logical id, resource) for each resource of the given types."""
+    yield from cfn.get_resources(list(types)).items()
+
+
+def properties(resource: dict[str, Any]) -> dict[str, Any]:
+    """A resource's Properties, or an empty dict when absent or not an object."""
+    props = resource.get("Properties")
+    return props if isinstance(props, dict) else {}
+
+
+def resource_type(cfn: Template, logical_id: Any) -> str | None:
+    if not isinstance(logical_id, str):
+        return None
+    resource = cfn.get_resources().get(logical_id)
+    return resource.get("Type") if resource else None
+
+
+def ref_target(value: Any) -> str | None:
+    """The logical id or parameter name of a `Ref`, else None."""
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("Ref"), str):
+        return value["Ref"]
+    return None
+
+
+def getatt_target(value: Any) -> tuple[str, str] | None:
+    """(logical id, attribute) of a `Fn::GetAtt` in list or dotted-string form, else None."""
+    if not isinstance(value, dict) or len(value) != 1 or "Fn::GetAtt" not in value:
+        return None
+    args = value["Fn::GetAtt"]
+    if isinstance(args, str) and "." in args:
+        args = args.split(".", 1)
+    if (
+        isinstance(args, list)
+        and len(args) == 2
+        and isinstance(args[0], str)
+        and isinstance(args[1], str)
+    ):
+        return args[0], args[1]
+    return None
+
+
+def sub_reference(value: Any) -> str | None:
+    """The single `${Name}` or `${Name.Attr}` a `Fn::Sub` consists of, else None."""
+    if not isinstance(value, dict) or len(value) != 1 or "Fn::Sub" not in value:
+        return None
+    text = value["Fn::Sub"]
+    if isinstance(text, list) and len(text) == 2 and text[1] in ({}, None):
+        text = text[0]
+    if isinstance(text, str):
+        match = re.fullmatch(r"\$\{([A-Za-z0-9:.]+)\}", text)
+        if match:
+            return match.group(1)
+    return None
+
+
+# -- rendering values to text -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A value as text. Deploy-time values appear as `${...}` placeholders; `exact` is False when
+    any placeholder other than a pseudo parameter was needed, i.e. the text is not fully known.
+    """
+
+    text: str
+    exact: bool
+
+
+def render(value: Any) -> Rendered | None:
+    """Render a string, `Ref`, `Fn::GetAtt`, `Fn::Sub` or `Fn::Join` to text; None if it is not
+    a string-valued expression (a number, a list, an object).
+    """
+    if isinstance(value, str):
+        return Rendered(value, True)
+    if not is_intrinsic(value):
+        return None
+    name, args = next(iter(value.items()))
+    if name == "Ref":
+        if isinstance(args, str) and args in PSEUDO_PARAMETERS:
+            return Rendered("${" + args + "}", True)
+        return Rendered("${" + (args if isinstance(args, str) else "?") + "}", False)
+    if name == "Fn::Sub":
+        return _render_sub(args)
+    if name == "Fn::Join":
+        return _render_join(args)
+    target = getatt_target(value)
+    if target:
+        return Rendered("${" + ".".join(target) + "}", False)
+    return Rendered("${?}", False)
+
+
+def _render_sub(args: Any) -> Rendered:
+    variables: dict[str, Any] = {}
+    if isinstance(args, list) and len(args) == 2 and isinstance(args[1], dict):
+        args, variables = args
+    if not isinstance(args, str):
+        return Rendered("${?}", False)
+    exact = True
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal exact
+        name = match.group(1)
+        if name.startswith("!"):
+            return match.group(0)
+        if name in variables:
+            rendered = render(variables[name])
+            if rendered is not None:
+                exact = exact and rendered.exact
+                return rendered.text
+        if name not in PSEUDO_PARAMETERS:
+            exact = False
+        return match.group(0)
+
+    return Rendered(_PLACEHOLDER.sub(substitute, args), exact)
+
+
+def _render_join(args: Any) -> Rendered:
+    if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str)):
+        return Rendered("${?}", False)
+    delimiter, parts = args
+    if not isinstance(parts, list):
+        return Rendered("${?}", False)
+    rendered = [render(part) or Rendered("${?}", False) for part in parts]
+    return Rendered(delimiter.join(r.text for r in rendered), all(r.exact for r in rendered))
+
+
+def parse_json_text(value: Any) -> tuple[Any, bool] | None:
+    """Parse a JSON document given as a string, `Fn::Sub` or `Fn::Join`.
+
+    Returns (document, exact) or None when the value is not text or is not valid JSON.
+    Placeholders are replaced before parsing: inside a JSON string by UNKNOWN_MARK, elsewhere by
+    the string UNKNOWN_MARK (an unquoted `${Period}` may stand for a number, a string or more),
+    so a parsed value containing UNKNOWN_MARK is one the template supplies at deploy time.
+    """
+    rendered = render(value)
+    if rendered is None:
+        return None
+    text = rendered.text if isinstance(value, str) else _fill_placeholders(rendered.text)
+    try:
+        return json.loads(text), rendered.exact
+    except ValueError:
+        return None
+
+
+def _fill_placeholders(text: str) -> str:
+    out: list[str] = []
+    in_string = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and in_string:
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if char == '"':
+            in_string = not in_string
+        elif char == "$" and text.startswith("${", i):
+            end = text.find("}", i)
+            if end != -1:
+                name = text[i + 2 : end]
+                if name.startswith("!"):
+                    out.append("${" + name[1:] + "}")
+                elif in_string:
+                    out.append(UNKNOWN_MARK)
+                else:
+                    out.append(f'"{UNKNOWN_MARK}"')
+                i = end + 1
+                continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def json_document(value: Any) -> Any:
+    """A JSON-typed property (a policy, InputParameters) as parsed data, or None if unknown."""
+    if isinstance(value, dict) and not is_intrinsic(value):
+        return value
+    parsed = parse_json_text(value)
+    return parsed[0] if parsed else None
+
+
+def is_unknown_text(value: Any) -> bool:
+    return isinstance(value, str) and UNKNOWN_MARK in value
+
+
+def walk(value: Any, path: Path) -> Iterator[tuple[Any, Path]]:
+    """Every node of a template fragment, depth first, with its path."""
+    yield value, path
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from walk(child, [*path, key])
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from walk(child, [*path, index])
+
+
+# -- IAM policy statements ------------------------------------------------------------------------
+
+# Tri-state results: True (the statement grants it), False (it does not), None (cannot tell).
+Verdict = bool | None
+
+
+def combine(*verdicts: Verdict) -> Verdict:
+    """Logical AND over tri-state verdicts: any False wins, then any unknown."""
+    if any(v is False for v in verdicts):
+        return False
+    if any(v is None for v in verdicts):
+        return None
+    return True
+
+
+def statements(policy: Any, path: Path) -> Iterator[tuple[Any, Path]]:
+    """The statements of a policy document; an unparsable policy yields one unknown statement."""
+    document = json_document(policy)
+    if not isinstance(document, dict):
+        yield None, path
+        return
+    if "Statement" not in document:
+        return
+    statement_path = [*path, "Statement"] if isinstance(policy, dict) else path
+    yield from items(document["Statement"], statement_path)
+
+
+def policy_grants(
+    policy: Any,
+    principal: Callable[[Rendered], Verdict],
+    actions: tuple[str, ...],
+    condition: Callable[[Any], Verdict] | None = None,
+) -> Verdict:
+    """Whether some Allow statement grants all `actions` to a principal accepted by `principal`.
+
+    False only when every statement is known and none qualifies.
+    """
+    result: Verdict = False
+    for statement, _ in statements(policy, []):
+        verdict = statement_grants(statement, principal, actions, condition)
+        if verdict is True:
+            return True
+        if verdict is None:
+            result = None
+    return result
+
+
+def statement_grants(
+    statement: Any,
+    principal: Callable[[Rendered], Verdict],
+    actions: tuple[str, ...],
+    condition: Callable[[Any], Verdict] | None = None,
+) -> Verdict:
+    if not isinstance(statement, dict) or "NotPrincipal" in statement:
+        return None
+    effect = render(statement.get("Effect"))
+    if effect is None or not effect.exact:
+        effect_verdict: Verdict = None
+    else:
+        effect_verdict = effect.text == "Allow"
+    return combine(
+        effect_verdict,
+        _principal_verdict(statement.get("Principal"), principal),
+        _actions_verdict(statement, actions),
+        condition(statement.get("Condition")) if condition else True,
+    )
+
+
+def _principal_verdict(value: Any, accept: Callable[[Rendered], Verdict]) -> Verdict:
+    if value == "*":
+        return True
+    if not isinstance(value, dict) or is_intrinsic(value):
+        return None if value is not None else False
+    verdicts: list[Verdict] = []
+    for kind, principals in value.items():
+        if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
+            verdicts.append(None)
+            continue
+        for item, _ in items(principals, []):
+            rendered = render(item)
+            verdicts.append(None if rendered is None else accept(rendered))
+    if True in verdicts:
+        return True
+    return None if None in verdicts else False
+
+
+def _actions_verdict(statement: dict[str, Any], required: tuple[str, ...]) -> Verdict:
+    if "NotAction" in statement or "Action" not in statement:
+        return None if "NotAction" in statement else False
+    patterns: list[str] = []
+    unknown = False
+    for item, _ in items(statement["Action"], []):
+        rendered = render(item)
+        if rendered is None or not rendered.exact:
+            unknown = True
+        else:
+            patterns.append(rendered.text.lower())
+    covered = all(
+        any(fnmatch.fnmatchcase(action.lower(), pattern) for pattern in patterns)
+        for action in required
+    )
+    if covered:
+        return True
+    return None if unknown else False
+
+
+def service_principal(service: str) -> Callable[[Rendered], Verdict]:
+    """Accepts `service.amazonaws.com`, also with a region (literal or `${AWS::Region}`) and
+    `${AWS::URLSuffix}`, as the documentation spells regional service principals.
+    """
+    pattern = re.compile(
+        rf"{re.escape(service)}(\.[a-z0-9-]+|\.\$\{{AWS::Region\}})?"
+        r"\.(amazonaws\.com(\.cn)?|\$\{AWS::URLSuffix\})"
+    )
+
+    def accept(rendered: Rendered) -> Verdict:
+        if pattern.fullmatch(rendered.text):
+            return True
+        return False if rendered.exact else None
+
+    return accept
+
+
+_ACCOUNT_ROOT = re.compile(
+    r"(arn:(aws[a-z-]*|\$\{AWS::Partition\}):iam::)?(\d{12}|\$\{AWS::AccountId\})(:root)?"
+)
+
+
+def account_root_principal(rendered: Rendered) -> Verdict:
+    """Accepts the account itself in any spelling: an account id, `${AWS::AccountId}`, or the
+    root ARN built from literals, `Fn::Sub` or `Fn::Join`.
+    """
+    if _ACCOUNT_ROOT.fullmatch(rendered.text):
+        return True
+    return False if rendered.exact else None
+
+
+# -- KMS keys -------------------------------------------------------------------------------------
+
+KMS_KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
+
+
+@dataclass(frozen=True)
+class KeyTarget:
+    """What a KMS key property points at.
+
+    `logical_id` names the key resource in this template (None when it is outside it);
+    `form` is "id", "arn" or "alias" for a key in the template; `aws_managed` is the alias of an
+    AWS-managed key such as `alias/aws/sns`.
+    """
+
+    logical_id: str | None = None
+    form: str | None = None
+    aws_managed: str | None = None
+
+
+def resolve_kms_key(cfn: Template, value: Any, follow_alias: bool = True) -> KeyTarget:
+    """Follow a key property (`Ref`, `Fn::GetAtt`, `Fn::Sub`, alias name) to the key it names."""
+    ref = ref_target(value) or sub_reference(value)
+    getatt = getatt_target(value)
+    if ref and "." in ref:
+        name, attribute = ref.split(".", 1)
+        getatt, ref = (name, attribute), None
+    if getatt and resource_type(cfn, getatt[0]) in KMS_KEY_TYPES:
+        return KeyTarget(getatt[0], "arn" if getatt[1] == "Arn" else "id")
+    kind = resource_type(cfn, ref)
+    if kind in KMS_KEY_TYPES:
+        return KeyTarget(ref, "id")
+    alias_properties: dict[str, Any] | None = None
+    if kind == "AWS::KMS::Alias":
+        alias_properties = properties(cfn.get_resources()[ref])
+    elif isinstance(value, str):
+        alias = value.split(":")[-1] if value.startswith("arn:") else value
+        if alias.startswith("alias/aws/"):
+            return KeyTarget(aws_managed=alias)
+        alias_properties = next(
+            (
+                properties(resource)
+                for _, resource in resources_of_type(cfn, "AWS::KMS::Alias")
+                if properties(resource).get("AliasName") == alias
+            ),
+            None,
+        )
+    if alias_properties is not None and follow_alias:
+        # An alias targets a key, never another alias: follow one level only.
+        key = resolve_kms_key(cfn, alias_properties.get("TargetKeyId"), follow_alias=False)
+        if key.logical_id:
+            return KeyTarget(key.logical_id, "alias")
+    return KeyTarget()
+
+
+def key_grants(
+    cfn: Template,
+    logical_id: str,
+    principal: Callable[[Rendered], Verdict],
+    actions: tuple[str, ...],
+    condition: Callable[[Any], Verdict] | None = None,
+) -> Iterator[tuple[Verdict, Path]]:
+    """For each alternative of a key's policy: whether it grants `actions` to `principal`."""
+    for policy, path in key_policies(cfn, logical_id):
+        if policy is None:
+            # The default key policy only names the account root, never a service.
+            yield False, path
+        else:
+            yield policy_grants(policy, principal, actions, condition), path
+
+
+def key_policies(cfn: Template, logical_id: str) -> Iterator[tuple[Any, Path]]:
+    """Each alternative (`Fn::If`) of a key's KeyPolicy, with its path. A key without KeyPolicy
+    gets the default key policy, which only the account root may use; it is yielded as None.
+    """
+    props = properties(cfn.get_resources()[logical_id])
+    path: Path = ["Resources", logical_id, "Properties", "KeyPolicy"]
+    if "KeyPolicy" not in props:
+        yield None, path
+        return
+    yield from branches(props["KeyPolicy"], path)
+
+
+def describe_path(path: Path) -> str:
+    return "/".join(str(part) for part in path)
+
+
+# -- AWS Config managed rules ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManagedRuleUse:
+    """One use of an AWS-owned Config rule: a ConfigRule with `Source.Owner: AWS`, or an
+    OrganizationConfigRule's managed-rule metadata. `settings` is the object holding the rule's
+    InputParameters, MaximumExecutionFrequency and scope, found at `settings_path`.
+    """
+
+    identifier: str
+    identifier_path: Path
+    settings: dict[str, Any]
+    settings_path: Path
+    scope_keys: tuple[str, ...]
+
+
+_ORGANIZATION_SCOPE_KEYS = ("ResourceTypesScope", "ResourceIdScope", "TagKeyScope", "TagValueScope")
+
+
+def managed_rule_uses(cfn: Template) -> Iterator[ManagedRuleUse]:
+    for name, resource in resources_of_type(cfn, "AWS::Config::ConfigRule"):
+        props = properties(resource)
+        base: Path = ["Resources", name, "Properties"]
+        for source, source_path in branches(props.get("Source"), [*base, "Source"]):
+            if not isinstance(source, dict) or source.get("Owner") != "AWS":
+                continue
+            identifier_path = [*source_path, "SourceIdentifier"]
+            for identifier, path in branches(source.get("SourceIdentifier"), identifier_path):
+                if isinstance(identifier, str):
+                    yield ManagedRuleUse(identifier, path, props, base, ("Scope",))
+    for name, resource in resources_of_type(cfn, "AWS::Config::OrganizationConfigRule"):
+        base = ["Resources", name, "Properties", "OrganizationManagedRuleMetadata"]
+        metadata = properties(resource).get("OrganizationManagedRuleMetadata")
+        for settings, settings_path in branches(metadata, base):
+            if not isinstance(settings, dict):
+                continue
+            identifier_path = [*settings_path, "RuleIdentifier"]
+            for identifier, path in branches(settings.get("RuleIdentifier"), identifier_path):
+                if isinstance(identifier, str):
+                    yield ManagedRuleUse(
+                        identifier, path, settings, settings_path, _ORGANIZATION_SCOPE_KEYS
+                    )
+
+
+def present(settings: dict[str, Any], key: str, path: Path) -> Iterator[Path]:
+    """Paths of the alternatives in which `key` is set (not removed by `AWS::NoValue`)."""
+    if key in settings:
+        for _, branch_path in branches(settings[key], [*path, key]):
+            yield branch_path

@@ -1,0 +1,59 @@
+"""cfn-lint, informational checks included, over every generated template in every region
+cfn-lint knows outside the isolated partitions: zero findings (suppressions need a reason,
+see test_failure_facts.test_every_ignored_lint_check_has_a_reason)."""
+
+from __future__ import annotations
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from cfnlint.helpers import REGIONS
+from template_helpers import TEMPLATES
+
+from compliance_template.settings import Settings
+from compliance_template.template import build_template
+
+# The isolated (ISO) and sovereign partitions publish no public service list to lint against.
+LINT_REGIONS = sorted(r for r in REGIONS if not r.startswith(("us-iso", "eu-iso", "eusc")))
+
+
+def findings(text: str) -> list[str]:
+    matches = lint(text, config=ManualArgs(include_checks=["I"], regions=LINT_REGIONS))
+    return [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches]
+
+
+def test_lint_covers_commercial_china_and_govcloud_regions():
+    assert {"us-east-1", "eu-central-2", "ap-southeast-4", "cn-north-1", "us-gov-west-1"} <= set(
+        LINT_REGIONS
+    )
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.json")), ids=lambda p: p.name)
+def test_committed_templates_lint_clean_everywhere(path):
+    assert findings(path.read_text(encoding="utf-8")) == []
+
+
+def test_stack_with_every_option_switched_on_lints_clean():
+    from compliance_template.output import render
+
+    settings = Settings.from_mapping(
+        {
+            "parameter_defaults": {
+                "CreateConfigRecorder": "true",
+                "NotificationEmail": "security@example.com",
+                "NotificationHttpsUrl": "https://hooks.example.com/compliance",
+                "AggregatorAccountId": "123456789012",
+                "AggregatorRegion": "eu-west-1",
+                "RemediationMode": "enforce",
+                "ReportAcrossRegions": "true",
+                "ReservedConcurrency": 0,
+            }
+        }
+    )
+    assert findings(render(build_template(settings), "json")) == []
+
+
+def test_lint_finds_a_real_mistake():
+    """The check above can fail: a broken template produces findings."""
+    broken = (TEMPLATES / "compliance-monitoring.json").read_text(encoding="utf-8")
+    broken = broken.replace('"Runtime": "python3.13"', '"Runtime": "python3.8"', 1)
+    assert any(f.startswith(("E2531", "W2531")) for f in findings(broken))

@@ -1,0 +1,136 @@
+"""Bad settings end in one clear error naming the field, the value and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from compliance_template.catalog import CATALOG, DEFAULT_RULES
+from compliance_template.errors import SettingsError
+from compliance_template.settings import Settings
+
+
+def error_for(raw: object) -> SettingsError:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_mapping(raw)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "allowed"),
+    [
+        ({"rules": ["DB_BACKUP_RETENTION_CHECK"]}, "rules[0]", "catalog rules are"),
+        ({"rules": "ENCRYPTED_VOLUMES"}, "rules", "a list of rule identifiers"),
+        ({"rules": []}, "rules", "at least one catalog rule"),
+        ({"rules": ["ENCRYPTED_VOLUMES", "ENCRYPTED_VOLUMES"]}, "rules", "each rule at most once"),
+        ({"remediate": ["S3_BUCKET_VERSIONING_ENABLED"]}, "remediate[0]", "automatic remediation"),
+        (
+            {"rule_parameters": {"DB_INSTANCE_BACKUP_ENABLED": {"backupRetentionPeriod": "7"}}},
+            "rule_parameters.DB_INSTANCE_BACKUP_ENABLED.backupRetentionPeriod",
+            "a whole number",
+        ),
+        (
+            {"rule_parameters": {"DB_INSTANCE_BACKUP_ENABLED": {"checkReadReplicas": "yes"}}},
+            "rule_parameters.DB_INSTANCE_BACKUP_ENABLED.checkReadReplicas",
+            "true or false",
+        ),
+        (
+            {"rule_parameters": {"ENCRYPTED_VOLUMES": {"kmsKeyId": "abc"}}},
+            "rule_parameters.ENCRYPTED_VOLUMES.kmsKeyId",
+            "ENCRYPTED_VOLUMES takes kmsId",
+        ),
+        (
+            {"rule_parameters": {"DESIRED_INSTANCE_TYPE": {"instanceType": "t3.micro"}}},
+            "rule_parameters.DESIRED_INSTANCE_TYPE.instanceType",
+            "set parameter_defaults.AllowedInstanceTypes",
+        ),
+        (
+            {"rule_parameters": {"RDS_STORAGE_ENCRYPTED": {"kmsKeyId": "k"}}},
+            "rule_parameters.RDS_STORAGE_ENCRYPTED",
+            "parameters only for enabled rules",
+        ),
+        (
+            {"parameter_defaults": {"ReportRetentionDays": 0}},
+            "parameter_defaults.ReportRetentionDays",
+            "a whole number from 1 to 3650",
+        ),
+        (
+            {"parameter_defaults": {"ReportRetentionDays": "thirty"}},
+            "parameter_defaults.ReportRetentionDays",
+            "a whole number from 1 to 3650",
+        ),
+        (
+            {"parameter_defaults": {"LogRetentionDays": 10}},
+            "parameter_defaults.LogRetentionDays",
+            "one of 1, 3, 5",
+        ),
+        (
+            {"parameter_defaults": {"NotificationEmail": "not-an-email"}},
+            "parameter_defaults.NotificationEmail",
+            "an e-mail address",
+        ),
+        (
+            {"parameter_defaults": {"AggregatorAccountId": "12345", "AggregatorRegion": "eu-west-1"}},
+            "parameter_defaults.AggregatorAccountId",
+            "a 12-digit AWS account id",
+        ),
+        (
+            {"parameter_defaults": {"AggregatorAccountId": "123456789012"}},
+            "parameter_defaults.AggregatorRegion",
+            "set together",
+        ),
+        (
+            {"parameter_defaults": {"ReportSchedule": "every day"}},
+            "parameter_defaults.ReportSchedule",
+            "an EventBridge schedule",
+        ),
+        (
+            {"parameter_defaults": {"PeriodicRuleFrequency": "One_Hour"}},
+            "parameter_defaults.PeriodicRuleFrequency",
+            "parameters are",
+        ),
+        (
+            {"parameter_defaults": {"CreateConfigRecorder": True}},
+            "parameter_defaults.CreateConfigRecorder",
+            "one of false, true",
+        ),
+        ({"tags": {"aws:owner": "x"}}, "tags.aws:owner", "not aws:"),
+        ({"tags": {"owner": 5}}, "tags.owner", "a string of up to 256"),
+        ({"ruless": []}, "ruless", "known fields are"),
+        ([], "settings", "a JSON object"),
+    ],
+)
+def test_bad_settings_name_field_value_and_allowed(raw, field, allowed):
+    error = error_for(raw)
+    assert error.field == field
+    assert allowed in error.allowed
+    assert field in str(error) and repr(error.value) in str(error)
+
+
+def test_defaults_are_the_seed_rules_with_remediation_where_available():
+    settings = Settings.from_mapping({})
+    assert settings.rules == DEFAULT_RULES
+    assert len(DEFAULT_RULES) == 4
+    assert set(settings.remediate) == set(DEFAULT_RULES)
+    assert settings == Settings()
+
+
+def test_values_are_converted_to_what_config_expects():
+    settings = Settings.from_mapping(
+        {
+            "rules": ["RESTRICTED_INCOMING_TRAFFIC", "IAM_PASSWORD_POLICY"],
+            "rule_parameters": {
+                "RESTRICTED_INCOMING_TRAFFIC": {"blockedPort1": 3389},
+                "IAM_PASSWORD_POLICY": {"RequireSymbols": True},
+            },
+            "parameter_defaults": {"ReportRetentionDays": 45, "PeriodicRuleFrequency": "One_Hour"},
+        }
+    )
+    assert settings.rule_parameters["RESTRICTED_INCOMING_TRAFFIC"] == {"blockedPort1": "3389"}
+    assert settings.rule_parameters["IAM_PASSWORD_POLICY"] == {"RequireSymbols": "true"}
+    assert settings.parameter_defaults["ReportRetentionDays"] == "45"
+    assert settings.remediate == ()
+
+
+def test_every_catalog_rule_can_be_enabled():
+    settings = Settings.from_mapping({"rules": [rule.identifier for rule in CATALOG]})
+    assert len(settings.enabled_rules) == len(CATALOG)

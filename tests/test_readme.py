@@ -1,0 +1,62 @@
+"""The README documents what a user can set and draws what the template contains."""
+
+from __future__ import annotations
+
+import re
+
+from template_helpers import ROOT, as_dict
+
+from compliance_template.catalog import CATALOG
+from compliance_template.cli import parser
+from compliance_template.settings import KNOWN_FIELDS, Settings
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+# Resource types drawn as part of another node or left out of the picture on purpose.
+NOT_DRAWN = {
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
+    "AWS::KMS::Alias",
+    "AWS::CloudFormation::WaitConditionHandle",
+}
+
+
+def mermaid_block() -> str:
+    (block,) = re.findall(r"```mermaid\n(.*?)```", README, flags=re.DOTALL)
+    return block
+
+
+def test_diagram_shows_every_resource_of_the_default_template(default_template):
+    diagram = mermaid_block()
+    missing = [
+        name
+        for name, resource in default_template["Resources"].items()
+        if resource["Type"] not in NOT_DRAWN and not re.search(rf"\b{name}\b", diagram)
+    ]
+    assert missing == []
+
+
+def test_every_parameter_is_documented_with_its_default():
+    every_rule = Settings.from_mapping({"rules": [rule.identifier for rule in CATALOG]})
+    for name, parameter in as_dict(every_rule)["Parameters"].items():
+        default = parameter["Default"]
+        shown = f"`{default}`" if default else "*(empty)*"
+        assert f"| `{name}` | {shown} |" in README, name
+
+
+def test_every_settings_field_and_cli_option_is_documented():
+    for field in KNOWN_FIELDS:
+        assert f"| `{field}` |" in README, field
+    for action in parser()._actions:
+        for option in action.option_strings:
+            if option.startswith("--") and option != "--help":
+                assert f"`{option}" in README, option
+
+
+def test_every_output_is_documented(all_rules_template):
+    for name in all_rules_template["Outputs"]:
+        assert f"`{name}`" in README, name

@@ -1,0 +1,75 @@
+"""Tags on everything taggable, and the AWS limits the generated template has to stay within."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib.resources import files
+
+from template_helpers import substitute
+
+from compliance_template.catalog import CATALOG
+from compliance_template.parameters import RULE_PREFIX_PATTERN
+from compliance_template.settings import DEFAULT_TAGS
+
+SCHEMAS = files("cfnlint").joinpath("data/schemas")
+MAX_PREFIX = 40
+
+
+@cache
+def taggable(resource_type: str) -> bool:
+    """Whether CloudFormation's own resource schema gives the type a Tags property."""
+    providers = json.loads(SCHEMAS.joinpath("providers/us-east-1.json").read_text())
+    schema = json.loads(SCHEMAS.joinpath(f"resources/{providers[resource_type]}.json").read_text())
+    return "Tags" in schema["properties"]
+
+
+def test_every_taggable_resource_carries_the_tags(any_template):
+    tagged = 0
+    for name, resource in any_template["Resources"].items():
+        if not taggable(resource["Type"]):
+            assert "Tags" not in resource.get("Properties", {}), name
+            continue
+        tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+        assert DEFAULT_TAGS.items() <= tags.items(), name
+        tagged += 1
+    assert tagged >= 15
+
+
+def test_config_rule_names_fit_at_the_longest_prefix():
+    assert re.fullmatch(RULE_PREFIX_PATTERN, "p" * MAX_PREFIX)
+    assert not re.fullmatch(RULE_PREFIX_PATTERN, "p" * (MAX_PREFIX + 1))
+    for rule in CATALOG:
+        assert MAX_PREFIX + 1 + len(rule.slug) <= 128, rule.identifier  # Config's name limit
+
+
+def test_logical_ids_are_alphanumeric_and_fit(any_template):
+    for name in any_template["Resources"]:
+        assert name.isalnum() and len(name) <= 255, name
+
+
+def test_function_environment_fits_lambdas_4_kb_at_the_longest_names(all_rules_template):
+    # Rule names are the prefix plus the slug; everything else is resolved to its longest form.
+    longest = {"ARN": "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:" + "f" * 64}
+    for name in ("Processing", "Reporting", "Remediation"):
+        variables = all_rules_template["Resources"][f"{name}Function"]["Properties"]["Environment"]
+        total = 0
+        for key, value in variables["Variables"].items():
+            if isinstance(value, dict) and "Fn::Sub" in value:
+                rule_name = "p" * MAX_PREFIX + "-" + "s" * 40
+                text = substitute(value["Fn::Sub"], rule_name)
+            elif isinstance(value, str):
+                text = value
+            else:
+                text = longest["ARN"]
+            total += len(key) + len(text)
+        assert total <= 4096, name
+
+
+def test_template_stays_far_from_cloudformation_limits(all_rules_template):
+    size = len(json.dumps(all_rules_template, indent=2))
+    assert size < 1_000_000
+    assert len(all_rules_template["Resources"]) < 500
+    assert len(all_rules_template["Parameters"]) < 200
+    assert len(all_rules_template["Outputs"]) < 200

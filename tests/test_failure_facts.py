@@ -130,16 +130,21 @@ def test_key_policy_lets_cloudwatch_logs_encrypt_our_log_groups(any_template):
 def test_key_policy_lets_alarms_and_eventbridge_use_the_encrypted_topic_and_queue(any_template):
     policy = any_template["Resources"]["ComplianceKey"]["Properties"]["KeyPolicy"]
     services = statements(policy)["ServicesPublishToEncryptedTopicAndQueue"]
-    assert services["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
+    assert services["Principal"] == {
+        "Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    }
     assert sorted(services["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert services["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
 
 
 def test_key_policy_grants_function_roles_only_data_keys_through_our_services(any_template):
     policy = any_template["Resources"]["ComplianceKey"]["Properties"]["KeyPolicy"]
     functions = statements(policy)["FunctionsUseKeyThroughStorageAndMessaging"]
     assert functions["Principal"]["AWS"] == [
-        {"Fn::GetAtt": [f"{name}Role", "Arn"]} for name in ("Processing", "Reporting", "Remediation")
+        {"Fn::GetAtt": [f"{name}Role", "Arn"]}
+        for name in ("Processing", "Reporting", "Remediation")
     ]
     assert sorted(functions["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
     via = functions["Condition"]["StringEquals"]["kms:ViaService"]
@@ -386,9 +391,16 @@ def test_function_policies_are_scoped_to_their_own_prefix(any_template):
         policy = any_template["Resources"][f"{name}Policy"]["Properties"]["PolicyDocument"]
         objects = statements(policy)["ReadWriteOwnPrefix"]["Resource"]
         assert objects == [
-            {"Fn::Sub": [f"${{Bucket}}/{prefix}/*", {"Bucket": {"Fn::GetAtt": ["ReportsBucket", "Arn"]}}]}
+            {
+                "Fn::Sub": [
+                    f"${{Bucket}}/{prefix}/*",
+                    {"Bucket": {"Fn::GetAtt": ["ReportsBucket", "Arn"]}},
+                ]
+            }
         ]
-        assert "*" not in [r for s in policy["Statement"] if s["Sid"] == "Notify" for r in s["Resource"]]
+        assert "*" not in [
+            r for s in policy["Statement"] if s["Sid"] == "Notify" for r in s["Resource"]
+        ]
 
 
 def test_outputs_cover_what_users_and_other_stacks_need(any_template):

@@ -69,7 +69,12 @@ def error_for(raw: object) -> SettingsError:
             "an e-mail address",
         ),
         (
-            {"parameter_defaults": {"AggregatorAccountId": "12345", "AggregatorRegion": "eu-west-1"}},
+            {
+                "parameter_defaults": {
+                    "AggregatorAccountId": "12345",
+                    "AggregatorRegion": "eu-west-1",
+                }
+            },
             "parameter_defaults.AggregatorAccountId",
             "a 12-digit AWS account id",
         ),

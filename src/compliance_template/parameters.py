@@ -195,8 +195,8 @@ BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
         GROUP_OPERATIONS,
         "Processing reserved concurrency",
         "Reserved concurrency of the processing function (reporting gets 1, remediation 2). "
-        "0: reserve nothing, for accounts whose concurrency quota is still the new-account "
-        "minimum of 10, where any reservation fails.",
+        "Lambda keeps 100 executions unreserved (10 or 50 in new accounts with a low quota), "
+        "so reserving needs a quota of at least 108. 0: reserve nothing.",
         "5",
         cfn_type="Number",
         min_value=0,

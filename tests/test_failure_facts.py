@@ -27,13 +27,15 @@ def test_recorder_and_channel_exist_only_behind_the_opt_in_condition(any_templat
 
 
 def test_rules_wait_for_a_recorder_the_stack_creates(any_template):
-    handle = any_template["Resources"]["ConfigRecorderReady"]
-    assert "Condition" not in handle
-    assert handle["Metadata"]["Recorder"] == {
-        "Fn::If": ["CreateConfigRecorder", {"Ref": "ConfigRecorder"}, ""]
-    }
+    # DependsOn cannot be conditional; a Ref inside Fn::If in Metadata orders the resources.
     for name, rule in resources_of(any_template, "AWS::Config::ConfigRule").items():
-        assert "ConfigRecorderReady" in rule["DependsOn"], name
+        assert rule["Metadata"]["WaitsFor"] == {
+            "Recorder": {"Fn::If": ["CreateConfigRecorder", {"Ref": "ConfigRecorder"}, ""]},
+            "DeliveryChannel": {
+                "Fn::If": ["CreateConfigRecorder", {"Ref": "ConfigDeliveryChannel"}, ""]
+            },
+        }, name
+        assert "DependsOn" not in rule, name
 
 
 def test_delivery_channel_does_not_depend_on_recorder(any_template):

@@ -21,7 +21,6 @@ NOT_DRAWN = {
     "AWS::SQS::QueuePolicy",
     "AWS::S3::BucketPolicy",
     "AWS::KMS::Alias",
-    "AWS::CloudFormation::WaitConditionHandle",
 }
 
 

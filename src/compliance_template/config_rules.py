@@ -6,7 +6,7 @@ from troposphere import AWSHelperFn, Join, Ref, config
 
 from .catalog import ManagedRule, Trigger
 from .naming import rule_name
-from .recorder import RECORDER_READY
+from .recorder import wait_for_recorder
 from .stack import Stack
 
 
@@ -38,7 +38,7 @@ def _config_rule(stack: Stack, rule: ManagedRule) -> config.ConfigRule:
         "Description": rule.description,
         "Source": config.Source(Owner="AWS", SourceIdentifier=rule.identifier),
         # Creating a rule fails without a recorder; when the stack makes one, wait for it.
-        "DependsOn": [RECORDER_READY],
+        "Metadata": wait_for_recorder(),
     }
     inputs = rule_inputs(stack, rule)
     if inputs:

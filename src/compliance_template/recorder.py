@@ -6,15 +6,26 @@ have them), so both sit behind the CreateConfigRecorder condition, default off.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, If, Ref, cloudformation, config, iam
+from troposphere import GetAtt, If, Ref, config, iam
 
 from . import policies
 from .naming import CONFIG_PREFIX, managed_policy
 from .stack import CREATE_RECORDER, Stack
 
-# Rules depend on this handle. Its Metadata refers to the recorder and channel only when they
-# are created, which gives the rules a conditional dependency CloudFormation has no syntax for.
-RECORDER_READY = "ConfigRecorderReady"
+RECORDER = "ConfigRecorder"
+DELIVERY_CHANNEL = "ConfigDeliveryChannel"
+
+
+def wait_for_recorder() -> dict[str, object]:
+    """Metadata that makes a resource wait for the recorder and channel when the stack creates
+    them. DependsOn cannot be conditional; a Ref inside Fn::If in Metadata can, and CloudFormation
+    orders resources by every Ref in the template, Metadata included."""
+    return {
+        "WaitsFor": {
+            "Recorder": If(CREATE_RECORDER, Ref(RECORDER), ""),
+            "DeliveryChannel": If(CREATE_RECORDER, Ref(DELIVERY_CHANNEL), ""),
+        }
+    }
 
 
 def add_recorder(stack: Stack) -> None:
@@ -39,9 +50,9 @@ def add_recorder(stack: Stack) -> None:
     )
     # No DependsOn between the two: CloudFormation starts the recorder once the channel exists,
     # and a DependsOn from the channel to the recorder deadlocks that start.
-    recorder = stack.add(
+    stack.add(
         config.ConfigurationRecorder(
-            "ConfigRecorder",
+            RECORDER,
             Condition=CREATE_RECORDER,
             RoleARN=GetAtt(role, "Arn"),
             RecordingGroup=config.RecordingGroup(
@@ -51,9 +62,9 @@ def add_recorder(stack: Stack) -> None:
             ),
         )
     )
-    channel = stack.add(
+    stack.add(
         config.DeliveryChannel(
-            "ConfigDeliveryChannel",
+            DELIVERY_CHANNEL,
             Condition=CREATE_RECORDER,
             S3BucketName=Ref(bucket),
             S3KeyPrefix=CONFIG_PREFIX,
@@ -61,14 +72,5 @@ def add_recorder(stack: Stack) -> None:
             ConfigSnapshotDeliveryProperties=config.ConfigSnapshotDeliveryProperties(
                 DeliveryFrequency="TwentyFour_Hours"
             ),
-        )
-    )
-    stack.add(
-        cloudformation.WaitConditionHandle(
-            RECORDER_READY,
-            Metadata={
-                "Recorder": If(CREATE_RECORDER, Ref(recorder), ""),
-                "DeliveryChannel": If(CREATE_RECORDER, Ref(channel), ""),
-            },
         )
     )

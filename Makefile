@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 SETTINGS_DIR := examples
 TEMPLATES := templates/compliance-monitoring.json templates/compliance-monitoring-all-rules.json
 
-.PHONY: help venv template check-templates lint test bench clean
+.PHONY: help venv template lint test package clean
 
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
 	@echo "make test       run the whole test suite"
 	@echo "make lint       ruff + cfn-lint over everything in templates/"
+	@echo "make package    build/<function>.zip, byte-identical across runs"
 	@echo "make clean      remove build output and caches (keeps .venv)"
 
 venv: $(STAMP)
@@ -26,6 +27,7 @@ template: $(STAMP)
 	$(BIN)/python generate.py --out templates/compliance-monitoring.json
 	$(BIN)/python generate.py --settings $(SETTINGS_DIR)/all-rules.json \
 		--out templates/compliance-monitoring-all-rules.json
+	$(BIN)/python generate.py --runbooks docs/runbooks
 	$(BIN)/cfn-lint -c I -- templates/*.json
 
 lint: $(STAMP)
@@ -35,6 +37,9 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+package: $(STAMP)
+	$(BIN)/python -m compliance_template.packaging --out build
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ there is unknown until someone re-reads the page (docs/catalog.md says how).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 DOCS_BASE_URL = "https://docs.aws.amazon.com/config/latest/developerguide/"
@@ -70,7 +70,10 @@ class ManagedRule:
     enabled_by_default: bool = False
     # What the remediation function does for this rule; None: no automatic remediation.
     remediation: str | None = None
-    tags: tuple[str, ...] = field(default=())
+    # Runbook text: an AWS CLI command that shows the setting the rule checks (<resource-id>
+    # stands for the flagged resource), and the manual fix, step by step.
+    check_by_hand: str = ""
+    fix_by_hand: tuple[str, ...] = ()
 
     @property
     def slug(self) -> str:
@@ -144,6 +147,12 @@ CATALOG: tuple[ManagedRule, ...] = (
         ),
         enabled_by_default=True,
         remediation="Tags the instance and notifies; never stops or resizes it.",
+        check_by_hand='aws ec2 describe-instances --instance-ids <resource-id> --query "Reservations[].Instances[].InstanceType"',
+        fix_by_hand=(
+            "Decide with the owner whether the instance should run on an allowed type or be replaced.",
+            'Changing the type stops the instance: schedule a window, then `aws ec2 stop-instances --instance-ids <resource-id>`, `aws ec2 modify-instance-attribute --instance-id <resource-id> --instance-type \'{"Value": "t3.small"}\'`, `aws ec2 start-instances --instance-ids <resource-id>`.',
+            "Better: change the launch template or Auto Scaling group so replacements come up on an allowed type.",
+        ),
     ),
     ManagedRule(
         identifier="S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
@@ -155,6 +164,11 @@ CATALOG: tuple[ManagedRule, ...] = (
         unavailable_regions=_NEWER_REGIONS_MISSING,
         enabled_by_default=True,
         remediation="Enables default encryption (SSE-KMS with the AWS managed key, or SSE-S3).",
+        check_by_hand="aws s3api get-bucket-encryption --bucket <resource-id>",
+        fix_by_hand=(
+            'Turn on default encryption: `aws s3api put-bucket-encryption --bucket <resource-id> --server-side-encryption-configuration \'{"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": true}]}\'`.',
+            "Existing objects keep their encryption; copy them in place if they must be re-encrypted.",
+        ),
     ),
     ManagedRule(
         identifier="DB_INSTANCE_BACKUP_ENABLED",
@@ -186,6 +200,11 @@ CATALOG: tuple[ManagedRule, ...] = (
         unavailable_regions=_NEWER_REGIONS_MISSING,
         enabled_by_default=True,
         remediation="Sets the backup retention period to the minimum; never on Aurora members.",
+        check_by_hand='aws rds describe-db-instances --db-instance-identifier <resource-id> --query "DBInstances[].[BackupRetentionPeriod,DBClusterIdentifier,Engine]"',
+        fix_by_hand=(
+            "For an RDS instance: `aws rds modify-db-instance --db-instance-identifier <resource-id> --backup-retention-period 7`. Going from 0 to a positive value causes a brief I/O suspension, applied in the next maintenance window unless you add `--apply-immediately`.",
+            "For an Aurora member the cluster owns the setting: `aws rds modify-db-cluster --db-cluster-identifier <cluster> --backup-retention-period 7`.",
+        ),
     ),
     ManagedRule(
         identifier="ENCRYPTED_VOLUMES",
@@ -199,6 +218,11 @@ CATALOG: tuple[ManagedRule, ...] = (
         enabled_by_default=True,
         remediation="No in-place fix exists: optionally turns on EBS encryption by default "
         "for the region and reports the volume with the manual runbook.",
+        check_by_hand='aws ec2 describe-volumes --volume-ids <resource-id> --query "Volumes[].[Encrypted,Attachments[].InstanceId]"',
+        fix_by_hand=(
+            "Nothing encrypts a volume in place. In a window: `aws ec2 create-snapshot --volume-id <resource-id>`, then `aws ec2 copy-snapshot --source-snapshot-id <snapshot> --source-region <region> --encrypted`, create a volume from the encrypted copy in the same Availability Zone, stop the instance, detach the old volume, attach the new one on the same device, start the instance.",
+            "Prevent new ones: `aws ec2 enable-ebs-encryption-by-default` in every region you use.",
+        ),
     ),
     ManagedRule(
         identifier="S3_BUCKET_PUBLIC_READ_PROHIBITED",
@@ -208,6 +232,11 @@ CATALOG: tuple[ManagedRule, ...] = (
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE, Trigger.PERIODIC}),
         unavailable_regions=_NEWER_REGIONS_MISSING,
+        check_by_hand="aws s3api get-bucket-policy-status --bucket <resource-id> && aws s3api get-public-access-block --bucket <resource-id>",
+        fix_by_hand=(
+            "Block public access: `aws s3api put-public-access-block --bucket <resource-id> --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`.",
+            "If the bucket must serve public content, put CloudFront in front of it instead and exempt the bucket.",
+        ),
     ),
     ManagedRule(
         identifier="S3_BUCKET_SSL_REQUESTS_ONLY",
@@ -217,6 +246,10 @@ CATALOG: tuple[ManagedRule, ...] = (
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE}),
         unavailable_regions=_NEWER_REGIONS_MISSING,
+        check_by_hand="aws s3api get-bucket-policy --bucket <resource-id>",
+        fix_by_hand=(
+            "Add a statement to the bucket policy that denies `s3:*` on the bucket and its objects when `aws:SecureTransport` is `false`.",
+        ),
     ),
     ManagedRule(
         identifier="S3_BUCKET_VERSIONING_ENABLED",
@@ -226,6 +259,10 @@ CATALOG: tuple[ManagedRule, ...] = (
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE}),
         parameters=(RuleParameter("isMfaDeleteEnabled", ParamKind.STRING),),
+        check_by_hand="aws s3api get-bucket-versioning --bucket <resource-id>",
+        fix_by_hand=(
+            "`aws s3api put-bucket-versioning --bucket <resource-id> --versioning-configuration Status=Enabled`, and add a lifecycle rule that expires old versions.",
+        ),
     ),
     ManagedRule(
         identifier="RDS_STORAGE_ENCRYPTED",
@@ -236,6 +273,10 @@ CATALOG: tuple[ManagedRule, ...] = (
         triggers=frozenset({Trigger.CHANGE}),
         parameters=(RuleParameter("kmsKeyId", ParamKind.STRING),),
         unavailable_regions=_NEWER_REGIONS_MISSING,
+        check_by_hand='aws rds describe-db-instances --db-instance-identifier <resource-id> --query "DBInstances[].StorageEncrypted"',
+        fix_by_hand=(
+            "Storage encryption cannot be turned on in place: snapshot the instance, copy the snapshot with `--kms-key-id`, restore a new instance from the encrypted copy, and switch clients over.",
+        ),
     ),
     ManagedRule(
         identifier="RDS_INSTANCE_PUBLIC_ACCESS_CHECK",
@@ -245,6 +286,10 @@ CATALOG: tuple[ManagedRule, ...] = (
         resource_types=("AWS::RDS::DBInstance",),
         triggers=frozenset({Trigger.CHANGE}),
         unavailable_regions=_NEWER_REGIONS_MISSING,
+        check_by_hand='aws rds describe-db-instances --db-instance-identifier <resource-id> --query "DBInstances[].PubliclyAccessible"',
+        fix_by_hand=(
+            "`aws rds modify-db-instance --db-instance-identifier <resource-id> --no-publicly-accessible --apply-immediately`, after checking that no client connects from outside the VPC.",
+        ),
     ),
     ManagedRule(
         identifier="RESTRICTED_INCOMING_TRAFFIC",
@@ -265,6 +310,10 @@ CATALOG: tuple[ManagedRule, ...] = (
             SPAIN,
             ZURICH,
         ),
+        check_by_hand='aws ec2 describe-security-groups --group-ids <resource-id> --query "SecurityGroups[].IpPermissions"',
+        fix_by_hand=(
+            "Remove the rules that open the blocked ports to 0.0.0.0/0 or ::/0 with `aws ec2 revoke-security-group-ingress`, and allow only the address ranges that need them.",
+        ),
     ),
     ManagedRule(
         identifier="EC2_EBS_ENCRYPTION_BY_DEFAULT",
@@ -274,6 +323,10 @@ CATALOG: tuple[ManagedRule, ...] = (
         resource_types=(),
         triggers=frozenset({Trigger.PERIODIC}),
         unavailable_regions=(UAE, HYDERABAD, OSAKA, MELBOURNE, SPAIN, ZURICH),
+        check_by_hand="aws ec2 get-ebs-encryption-by-default",
+        fix_by_hand=(
+            "`aws ec2 enable-ebs-encryption-by-default` (per region; affects new volumes only).",
+        ),
     ),
     ManagedRule(
         identifier="IAM_PASSWORD_POLICY",
@@ -292,6 +345,10 @@ CATALOG: tuple[ManagedRule, ...] = (
             RuleParameter("MaxPasswordAge", ParamKind.INT),
         ),
         unavailable_regions=(MELBOURNE,),
+        check_by_hand="aws iam get-account-password-policy",
+        fix_by_hand=(
+            "`aws iam update-account-password-policy` with the values the rule's parameters require (length, character classes, reuse prevention, maximum age).",
+        ),
     ),
     ManagedRule(
         identifier="CLOUD_TRAIL_ENABLED",
@@ -304,6 +361,10 @@ CATALOG: tuple[ManagedRule, ...] = (
             RuleParameter("s3BucketName", ParamKind.STRING),
             RuleParameter("snsTopicArn", ParamKind.STRING),
             RuleParameter("cloudWatchLogsLogGroupArn", ParamKind.STRING),
+        ),
+        check_by_hand="aws cloudtrail describe-trails && aws cloudtrail get-trail-status --name <trail>",
+        fix_by_hand=(
+            "Create a multi-region trail to an encrypted bucket (`aws cloudtrail create-trail --is-multi-region-trail ...`) and start it with `aws cloudtrail start-logging`; in an organization, use an organization trail.",
         ),
     ),
 )

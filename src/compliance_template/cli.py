@@ -11,12 +11,12 @@ from pathlib import Path
 from .catalog import CATALOG
 from .errors import SettingsError
 from .output import FORMATS, render, write_atomically
+from .paths import FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
+from .runbooks import write_runbooks
 from .settings import Settings, load_settings
 from .template import build_template
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS_DIR = PROJECT_ROOT / "functions"
-DEFAULT_OUT = PROJECT_ROOT / "templates" / "compliance-monitoring.json"
+DEFAULT_OUT = TEMPLATES_DIR / "compliance-monitoring.json"
 EXIT_USAGE = 2
 
 
@@ -44,6 +44,12 @@ def parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default=None, help="json or yaml (default: from --out, json)"
     )
     parser.add_argument("--list-rules", action="store_true", help="list the catalog rules and exit")
+    parser.add_argument(
+        "--runbooks",
+        type=Path,
+        metavar="DIR",
+        help="write one runbook per catalog rule into DIR and exit (make template: docs/runbooks)",
+    )
     return parser
 
 
@@ -53,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for rule in CATALOG:
             default = "default" if rule.enabled_by_default else "opt-in"
             print(f"{rule.identifier:45} {default:8} {rule.description}")
+        return 0
+    if args.runbooks:
+        write_runbooks(args.runbooks)
         return 0
     to_stdout = str(args.out) == "-"
     fmt = args.format or ("yaml" if args.out.suffix in (".yaml", ".yml") else "json")

@@ -1,0 +1,49 @@
+"""Runbooks are generated from the catalog and committed; they must not drift."""
+
+from __future__ import annotations
+
+import pytest
+from template_helpers import ROOT
+
+from compliance_template.catalog import CATALOG
+from compliance_template.runbooks import EXEMPT_COMMANDS, render_runbook, write_runbooks
+
+RUNBOOKS = ROOT / "docs" / "runbooks"
+
+
+@pytest.mark.parametrize("rule", CATALOG, ids=lambda rule: rule.identifier)
+def test_committed_runbook_matches_catalog(rule):
+    committed = (RUNBOOKS / f"{rule.identifier}.md").read_text(encoding="utf-8")
+    assert committed == render_runbook(rule), "stale runbook: run `make template` and commit"
+
+
+def test_no_runbook_without_a_catalog_rule():
+    assert sorted(p.stem for p in RUNBOOKS.glob("*.md")) == sorted(r.identifier for r in CATALOG)
+
+
+@pytest.mark.parametrize("rule", CATALOG, ids=lambda rule: rule.identifier)
+def test_runbook_has_every_section_and_real_content(rule):
+    text = render_runbook(rule)
+    for heading in (
+        "## What it checks and why it matters",
+        "## Confirm by hand",
+        "## Fix by hand",
+        "## Automatic remediation",
+        "## Exempt a resource",
+    ):
+        assert heading in text
+    assert rule.check_by_hand.startswith("aws ")
+    assert rule.fix_by_hand and "1. " in text
+    assert f"compliance-{rule.slug}" in text
+    if rule.remediation:
+        assert "`dry-run` (default)" in text and rule.remediation in text
+    else:
+        assert "None for this rule" in text
+    for resource_type in rule.resource_types:
+        assert EXEMPT_COMMANDS[resource_type] in text
+
+
+def test_write_runbooks_writes_one_file_per_rule(tmp_path):
+    written = write_runbooks(tmp_path)
+    assert len(written) == len(CATALOG)
+    assert all(path.read_text(encoding="utf-8").startswith("# ") for path in written)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from troposphere import AWSHelperFn, AWSObject, Export, Output, Sub, Tags, Template
 
 from .settings import Settings
+from .suppressions import scanner_metadata
 
 # Condition names, shared by the steps that create and the steps that use them.
 CREATE_RECORDER = "CreateConfigRecorder"
@@ -32,6 +33,9 @@ class Stack:
     def add(self, resource: AWSObject, role: str | None = None) -> AWSObject:
         if "Tags" in resource.props and self.settings.tags:
             resource.Tags = Tags(**self.settings.tags)
+        skips = scanner_metadata(resource.resource_type)
+        if skips:
+            resource.Metadata = {**getattr(resource, "Metadata", {}), **skips}
         self.template.add_resource(resource)
         if role is not None:
             self.ids[role] = resource.title

@@ -1,0 +1,345 @@
+"""Preflight: check the target account and region before a deploy.
+
+`run_checks` is pure (facts in, findings out); `gather_facts` does the AWS calls; `main` prints
+a table. Exit 1 only for what would make the deploy fail; warnings are for what would make the
+stack useless (rules that report nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from .catalog import ManagedRule
+from .deploy_inputs import DeployInputs, load_inputs
+from .errors import SettingsError
+from .functions import SPECS
+from .paths import TEMPLATES_DIR
+
+# botocore's MaxNumberOfConfigRulesExceededException: "the maximum number of 1000 rules".
+CONFIG_RULE_QUOTA = 1000
+# Lambda keeps this many executions unreserved; reservations must leave it free.
+UNRESERVED_MINIMUM = 100
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: Status
+    detail: str
+
+
+@dataclass
+class AccountFacts:
+    region: str
+    recorders: list[dict] = field(default_factory=list)
+    recorder_status: list[dict] = field(default_factory=list)
+    channels: list[dict] = field(default_factory=list)
+    existing_rules: list[str] = field(default_factory=list)
+    # Physical ids of the Config rules the stack already owns (empty before the first deploy).
+    stack_rules: set[str] = field(default_factory=set)
+    unreserved_concurrency: int | None = None
+    # Facts that could not be read, by check name, with the reason (e.g. a missing permission).
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+
+def run_checks(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    checks: list[Callable[[DeployInputs, AccountFacts], list[Finding]]] = [
+        check_region,
+        check_recorder,
+        check_delivery_channel,
+        check_name_clash,
+        check_rule_quota,
+        check_concurrency,
+    ]
+    findings = []
+    for check in checks:
+        findings.extend(check(inputs, facts))
+    return findings
+
+
+def check_region(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    missing = [r.identifier for r in inputs.rules if not r.available_in(facts.region)]
+    if missing:
+        return [
+            Finding(
+                "rules available in region",
+                Status.ERROR,
+                f"{', '.join(missing)} not offered in {facts.region}: remove from `rules` in the "
+                "settings file and regenerate",
+            )
+        ]
+    return [Finding("rules available in region", Status.OK, f"all {len(inputs.rules)} rules")]
+
+
+def check_recorder(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    name = "configuration recorder"
+    if name in facts.unreadable:
+        return [Finding(name, Status.WARN, f"could not check: {facts.unreadable[name]}")]
+    creating = inputs.flag("CreateConfigRecorder")
+    if creating:
+        if facts.recorders:
+            existing = facts.recorders[0].get("name", "?")
+            return [
+                Finding(
+                    name,
+                    Status.ERROR,
+                    f"recorder '{existing}' exists and an account has one per region: "
+                    "set CreateConfigRecorder=false",
+                )
+            ]
+        return [Finding(name, Status.OK, "none yet; the stack creates one")]
+    if not facts.recorders:
+        return [
+            Finding(
+                name,
+                Status.ERROR,
+                "none: creating Config rules fails without one "
+                "(NoAvailableConfigurationRecorderException); set CreateConfigRecorder=true",
+            )
+        ]
+    recorder = facts.recorders[0]
+    findings = []
+    recording = any(s.get("recording") for s in facts.recorder_status)
+    if not recording:
+        findings.append(
+            Finding(
+                name,
+                Status.WARN,
+                f"'{recorder.get('name')}' is not recording: rules report nothing until "
+                f"`aws configservice start-configuration-recorder --configuration-recorder-name "
+                f"{recorder.get('name')}`",
+            )
+        )
+    for rule in inputs.rules:
+        unrecorded = _unrecorded_types(rule, recorder.get("recordingGroup", {}))
+        if unrecorded:
+            findings.append(
+                Finding(
+                    f"recorded types: {rule.identifier}",
+                    Status.WARN,
+                    f"the recorder does not record {', '.join(unrecorded)}: this rule will report "
+                    "nothing; add the types to the recorder's recording group",
+                )
+            )
+    if not findings:
+        findings.append(Finding(name, Status.OK, f"'{recorder.get('name')}' records what we need"))
+    return findings
+
+
+def _unrecorded_types(rule: ManagedRule, group: dict) -> list[str]:
+    excluded = set(group.get("exclusionByResourceTypes", {}).get("resourceTypes", []))
+    # allSupported records every type except the exclusions.
+    recorded = None if group.get("allSupported", False) else set(group.get("resourceTypes", []))
+    return [
+        t
+        for t in rule.resource_types
+        if t in excluded or (recorded is not None and t not in recorded)
+    ]
+
+
+def check_delivery_channel(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    name = "delivery channel"
+    if name in facts.unreadable:
+        return [Finding(name, Status.WARN, f"could not check: {facts.unreadable[name]}")]
+    if inputs.flag("CreateConfigRecorder"):
+        if facts.channels:
+            existing = facts.channels[0].get("name", "?")
+            return [
+                Finding(
+                    name,
+                    Status.ERROR,
+                    f"channel '{existing}' exists and an account has one per region: "
+                    "set CreateConfigRecorder=false",
+                )
+            ]
+        return [Finding(name, Status.OK, "none yet; the stack creates one")]
+    if not facts.channels:
+        return [
+            Finding(
+                name,
+                Status.WARN,
+                "none: the recorder cannot record without one, so rules report nothing; "
+                "create one or deploy with CreateConfigRecorder=true where there is no recorder",
+            )
+        ]
+    return [Finding(name, Status.OK, f"'{facts.channels[0].get('name')}'")]
+
+
+def check_name_clash(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    name = "rule names free"
+    if name in facts.unreadable:
+        return [Finding(name, Status.WARN, f"could not check: {facts.unreadable[name]}")]
+    existing = set(facts.existing_rules) - facts.stack_rules
+    clashes = [inputs.rule_name(r) for r in inputs.rules if inputs.rule_name(r) in existing]
+    if clashes:
+        return [
+            Finding(
+                name,
+                Status.ERROR,
+                f"{', '.join(clashes)} already exist outside this stack: "
+                "choose another RuleNamePrefix",
+            )
+        ]
+    return [Finding(name, Status.OK, f"prefix '{inputs.parameters['RuleNamePrefix']}'")]
+
+
+def check_rule_quota(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    name = "Config rule quota"
+    if "rule names free" in facts.unreadable:
+        return [Finding(name, Status.WARN, "could not count the existing rules")]
+    ours = {inputs.rule_name(r) for r in inputs.rules}
+    after = len(set(facts.existing_rules) - facts.stack_rules | ours)
+    status = Status.ERROR if after > CONFIG_RULE_QUOTA else Status.OK
+    return [Finding(name, status, f"{after} of {CONFIG_RULE_QUOTA} rules after the deploy")]
+
+
+def check_concurrency(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    name = "Lambda reserved concurrency"
+    processing = int(inputs.parameters.get("ReservedConcurrency", "0"))
+    if processing == 0:
+        return [Finding(name, Status.OK, "nothing reserved (ReservedConcurrency=0)")]
+    fixed = sum(spec.reserved for spec in SPECS.values() if isinstance(spec.reserved, int))
+    wanted = processing + fixed
+    if facts.unreserved_concurrency is None:
+        reason = facts.unreadable.get(name, "not readable")
+        return [Finding(name, Status.WARN, f"could not check ({reason}); reserving {wanted}")]
+    if facts.unreserved_concurrency - wanted < UNRESERVED_MINIMUM:
+        return [
+            Finding(
+                name,
+                Status.ERROR,
+                f"reserving {wanted} would leave {facts.unreserved_concurrency - wanted} of the "
+                f"{UNRESERVED_MINIMUM} Lambda keeps unreserved: set ReservedConcurrency=0 or "
+                "raise the account's concurrency quota",
+            )
+        ]
+    return [Finding(name, Status.OK, f"reserving {wanted} of {facts.unreserved_concurrency}")]
+
+
+def gather_facts(session: boto3.Session, stack_name: str) -> AccountFacts:
+    """Read what the checks need. A missing permission is recorded, not raised."""
+    config = session.client("config", config=RETRIES)
+    facts = AccountFacts(region=session.region_name)
+
+    def read(check: str, action: str, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+                facts.unreadable[check] = f"missing permission {action}"
+            elif code in ("NotImplemented", "404") or "not yet implemented" in str(error).lower():
+                facts.unreadable[check] = f"{action} is not available on this endpoint"
+            else:
+                raise
+
+    def recorders() -> None:
+        facts.recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
+        status = config.describe_configuration_recorder_status()
+        facts.recorder_status = status["ConfigurationRecordersStatus"]
+
+    def channels() -> None:
+        facts.channels = config.describe_delivery_channels()["DeliveryChannels"]
+
+    def rules() -> None:
+        pages = config.get_paginator("describe_config_rules").paginate()
+        facts.existing_rules = [r["ConfigRuleName"] for p in pages for r in p["ConfigRules"]]
+
+    def stack() -> None:
+        cloudformation = session.client("cloudformation", config=RETRIES)
+        try:
+            pages = cloudformation.get_paginator("list_stack_resources").paginate(
+                StackName=stack_name
+            )
+            facts.stack_rules = {
+                r["PhysicalResourceId"]
+                for p in pages
+                for r in p["StackResourceSummaries"]
+                if r["ResourceType"] == "AWS::Config::ConfigRule"
+            }
+        except ClientError as error:
+            if "does not exist" not in str(error):
+                raise
+
+    def concurrency() -> None:
+        limits = session.client("lambda", config=RETRIES).get_account_settings()["AccountLimit"]
+        facts.unreserved_concurrency = limits["UnreservedConcurrentExecutions"]
+
+    read("configuration recorder", "config:DescribeConfigurationRecorders", recorders)
+    read("delivery channel", "config:DescribeDeliveryChannels", channels)
+    read("rule names free", "config:DescribeConfigRules", rules)
+    read("rule names free", "cloudformation:ListStackResources", stack)
+    read("Lambda reserved concurrency", "lambda:GetAccountSettings", concurrency)
+    return facts
+
+
+def render(findings: Sequence[Finding]) -> str:
+    width = max(len(f.check) for f in findings)
+    lines = [f"{'CHECK':<{width}}  STATUS  DETAIL"]
+    lines += [f"{f.check:<{width}}  {f.status.value:<6}  {f.detail}" for f in findings]
+    errors = sum(f.status is Status.ERROR for f in findings)
+    warnings = sum(f.status is Status.WARN for f in findings)
+    lines.append(f"{errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m compliance_template.preflight",
+        description="Check an account and region before deploying the compliance stack.",
+    )
+    parser.add_argument(
+        "--template", type=Path, default=TEMPLATES_DIR / "compliance-monitoring.json"
+    )
+    parser.add_argument(
+        "--parameters", type=Path, help='parameter overrides: {"Parameters": {"Name": "value"}}'
+    )
+    parser.add_argument("--stack-name", default="compliance-monitoring")
+    parser.add_argument("--region", help="default: the AWS CLI's configured region")
+    parser.add_argument("--profile", help="AWS CLI profile (default: the environment's)")
+    args = parser.parse_args(argv)
+    try:
+        inputs = load_inputs(args.template, args.parameters)
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        if not session.region_name:
+            raise NoRegionError()
+        facts = gather_facts(session, args.stack_name)
+    except SettingsError as error:
+        print(f"preflight: error: {error}", file=sys.stderr)
+        return 2
+    except NoRegionError:
+        print("preflight: error: no region: pass --region or set AWS_REGION", file=sys.stderr)
+        return 2
+    except NoCredentialsError:
+        print(
+            "preflight: error: no AWS credentials: set AWS_PROFILE or run `aws configure`",
+            file=sys.stderr,
+        )
+        return 2
+    except (ClientError, BotoCoreError) as error:
+        print(f"preflight: error: {error}", file=sys.stderr)
+        return 2
+    findings = run_checks(inputs, facts)
+    print(f"Preflight for stack {args.stack_name} in {facts.region}")
+    print(render(findings))
+    return 1 if any(f.status is Status.ERROR for f in findings) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,13 +6,21 @@ STAMP := $(VENV)/.installed
 SETTINGS_DIR := examples
 TEMPLATES := templates/compliance-monitoring.json templates/compliance-monitoring-all-rules.json
 
-.PHONY: help venv template lint test package clean
+STACK ?= compliance-monitoring
+PARAMETERS ?=
+REGION ?=
+PREFLIGHT_ARGS = --stack-name $(STACK) $(if $(PARAMETERS),--parameters $(PARAMETERS)) \
+	$(if $(REGION),--region $(REGION))
+
+.PHONY: help venv template lint test package preflight release-baseline clean
 
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
 	@echo "make test       run the whole test suite"
 	@echo "make lint       ruff + cfn-lint over everything in templates/"
 	@echo "make package    build/<function>.zip, byte-identical across runs"
+	@echo "make preflight  check the target account (STACK=, PARAMETERS=file, REGION=)"
+	@echo "make release-baseline  record templates/ as the released copy update safety compares to"
 	@echo "make clean      remove build output and caches (keeps .venv)"
 
 venv: $(STAMP)
@@ -40,6 +48,12 @@ test: $(STAMP)
 
 package: $(STAMP)
 	$(BIN)/python -m compliance_template.packaging --out build
+
+preflight: $(STAMP)
+	$(BIN)/python -m compliance_template.preflight $(PREFLIGHT_ARGS)
+
+release-baseline: template
+	cp templates/*.json templates/released/
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -17,7 +17,11 @@ LINT_REGIONS = sorted(r for r in REGIONS if not r.startswith(("us-iso", "eu-iso"
 
 
 def findings(text: str) -> list[str]:
-    matches = lint(text, config=ManualArgs(include_checks=["I"], regions=LINT_REGIONS))
+    """cfn-lint's rules and ours (compliance_template.cfn_rules), as `make lint` runs them."""
+    config = ManualArgs(
+        include_checks=["I"], regions=LINT_REGIONS, append_rules=["compliance_template.cfn_rules"]
+    )
+    matches = lint(text, config=config)
     return [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in matches]
 
 
@@ -53,7 +57,9 @@ def test_stack_with_every_option_switched_on_lints_clean():
 
 
 def test_lint_finds_a_real_mistake():
-    """The check above can fail: a broken template produces findings."""
-    broken = (TEMPLATES / "compliance-monitoring.json").read_text(encoding="utf-8")
-    broken = broken.replace('"Runtime": "python3.13"', '"Runtime": "python3.8"', 1)
+    """The check above can fail: broken templates produce findings, ours included."""
+    original = (TEMPLATES / "compliance-monitoring.json").read_text(encoding="utf-8")
+    broken = original.replace('"Runtime": "python3.13"', '"Runtime": "python3.8"', 1)
     assert any(f.startswith(("E2531", "W2531")) for f in findings(broken))
+    wrong_role = original.replace("service-role/AWS_ConfigRole", "service-role/ConfigRole")
+    assert any(f.startswith("E9007") for f in findings(wrong_role))

@@ -89,9 +89,9 @@ def resources_of_type(cfn: Template, *types: str) -> Iterator[tuple[str, dict[st
 
 
 def properties(resource: dict[str, Any]) -> dict[str, Any]:
-    """A resource's Properties, or an empty dict when absent or not an object."""
+    """A resource's Properties, or an empty dict when absent, computed or not an object."""
     props = resource.get("Properties")
-    return props if isinstance(props, dict) else {}
+    return props if isinstance(props, dict) and not is_intrinsic(props) else {}
 
 
 def resource_type(cfn: Template, logical_id: Any) -> str | None:
@@ -333,7 +333,7 @@ def statement_grants(
     actions: tuple[str, ...],
     condition: Callable[[Any], Verdict] | None = None,
 ) -> Verdict:
-    if not isinstance(statement, dict) or "NotPrincipal" in statement:
+    if not isinstance(statement, dict) or is_intrinsic(statement) or "NotPrincipal" in statement:
         return None
     effect = render(statement.get("Effect"))
     if effect is None or not effect.exact:
@@ -451,8 +451,10 @@ def resolve_kms_key(cfn: Template, value: Any, follow_alias: bool = True) -> Key
     alias_properties: dict[str, Any] | None = None
     if kind == "AWS::KMS::Alias":
         alias_properties = properties(cfn.get_resources()[ref])
-    elif isinstance(value, str):
-        alias = value.split(":")[-1] if value.startswith("arn:") else value
+    elif (rendered := render(value)) is not None and rendered.exact:
+        # Alias names and alias ARNs, also built with Fn::Sub from pseudo parameters.
+        text = rendered.text
+        alias = text.split(":")[-1] if text.startswith("arn:") else text
         if alias.startswith("alias/aws/"):
             return KeyTarget(aws_managed=alias)
         alias_properties = next(
@@ -491,8 +493,13 @@ def key_policies(cfn: Template, logical_id: str) -> Iterator[tuple[Any, Path]]:
     """Each alternative (`Fn::If`) of a key's KeyPolicy, with its path. A key without KeyPolicy
     gets the default key policy, which only the account root may use; it is yielded as None.
     """
-    props = properties(cfn.get_resources()[logical_id])
+    raw = cfn.get_resources()[logical_id].get("Properties")
     path: Path = ["Resources", logical_id, "Properties", "KeyPolicy"]
+    if raw is not None and (not isinstance(raw, dict) or is_intrinsic(raw)):
+        # Properties computed by an intrinsic: the policy is unknown, not the default one.
+        yield raw, path
+        return
+    props = raw or {}
     if "KeyPolicy" not in props:
         yield None, path
         return
@@ -553,3 +560,104 @@ def present(settings: dict[str, Any], key: str, path: Path) -> Iterator[Path]:
     if key in settings:
         for _, branch_path in branches(settings[key], [*path, key]):
             yield branch_path
+
+
+# -- SNS topics -----------------------------------------------------------------------------------
+
+
+def topic_reference(value: Any) -> str | None:
+    """The logical id a value names as a topic ARN: `Ref` (a topic's Ref is its ARN),
+    `Fn::GetAtt [Topic, TopicArn]`, or `Fn::Sub "${Topic}"`.
+    """
+    getatt = getatt_target(value)
+    if getatt:
+        return getatt[0] if getatt[1] == "TopicArn" else None
+    name = ref_target(value) or sub_reference(value)
+    if name and "." in name:
+        name, attribute = name.split(".", 1)
+        return name if attribute == "TopicArn" else None
+    return name
+
+
+def values_at(value: Any, keys: tuple[str, ...], path: Path) -> Iterator[tuple[Any, Path]]:
+    """Values under a key path in a property; "*" steps into each list element."""
+    if not keys:
+        yield value, path
+        return
+    key, rest = keys[0], keys[1:]
+    if key == "*":
+        for element, element_path in items(value, path):
+            yield from values_at(element, rest, element_path)
+        return
+    for branch, branch_path in branches(value, path):
+        if isinstance(branch, dict) and key in branch:
+            yield from values_at(branch[key], rest, [*branch_path, key])
+
+
+_ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+# (resource type, where it names the topic, the service principal that publishes).
+TOPIC_PUBLISHERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("AWS::Events::Rule", ("Targets", "*", "Arn"), "events.amazonaws.com"),
+    *(
+        (alarm_type, (actions, "*"), "cloudwatch.amazonaws.com")
+        for alarm_type in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+        for actions in _ALARM_ACTIONS
+    ),
+    (
+        "AWS::S3::Bucket",
+        ("NotificationConfiguration", "TopicConfigurations", "*", "Topic"),
+        "s3.amazonaws.com",
+    ),
+)
+
+
+def topic_publishers(cfn: Template, topic: str) -> dict[str, list[str]]:
+    """Service principal -> logical ids of the resources that make that service publish to
+    `topic`, for the AWS services that publish with their own service principal.
+    """
+    found: dict[str, list[str]] = {}
+    for kind, keys, service in TOPIC_PUBLISHERS:
+        for name, resource in resources_of_type(cfn, kind):
+            for value, _ in values_at(properties(resource), keys, []):
+                if topic_reference(value) == topic and name not in found.get(service, []):
+                    found.setdefault(service, []).append(name)
+    return found
+
+
+# -- Lambda handlers ------------------------------------------------------------------------------
+
+JS_SUFFIXES = (".js", ".mjs", ".cjs")
+TS_SUFFIXES = (".ts", ".mts", ".cts")
+
+
+# Defined here, not in the rule file: a dataclass needs its module in sys.modules, which
+# cfn-lint's directory loader does not do for rule files.
+@dataclass(frozen=True)
+class Expected:
+    """What a handler needs in the code: one of `files`; for Node.js a folder named `module`
+    also resolves (index.js or package.json "main"). `uncompiled` are TypeScript sources whose
+    presence without `files` means the code was packaged before it was compiled.
+    """
+
+    module: str
+    files: tuple[str, ...]
+    folder_resolves: bool = False
+    uncompiled: tuple[str, ...] = ()
+
+
+def expected_module(runtime: str, handler: str) -> Expected | None:
+    """None for runtimes whose handler naming this rule does not know (Java, .NET, Go...)."""
+    if runtime.startswith("python"):
+        # The Python runtime imports everything before the last dot, "/" or "." separated.
+        module = handler.rsplit(".", 1)[0].replace(".", "/")
+        return Expected(module, (f"{module}.py", f"{module}/__init__.py"))
+    if runtime.startswith("nodejs"):
+        # The Node.js runtime loads everything before the first dot; the rest is the export.
+        module = handler.split(".", 1)[0]
+        return Expected(
+            module,
+            tuple(module + suffix for suffix in JS_SUFFIXES),
+            folder_resolves=True,
+            uncompiled=tuple(module + suffix for suffix in TS_SUFFIXES),
+        )
+    return None

@@ -34,3 +34,49 @@ def substitute(sub_string: str, placeholder: str = "x") -> str:
 
 def statements(document: dict) -> dict[str, dict]:
     return {s["Sid"]: s for s in document["Statement"] if "Sid" in s}
+
+
+def evaluate_condition(template: dict, name: str, region: str, parameters: dict) -> bool:
+    return bool(resolve(template["Conditions"][name], template, region, parameters))
+
+
+def resolve(value: object, template: dict, region: str, parameters: dict) -> object:
+    """A small CloudFormation evaluator for the intrinsics the region tests need."""
+    if isinstance(value, list):
+        items = [resolve(v, template, region, parameters) for v in value]
+        return [item for item in items if item is not NO_VALUE]
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    ((function, argument),) = value.items()
+    pseudo = {"AWS::Region": region, "AWS::NoValue": NO_VALUE}
+
+    def again(inner: object) -> object:
+        return resolve(inner, template, region, parameters)
+
+    if function == "Ref":
+        return pseudo.get(argument, parameters.get(argument))
+    if function == "Condition":
+        return evaluate_condition(template, argument, region, parameters)
+    if function == "Fn::Equals":
+        return again(argument[0]) == again(argument[1])
+    if function == "Fn::Not":
+        return not again(argument[0])
+    if function == "Fn::Or":
+        return any(again(a) for a in argument)
+    if function == "Fn::And":
+        return all(again(a) for a in argument)
+    if function == "Fn::If":
+        chosen = (
+            argument[1]
+            if evaluate_condition(template, argument[0], region, parameters)
+            else argument[2]
+        )
+        return again(chosen)
+    if function == "Fn::Join":
+        return argument[0].join(str(part) for part in again(argument[1]))
+    if function == "Fn::Sub" and isinstance(argument, str):
+        return re.sub(r"\$\{([^}]+)\}", lambda m: str(again({"Ref": m.group(1)})), argument)
+    return value
+
+
+NO_VALUE = object()

@@ -209,9 +209,9 @@ def test_dashboard_shows_function_health_and_each_rule(any_template):
     for metric in ("Invocations", "Errors", "Duration", "Throttles"):
         for function in ("Processing", "Reporting", "Remediation"):
             assert (metric, f"${{{function}Function}}") in lambda_metrics
-    rules = resources_of(any_template, "AWS::Config::ConfigRule")
+    rules = resources_of(any_template, "AWS::Config::ConfigRule").values()
     noncompliant = {line[3] for line in metrics if line[1] == "NonCompliantResources"}
-    assert noncompliant == {f"${{{name}}}" for name in rules}
+    assert noncompliant == {r["Properties"]["ConfigRuleName"]["Fn::Sub"] for r in rules}
 
 
 # Failure 7: Lambda code must be runnable as packaged.
@@ -343,9 +343,9 @@ def test_event_rule_matches_our_rules_compliance_changes(any_template):
     pattern = rule["EventPattern"]
     assert pattern["source"] == ["aws.config"]
     assert pattern["detail-type"] == ["Config Rules Compliance Change"]
-    config_rules = resources_of(any_template, "AWS::Config::ConfigRule")
-    names = sorted(ref["Ref"] for ref in pattern["detail"]["configRuleName"])
-    assert names == sorted(config_rules)
+    config_rules = resources_of(any_template, "AWS::Config::ConfigRule").values()
+    names = sorted(name["Fn::Sub"] for name in pattern["detail"]["configRuleName"])
+    assert names == sorted(r["Properties"]["ConfigRuleName"]["Fn::Sub"] for r in config_rules)
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": ["ProcessingFunction", "Arn"]}
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from troposphere import AWSHelperFn, GetAtt, Ref, cloudwatch
 
-from .naming import FUNCTION_NAMES, METRICS_NAMESPACE, logical
+from .naming import FUNCTION_NAMES, METRICS_NAMESPACE, logical, rule_name
+from .regions import condition_name
 from .stack import Stack
 
 
@@ -54,12 +55,13 @@ def add_alarms(stack: Stack) -> None:
             f"Runbook: docs/runbooks/{rule.identifier}.md",
             METRICS_NAMESPACE,
             "NonCompliantResources",
-            [cloudwatch.MetricDimension(Name="RuleName", Value=Ref(rule.logical_id))],
+            [cloudwatch.MetricDimension(Name="RuleName", Value=rule_name(rule.slug))],
             statistic="Maximum",
             period=86400,
             threshold=Ref("NonCompliantThreshold"),
             comparison="GreaterThanThreshold",
             missing="ignore",
+            condition=condition_name(rule),
         )
 
 
@@ -76,11 +78,14 @@ def _alarm(
     threshold: int | AWSHelperFn,
     comparison: str,
     missing: str,
+    condition: str | None = None,
 ) -> None:
     topic = Ref(stack.id("topic"))
+    conditional = {"Condition": condition} if condition else {}
     stack.add(
         cloudwatch.Alarm(
             title,
+            **conditional,
             AlarmDescription=description,
             Namespace=namespace,
             MetricName=metric,

@@ -7,16 +7,19 @@ from troposphere import AWSHelperFn, Join, Ref, config
 from .catalog import ManagedRule, Trigger
 from .naming import rule_name
 from .recorder import wait_for_recorder
+from .regions import add_region_conditions, condition_name, only_where_available
 from .stack import Stack
 
 
 def add_rules(stack: Stack) -> None:
-    for rule in stack.settings.enabled_rules:
+    rules = stack.settings.enabled_rules
+    add_region_conditions(stack.template, rules)
+    for rule in rules:
         stack.add(_config_rule(stack, rule), role=f"rule:{rule.identifier}")
     stack.output(
         "ConfigRuleNames",
-        "Comma-separated names of the Config rules this stack manages",
-        Join(",", [Ref(rule.logical_id) for rule in stack.settings.enabled_rules]),
+        "Comma-separated names of the Config rules deployed in this region",
+        Join(",", [only_where_available(rule, rule_name(rule.slug)) for rule in rules]),
     )
 
 
@@ -49,4 +52,7 @@ def _config_rule(stack: Stack, rule: ManagedRule) -> config.ConfigRule:
             properties["Scope"] = config.Scope(ComplianceResourceTypes=list(rule.resource_types))
     else:
         properties["MaximumExecutionFrequency"] = Ref("PeriodicRuleFrequency")
+    condition = condition_name(rule)
+    if condition is not None:
+        properties["Condition"] = condition
     return config.ConfigRule(rule.logical_id, **properties)

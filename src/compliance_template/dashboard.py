@@ -11,6 +11,7 @@ import json
 
 from troposphere import FindInMap, Ref, Sub, cloudwatch
 
+from .catalog import ManagedRule
 from .naming import FUNCTION_NAMES, METRICS_NAMESPACE
 from .stack import Stack
 
@@ -38,6 +39,12 @@ def metric_line(
     if options:
         line.append(dict(sorted(options.items())))
     return line
+
+
+def _rule_name(rule: ManagedRule) -> str:
+    """The rule's name as a Sub placeholder string: names are <prefix>-<slug> in every region,
+    so the dashboard needs no reference to a rule a region may not have."""
+    return f"${{RuleNamePrefix}}-{rule.slug}"
 
 
 def _widget(title: str, metrics: list[list[object]], stat: str, period: int) -> dict[str, object]:
@@ -83,7 +90,7 @@ def dashboard_body(stack: Stack) -> dict[str, object]:
                 metric_line(
                     METRICS_NAMESPACE,
                     "NonCompliantResources",
-                    (("RuleName", f"${{{rule.logical_id}}}"),),
+                    (("RuleName", _rule_name(rule)),),
                     label=rule.identifier,
                 )
                 for rule in rules
@@ -99,7 +106,7 @@ def dashboard_body(stack: Stack) -> dict[str, object]:
                 metric_line(
                     METRICS_NAMESPACE,
                     "ComplianceChange",
-                    (("RuleName", f"${{{rule.logical_id}}}"), ("ComplianceType", "NON_COMPLIANT")),
+                    (("RuleName", _rule_name(rule)), ("ComplianceType", "NON_COMPLIANT")),
                     label=rule.identifier,
                 )
                 for rule in rules

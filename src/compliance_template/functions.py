@@ -9,9 +9,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from troposphere import AWSHelperFn, GetAtt, If, NoValue, Ref, Sub, awslambda, iam, logs, sqs
+from troposphere import (
+    AWSHelperFn,
+    GetAtt,
+    If,
+    Join,
+    NoValue,
+    Ref,
+    Sub,
+    awslambda,
+    iam,
+    logs,
+    sqs,
+)
 
 from . import policies
+from .catalog import ManagedRule
 from .naming import (
     CHANGES_PREFIX,
     FUNCTION_NAMES,
@@ -20,6 +33,7 @@ from .naming import (
     REPORTS_PREFIX,
     logical,
 )
+from .regions import only_where_available
 from .stack import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY, Stack
 from .suppressions import cfn_lint_metadata
 
@@ -130,7 +144,10 @@ def _policy(stack: Stack, name: str) -> iam.PolicyType:
             *basics, GetAtt(stack.id("remediation-function"), "Arn")
         )
     elif name == "reporting":
-        rule_arns = [GetAtt(rule.logical_id, "Arn") for rule in stack.settings.enabled_rules]
+        rule_arns = [
+            only_where_available(rule, GetAtt(rule.logical_id, "Arn"))
+            for rule in stack.settings.enabled_rules
+        ]
         aggregator = GetAtt(stack.id("aggregator"), "ConfigurationAggregatorArn")
         document = policies.reporting_policy(*basics, rule_arns, aggregator)
     else:
@@ -156,14 +173,7 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
     common: dict[str, object] = {
         "REPORTS_BUCKET": Ref(stack.id("bucket")),
         "TOPIC_ARN": Ref(stack.id("topic")),
-        # Rule name -> catalog identifier; Sub resolves ${Logical} to each rule's name.
-        "RULES": Sub(
-            json.dumps(
-                {f"${{{rule.logical_id}}}": rule.identifier for rule in rules},
-                sort_keys=True,
-                separators=(",", ":"),
-            )
-        ),
+        "RULES": rules_variable(rules),
         "METRICS_NAMESPACE": METRICS_NAMESPACE,
         "RUNBOOK_BASE_URL": Ref("RunbookBaseUrl"),
         "LOG_LEVEL": Ref("LogLevel"),
@@ -183,6 +193,18 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         if "BackupRetentionMinimum" in stack.template.parameters:
             common["BACKUP_RETENTION_DAYS"] = Ref("BackupRetentionMinimum")
     return dict(sorted(common.items()))
+
+
+def rules_variable(rules: tuple[ManagedRule, ...]) -> Join:
+    """JSON object {rule name: catalog identifier} of the rules deployed in the region: each
+    entry is present only where its rule is, so the JSON stays valid in every region."""
+    entries = [
+        only_where_available(
+            rule, Sub(f'"${{RuleNamePrefix}}-{rule.slug}":{json.dumps(rule.identifier)}')
+        )
+        for rule in sorted(rules, key=lambda r: r.slug)
+    ]
+    return Join("", ["{", Join(",", entries), "}"])
 
 
 def _add_function(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, awslambda, events, sqs
 
 from . import policies
+from .naming import rule_name
 from .stack import Stack
 
 # EventBridge's own retries before a target's event goes to the dead-letter queue.
@@ -26,7 +27,8 @@ def add_triggers(stack: Stack) -> None:
         "ComplianceChangeRule",
         "processing",
         "Compliance changes of this stack's Config rules",
-        EventPattern=compliance_event_pattern([Ref(rule.logical_id) for rule in rules]),
+        # Names, not Refs: a region without a rule simply never matches its name.
+        EventPattern=compliance_event_pattern([rule_name(rule.slug) for rule in rules]),
     )
     schedule = _rule(
         stack,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from troposphere import AWSHelperFn, GetAtt, Ref, cloudwatch
 
-from .naming import FUNCTION_NAMES, METRICS_NAMESPACE, logical, rule_name
+from .naming import METRICS_NAMESPACE, logical, rule_name
 from .regions import condition_name
 from .stack import Stack
 
 
 def add_alarms(stack: Stack) -> None:
-    for name in FUNCTION_NAMES:
+    for name in stack.functions:
         function = Ref(stack.id(f"{name}-function"))
         for metric in ("Errors", "Throttles"):
             _alarm(

@@ -40,9 +40,10 @@ def _config_rule(stack: Stack, rule: ManagedRule) -> config.ConfigRule:
         "ConfigRuleName": rule_name(rule.slug),
         "Description": rule.description,
         "Source": config.Source(Owner="AWS", SourceIdentifier=rule.identifier),
-        # Creating a rule fails without a recorder; when the stack makes one, wait for it.
-        "Metadata": wait_for_recorder(),
     }
+    if "recorder" in stack.ids:
+        # Creating a rule fails without a recorder; when the stack makes one, wait for it.
+        properties["Metadata"] = wait_for_recorder()
     inputs = rule_inputs(stack, rule)
     if inputs:
         properties["InputParameters"] = inputs

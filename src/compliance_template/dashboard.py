@@ -12,7 +12,7 @@ import json
 from troposphere import FindInMap, Ref, Sub, cloudwatch
 
 from .catalog import ManagedRule
-from .naming import FUNCTION_NAMES, METRICS_NAMESPACE
+from .naming import METRICS_NAMESPACE
 from .stack import Stack
 
 WIDTH, HEIGHT = 12, 6
@@ -75,7 +75,7 @@ def dashboard_body(stack: Stack) -> dict[str, object]:
                     (("FunctionName", f"${{{stack.id(name + '-function')}}}"),),
                     label=name,
                 )
-                for name in FUNCTION_NAMES
+                for name in stack.functions
             ],
             stat,
             300,

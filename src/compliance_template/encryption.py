@@ -5,12 +5,11 @@ from __future__ import annotations
 from troposphere import GetAtt, Sub, kms
 
 from . import policies
-from .naming import FUNCTION_NAMES
 from .stack import Stack
 
 
 def add_encryption(stack: Stack) -> None:
-    function_roles = [GetAtt(stack.id(f"{name}-role"), "Arn") for name in FUNCTION_NAMES]
+    function_roles = [GetAtt(stack.id(f"{name}-role"), "Arn") for name in stack.functions]
     key = stack.add(
         kms.Key(
             "ComplianceKey",

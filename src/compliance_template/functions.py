@@ -27,7 +27,6 @@ from . import policies
 from .catalog import ManagedRule
 from .naming import (
     CHANGES_PREFIX,
-    FUNCTION_NAMES,
     METRICS_NAMESPACE,
     REMEDIATION_PREFIX,
     REPORTS_PREFIX,
@@ -85,7 +84,7 @@ SPECS = {
 
 
 def add_function_roles(stack: Stack) -> None:
-    for name in FUNCTION_NAMES:
+    for name in stack.functions:
         stack.add(
             iam.Role(
                 f"{logical(name)}Role",
@@ -110,7 +109,7 @@ def add_functions(stack: Stack) -> None:
         ),
         role="queue",
     )
-    for name in FUNCTION_NAMES:
+    for name in stack.functions:
         stack.add(
             logs.LogGroup(
                 f"{logical(name)}LogGroup",
@@ -125,7 +124,8 @@ def add_functions(stack: Stack) -> None:
         )
     # Remediation first: processing's policy and environment refer to it.
     for name in ("remediation", "processing", "reporting"):
-        _add_function(stack, SPECS[name], _policy(stack, name), _environment(stack, name))
+        if name in stack.functions:
+            _add_function(stack, SPECS[name], _policy(stack, name), _environment(stack, name))
     stack.output("DeadLetterQueueUrl", "Queue of events that failed all retries", queue.ref())
 
 
@@ -134,19 +134,23 @@ def _policy(stack: Stack, name: str) -> iam.PolicyType:
     basics = (
         GetAtt(stack.id(f"{name}-logs"), "Arn"),
         GetAtt(stack.id("queue"), "Arn"),
-        Ref(stack.id("topic")),
-        GetAtt(stack.id("bucket"), "Arn"),
+        stack.topic_arn,
+        stack.bucket_arn,
         spec.prefix,
     )
     role = [Ref(stack.id(f"{name}-role"))]
     if name == "processing":
         document = policies.processing_policy(
-            *basics, GetAtt(stack.id("remediation-function"), "Arn")
+            *basics,
+            _remediation_arn(stack),
+            stack.remote_key_arn,
         )
     elif name == "reporting":
+        # Rules of this template; a central account reads the organization's from the aggregator.
         rule_arns = [
             only_where_available(rule, GetAtt(rule.logical_id, "Arn"))
             for rule in stack.settings.enabled_rules
+            if rule.logical_id in stack.template.resources
         ]
         aggregator = GetAtt(stack.id("aggregator"), "ConfigurationAggregatorArn")
         document = policies.reporting_policy(*basics, rule_arns, aggregator)
@@ -168,19 +172,28 @@ def _policy(stack: Stack, name: str) -> iam.PolicyType:
     )
 
 
+def _remediation_arn(stack: Stack) -> object:
+    """Processing hands fixes to remediation only where the template has it."""
+    if "remediation" not in stack.functions:
+        return None
+    return GetAtt(stack.id("remediation-function"), "Arn")
+
+
 def _environment(stack: Stack, name: str) -> dict[str, object]:
     rules = stack.settings.enabled_rules
+    regional = any(rule.logical_id in stack.template.resources for rule in rules)
     common: dict[str, object] = {
-        "REPORTS_BUCKET": Ref(stack.id("bucket")),
-        "TOPIC_ARN": Ref(stack.id("topic")),
-        "RULES": rules_variable(rules),
+        "REPORTS_BUCKET": stack.bucket_name,
+        "TOPIC_ARN": stack.topic_arn,
+        "RULES": rules_variable(rules, regional),
         "METRICS_NAMESPACE": METRICS_NAMESPACE,
         "RUNBOOK_BASE_URL": Ref("RunbookBaseUrl"),
         "LOG_LEVEL": Ref("LogLevel"),
     }
     if name == "processing":
-        common["REMEDIATION_FUNCTION"] = GetAtt(stack.id("remediation-function"), "Arn")
-        common["REMEDIATE_RULES"] = json.dumps(sorted(stack.settings.remediate))
+        hand_off = _remediation_arn(stack)
+        common["REMEDIATION_FUNCTION"] = hand_off or ""
+        common["REMEDIATE_RULES"] = json.dumps(sorted(stack.settings.remediate) if hand_off else [])
     elif name == "reporting":
         common["AGGREGATOR_NAME"] = If(REPORT_ACROSS_REGIONS, Ref(stack.id("aggregator")), "")
     else:
@@ -195,15 +208,14 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
     return dict(sorted(common.items()))
 
 
-def rules_variable(rules: tuple[ManagedRule, ...]) -> Join:
-    """JSON object {rule name: catalog identifier} of the rules deployed in the region: each
-    entry is present only where its rule is, so the JSON stays valid in every region."""
-    entries = [
-        only_where_available(
-            rule, Sub(f'"${{RuleNamePrefix}}-{rule.slug}":{json.dumps(rule.identifier)}')
-        )
-        for rule in sorted(rules, key=lambda r: r.slug)
-    ]
+def rules_variable(rules: tuple[ManagedRule, ...], regional: bool = True) -> Join:
+    """JSON object {rule name: catalog identifier}. With `regional`, each entry is present only
+    where its rule is deployed, so the JSON stays valid in every region; a central account lists
+    every rule, since its members run them in all regions."""
+    entries = []
+    for rule in sorted(rules, key=lambda r: r.slug):
+        entry = Sub(f'"${{RuleNamePrefix}}-{rule.slug}":{json.dumps(rule.identifier)}')
+        entries.append(only_where_available(rule, entry) if regional else entry)
     return Join("", ["{", Join(",", entries), "}"])
 
 
@@ -231,8 +243,8 @@ def _add_function(
             "uploads it, then rewrites Code to the S3 location."
         ),
     )
-    # Code is a path for `aws cloudformation package`, which troposphere's Code type rejects.
-    function.properties["Code"] = f"{stack.settings.code_root}/{spec.name}"
+    # A local path for `aws cloudformation package`, which troposphere's Code type rejects.
+    function.properties["Code"] = stack.code_of(spec.name)
     stack.add(function, role=f"{spec.name}-function")
     stack.add(
         awslambda.EventInvokeConfig(

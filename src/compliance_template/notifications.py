@@ -7,7 +7,6 @@ import json
 from troposphere import GetAtt, Ref, sns
 
 from . import policies
-from .naming import FUNCTION_NAMES
 from .stack import HAS_EMAIL, HAS_HTTPS, Stack
 
 # SNS honours a delivery policy only on HTTP/S subscriptions (for e-mail, SQS and Lambda it does
@@ -35,7 +34,8 @@ def add_notifications(stack: Stack) -> None:
         ),
         role="topic",
     )
-    roles = [GetAtt(stack.id(f"{name}-role"), "Arn") for name in FUNCTION_NAMES]
+    stack.topic_arn = topic.ref()
+    roles = [GetAtt(stack.id(f"{name}-role"), "Arn") for name in stack.functions]
     stack.add(
         sns.TopicPolicy(
             "NotificationTopicPolicy",

@@ -260,16 +260,32 @@ def processing_policy(
     topic_arn: Arn,
     bucket_arn: Arn,
     prefix: str,
-    remediation_arn: Arn,
+    remediation_arn: Arn | None,
+    remote_key_arn: Arn | None = None,
 ) -> PolicyDocument:
+    extra = []
+    if remediation_arn is not None:
+        extra.append(
+            Statement(
+                Sid="HandOffToRemediation",
+                Effect=Allow,
+                Action=[lambda_.InvokeFunction],
+                Resource=[remediation_arn],
+            )
+        )
+    if remote_key_arn is not None:
+        # The central bucket and topic are encrypted with the central account's key: using a key
+        # of another account needs this grant as well as the key policy's.
+        extra.append(
+            Statement(
+                Sid="UseCentralKey",
+                Effect=Allow,
+                Action=[kms.GenerateDataKey, kms.Decrypt],
+                Resource=[remote_key_arn],
+            )
+        )
     return _document(
-        *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
-        Statement(
-            Sid="HandOffToRemediation",
-            Effect=Allow,
-            Action=[lambda_.InvokeFunction],
-            Resource=[remediation_arn],
-        ),
+        *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix), *extra
     )
 
 
@@ -282,7 +298,7 @@ def reporting_policy(
     rule_arns: Sequence[Arn],
     aggregator_arn: Arn,
 ) -> PolicyDocument:
-    return _document(
+    statements = [
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
         # These two list actions do not support resource-level permissions.
         Statement(
@@ -291,12 +307,17 @@ def reporting_policy(
             Action=[config.DescribeConfigRules, config.DescribeComplianceByConfigRule],
             Resource=["*"],
         ),
-        Statement(
-            Sid="ReadRuleResults",
-            Effect=Allow,
-            Action=[config.GetComplianceDetailsByConfigRule],
-            Resource=list(rule_arns),
-        ),
+    ]
+    if rule_arns:
+        statements.append(
+            Statement(
+                Sid="ReadRuleResults",
+                Effect=Allow,
+                Action=[config.GetComplianceDetailsByConfigRule],
+                Resource=list(rule_arns),
+            )
+        )
+    statements.append(
         Statement(
             Sid="ReadAggregatedResults",
             Effect=Allow,
@@ -305,8 +326,9 @@ def reporting_policy(
                 config.GetAggregateComplianceDetailsByConfigRule,
             ],
             Resource=[aggregator_arn],
-        ),
+        )
     )
+    return _document(*statements)
 
 
 def remediation_read_policy(

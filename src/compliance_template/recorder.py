@@ -60,7 +60,8 @@ def add_recorder(stack: Stack) -> None:
                 # Global resources (IAM) are recorded in one region only; no rule here needs them.
                 IncludeGlobalResourceTypes=False,
             ),
-        )
+        ),
+        role="recorder",
     )
     stack.add(
         config.DeliveryChannel(

@@ -6,10 +6,12 @@ applies the common tags to every taggable resource, so no step can forget them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from troposphere import AWSHelperFn, AWSObject, Export, Output, Sub, Tags, Template
 
+from .naming import FUNCTION_NAMES
 from .settings import Settings
 from .suppressions import scanner_metadata
 
@@ -29,6 +31,22 @@ class Stack:
     settings: Settings
     # Logical ids of resources later steps refer to, by role ("key", "bucket", "processing", ...).
     ids: dict[str, str] = field(default_factory=dict)
+    # Which of the three functions this template runs.
+    functions: tuple[str, ...] = FUNCTION_NAMES
+    # Where the functions write records and publish. The storage and notification steps set them
+    # in a single stack; an organization member gets the central account's from parameters.
+    bucket_name: object = None
+    bucket_arn: object = None
+    topic_arn: object = None
+    # A key in another account that the bucket and topic use (organization members only).
+    remote_key_arn: object = None
+    # The Lambda Code of a function; default: its local folder, for `aws cloudformation package`.
+    code: Callable[[str], object] | None = None
+
+    def code_of(self, function: str) -> object:
+        if self.code is not None:
+            return self.code(function)
+        return f"{self.settings.code_root}/{function}"
 
     def add(self, resource: AWSObject, role: str | None = None) -> AWSObject:
         if "Tags" in resource.props and self.settings.tags:

@@ -57,6 +57,7 @@ def add_storage(stack: Stack) -> None:
         ),
         role="bucket",
     )
+    stack.bucket_name, stack.bucket_arn = bucket.ref(), GetAtt(bucket, "Arn")
     stack.add(
         s3.BucketPolicy(
             "ReportsBucketPolicy",

@@ -61,8 +61,13 @@ def add_alarms(stack: Stack) -> None:
             threshold=Ref("NonCompliantThreshold"),
             comparison="GreaterThanThreshold",
             missing="ignore",
-            condition=condition_name(rule),
+            condition=_existing(stack, condition_name(rule)),
         )
+
+
+def _existing(stack: Stack, condition: str | None) -> str | None:
+    """A rule's region condition, where this template has one (a central account does not)."""
+    return condition if condition in stack.template.conditions else None
 
 
 def _alarm(

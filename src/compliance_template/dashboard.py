@@ -99,22 +99,24 @@ def dashboard_body(stack: Stack) -> dict[str, object]:
             3600,
         )
     )
-    widgets.append(
-        _widget(
-            "Changes to NON_COMPLIANT per rule",
-            [
-                metric_line(
-                    METRICS_NAMESPACE,
-                    "ComplianceChange",
-                    (("RuleName", _rule_name(rule)), ("ComplianceType", "NON_COMPLIANT")),
-                    label=rule.identifier,
-                )
-                for rule in rules
-            ],
-            "Sum",
-            3600,
+    if "processing" in stack.functions:
+        # Processing publishes these where it runs; a central account does not see them.
+        widgets.append(
+            _widget(
+                "Changes to NON_COMPLIANT per rule",
+                [
+                    metric_line(
+                        METRICS_NAMESPACE,
+                        "ComplianceChange",
+                        (("RuleName", _rule_name(rule)), ("ComplianceType", "NON_COMPLIANT")),
+                        label=rule.identifier,
+                    )
+                    for rule in rules
+                ],
+                "Sum",
+                3600,
+            )
         )
-    )
     widgets.append(
         _widget(
             "Failed events waiting in the dead-letter queue",

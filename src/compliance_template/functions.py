@@ -195,7 +195,13 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         common["REMEDIATION_FUNCTION"] = hand_off or ""
         common["REMEDIATE_RULES"] = json.dumps(sorted(stack.settings.remediate) if hand_off else [])
     elif name == "reporting":
-        common["AGGREGATOR_NAME"] = If(REPORT_ACROSS_REGIONS, Ref(stack.id("aggregator")), "")
+        aggregator = Ref(stack.id("aggregator"))
+        # A central account always reads the organization aggregator; a single stack only when
+        # asked to report across regions.
+        across = REPORT_ACROSS_REGIONS in stack.template.conditions
+        common["AGGREGATOR_NAME"] = (
+            If(REPORT_ACROSS_REGIONS, aggregator, "") if across else aggregator
+        )
     else:
         common.update(
             REMEDIATION_MODE=Ref("RemediationMode"),
@@ -205,6 +211,9 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         )
         if "BackupRetentionMinimum" in stack.template.parameters:
             common["BACKUP_RETENTION_DAYS"] = Ref("BackupRetentionMinimum")
+        # Lets remediation re-check an instance's type before flagging it.
+        if "AllowedInstanceTypes" in stack.template.parameters:
+            common["ALLOWED_INSTANCE_TYPES"] = Ref("AllowedInstanceTypes")
     return dict(sorted(common.items()))
 
 
@@ -238,13 +247,15 @@ def _add_function(
         LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(stack.id(f"{spec.name}-logs"))),
         # The role must be able to log and reach the queue before the first invocation.
         DependsOn=[policy.title],
-        Metadata=cfn_lint_metadata(
+    )
+    code = stack.code_of(spec.name)
+    if isinstance(code, str):
+        function.Metadata = cfn_lint_metadata(
             W3002="Code is a local folder on purpose: `aws cloudformation package` zips and "
             "uploads it, then rewrites Code to the S3 location."
-        ),
-    )
+        )
     # A local path for `aws cloudformation package`, which troposphere's Code type rejects.
-    function.properties["Code"] = stack.code_of(spec.name)
+    function.properties["Code"] = code
     stack.add(function, role=f"{spec.name}-function")
     stack.add(
         awslambda.EventInvokeConfig(

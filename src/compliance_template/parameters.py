@@ -41,7 +41,7 @@ class ParameterSpec:
     group: str
     label: str
     description: str
-    default: str
+    default: str | None  # None: the deployer must give a value
     cfn_type: str = "String"
     allowed_values: tuple[str, ...] = ()
     allowed_pattern: str | None = None
@@ -241,6 +241,69 @@ BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
     ),
 )
 
+GROUP_ORGANIZATION = "Organization"
+ORGANIZATION_PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec(
+        "OrganizationId",
+        GROUP_ORGANIZATION,
+        "Organization id",
+        "AWS Organizations id (o-...): member accounts of it may write records to the central "
+        "bucket, publish to the central topic and use the central key.",
+        None,
+        allowed_pattern=r"^o-[a-z0-9]{10,32}$",
+        constraint_description="an organization id such as o-a1b2c3d4e5",
+    ),
+    ParameterSpec(
+        "CentralBucketName",
+        GROUP_ORGANIZATION,
+        "Central reports bucket",
+        "Name of the central account's reports bucket (output ReportsBucketName of the central "
+        "stack).",
+        None,
+        allowed_pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        constraint_description="an S3 bucket name",
+    ),
+    ParameterSpec(
+        "CentralTopicArn",
+        GROUP_ORGANIZATION,
+        "Central notification topic",
+        "ARN of the central account's topic (output NotificationTopicArn of the central stack).",
+        None,
+        allowed_pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
+        constraint_description="an SNS topic ARN",
+    ),
+    ParameterSpec(
+        "CentralKeyArn",
+        GROUP_ORGANIZATION,
+        "Central KMS key",
+        "ARN of the central account's KMS key (output KeyArn of the central stack), which "
+        "encrypts the central bucket and topic.",
+        None,
+        allowed_pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$",
+        constraint_description="a KMS key ARN",
+    ),
+    ParameterSpec(
+        "ArtifactBucketPrefix",
+        GROUP_ORGANIZATION,
+        "Code bucket prefix",
+        "The processing code is read from the bucket <prefix>-<region> in each region (Lambda "
+        "reads code only from its own region); make deploy-org fills them.",
+        None,
+        allowed_pattern=r"^[a-z0-9][a-z0-9.-]{1,40}$",
+        constraint_description="lower-case letters, digits, dots and hyphens, at most 41",
+    ),
+    ParameterSpec(
+        "ProcessingCodeKey",
+        GROUP_ORGANIZATION,
+        "Processing code object",
+        "S3 key of the processing function's zip in every code bucket (content-addressed, so a "
+        "new version is a new key and StackSets update the functions).",
+        None,
+        allowed_pattern=r"^[A-Za-z0-9/._-]{1,1000}\.zip$",
+        constraint_description="an S3 key ending in .zip",
+    ),
+)
+
 PERIODIC_FREQUENCY = ParameterSpec(
     "PeriodicRuleFrequency",
     GROUP_RULES,
@@ -287,12 +350,11 @@ def check_value(spec: ParameterSpec, value: object, field: str) -> str:
     return text
 
 
-def add_parameter(template: Template, spec: ParameterSpec, default: str) -> Parameter:
-    kwargs: dict[str, object] = {
-        "Type": spec.cfn_type,
-        "Description": spec.description,
-        "Default": default,
-    }
+def add_parameter(template: Template, spec: ParameterSpec, default: str | None) -> Parameter:
+    """Add the parameter; without a default (None) CloudFormation requires a value."""
+    kwargs: dict[str, object] = {"Type": spec.cfn_type, "Description": spec.description}
+    if default is not None:
+        kwargs["Default"] = default
     if spec.allowed_values:
         kwargs["AllowedValues"] = list(spec.allowed_values)
     if spec.allowed_pattern:

@@ -40,6 +40,8 @@ class Stack:
     topic_arn: object = None
     # A key in another account that the bucket and topic use (organization members only).
     remote_key_arn: object = None
+    # The organization whose member accounts may use the bucket, topic and key (central only).
+    organization_id: object = None
     # The Lambda Code of a function; default: its local folder, for `aws cloudformation package`.
     code: Callable[[str], object] | None = None
 

@@ -21,29 +21,37 @@ def compliance_event_pattern(rule_names: list[object]) -> dict[str, object]:
 
 
 def add_triggers(stack: Stack) -> None:
-    rules = stack.settings.enabled_rules
-    changes = _rule(
-        stack,
-        "ComplianceChangeRule",
-        "processing",
-        "Compliance changes of this stack's Config rules",
-        # Names, not Refs: a region without a rule simply never matches its name.
-        EventPattern=compliance_event_pattern([rule_name(rule.slug) for rule in rules]),
-    )
-    schedule = _rule(
-        stack,
-        "ReportScheduleRule",
-        "reporting",
-        "Schedule of the compliance report",
-        ScheduleExpression=Ref("ReportSchedule"),
-    )
+    """Compliance changes for processing and the schedule for reporting, where they run."""
+    event_rules = []
+    if "processing" in stack.functions:
+        rules = stack.settings.enabled_rules
+        event_rules.append(
+            _rule(
+                stack,
+                "ComplianceChangeRule",
+                "processing",
+                "Compliance changes of this stack's Config rules",
+                # Names, not Refs: a region without a rule simply never matches its name.
+                EventPattern=compliance_event_pattern([rule_name(rule.slug) for rule in rules]),
+            )
+        )
+    if "reporting" in stack.functions:
+        event_rules.append(
+            _rule(
+                stack,
+                "ReportScheduleRule",
+                "reporting",
+                "Schedule of the compliance report",
+                ScheduleExpression=Ref("ReportSchedule"),
+            )
+        )
     queue = stack.id("queue")
     stack.add(
         sqs.QueuePolicy(
             "DeadLetterQueuePolicy",
             Queues=[Ref(queue)],
             PolicyDocument=policies.queue_policy(
-                GetAtt(queue, "Arn"), [GetAtt(changes, "Arn"), GetAtt(schedule, "Arn")]
+                GetAtt(queue, "Arn"), [GetAtt(rule, "Arn") for rule in event_rules]
             ),
         )
     )

@@ -44,6 +44,7 @@ def load_app(function: str) -> ModuleType:
         )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         _loaded[function] = module
     return _loaded[function]
@@ -146,7 +147,7 @@ class World:
             Code={"ZipFile": zipped.getvalue()},
         )
         self.aws.client("lambda").meta.events.register(
-            "before-call.lambda.Invoke", self._spy_invoke
+            "before-parameter-build.lambda.Invoke", self._spy_invoke
         )
         self.monkeypatch.setenv("REMEDIATION_FUNCTION", REMEDIATION_ARN)
 
@@ -170,7 +171,9 @@ class World:
             }
             return SimpleNamespace(status_code=500, headers={}, content=b""), response
 
-        client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}", answer)
+        client.meta.events.register(
+            f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}", answer
+        )
         return remaining
 
 

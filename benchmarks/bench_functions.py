@@ -1,0 +1,231 @@
+"""Figures for the Lambda functions: AWS calls per event, handler time, import cost, reporting.
+
+Prints figures, asserts nothing. No AWS and no network: every client is a real boto3 client whose
+HTTP exchange is answered in memory (tests/functions/function_fakes.py). Run from the repository
+root with the project's virtual environment:
+
+    .venv/bin/python benchmarks/bench_functions.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS = ROOT / "functions"
+NAMES = ("processing", "remediation", "reporting")
+REGION, ACCOUNT = "us-east-1", "123456789012"
+RULES = {
+    "compliance-desired-instance-type": "DESIRED_INSTANCE_TYPE",
+    "compliance-s3-encryption": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+    "compliance-db-backup": "DB_INSTANCE_BACKUP_ENABLED",
+    "compliance-encrypted-volumes": "ENCRYPTED_VOLUMES",
+}
+
+_IMPORT_PROBE = """
+import sys, time
+sys.path.insert(0, {folder!r})
+t0 = time.perf_counter()
+import boto3
+t1 = time.perf_counter()
+import importlib.util
+spec = importlib.util.spec_from_file_location("app", {folder!r} + "/app.py")
+module = sys.modules["app"] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+
+
+def environment() -> None:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_CONFIG_FILE=os.devnull,
+        REPORTS_BUCKET="bench-reports",
+        TOPIC_ARN=f"arn:aws:sns:{REGION}:{ACCOUNT}:compliance",
+        RULES=json.dumps(RULES),
+        REMEDIATION_FUNCTION=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:remediation",
+        REMEDIATE_RULES='["ENCRYPTED_VOLUMES"]',
+        LOG_LEVEL="WARNING",
+    )
+    for name in NAMES:
+        sys.path.insert(0, str(FUNCTIONS / name))
+    sys.path.insert(0, str(ROOT / "tests" / "functions"))
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"{name}_app", FUNCTIONS / name / "app.py")
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def context(request_id: str, function: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        aws_request_id=request_id,
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}",
+    )
+
+
+def quiet(call: Callable[[], Any]) -> Any:
+    """Run with stdout discarded: the functions print a log line and EMF per event."""
+    saved = sys.stdout
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    try:
+        return call()
+    finally:
+        sys.stdout.close()
+        sys.stdout = saved
+
+
+def stub_clients(storage: Any) -> None:
+    import aws
+
+    aws.reset_clients()
+    for service in ("s3", "sns", "lambda"):
+        storage.attach(aws.client(service))
+
+
+def import_times(runs: int) -> None:
+    print(f"\n== Cold import (fresh interpreter, median of {runs}) ==")
+    print(f"{'module':<14}{'import boto3 ms':>18}{'app adds ms':>14}")
+    for name in NAMES:
+        boto, added = [], []
+        for _ in range(runs):
+            out = subprocess.run(
+                [sys.executable, "-c", _IMPORT_PROBE.format(folder=str(FUNCTIONS / name))],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={"PATH": os.environ["PATH"]},
+            ).stdout.split()
+            boto.append(float(out[0]) * 1000)
+            added.append(float(out[1]) * 1000)
+        print(f"{name:<14}{statistics.median(boto):>18.1f}{statistics.median(added):>14.1f}")
+
+
+def processing_calls(events: int) -> None:
+    from function_events import change_event
+    from function_fakes import StubStorage
+
+    processing = load("processing")
+    print("\n== processing: AWS calls per event (stubbed clients) ==")
+    print(f"{'new <- old':<40}{'calls':>6}  {'operations':<32}{'ms/event':>9}")
+    cases = [
+        ("NON_COMPLIANT", "COMPLIANT", "AWS::EC2::Volume"),
+        ("NON_COMPLIANT", None, "AWS::S3::Bucket"),
+        ("NON_COMPLIANT", "NON_COMPLIANT", "AWS::S3::Bucket"),
+        ("COMPLIANT", "NON_COMPLIANT", "AWS::S3::Bucket"),
+        ("COMPLIANT", None, "AWS::S3::Bucket"),
+        ("NOT_APPLICABLE", "COMPLIANT", "AWS::S3::Bucket"),
+        ("INSUFFICIENT_DATA", None, "AWS::S3::Bucket"),
+    ]
+    for new, old, resource_type in cases:
+        storage = StubStorage()
+        stub_clients(storage)
+        start = time.perf_counter()
+        for i in range(events):
+            second = f"{i // 1000:02d}:{i // 60 % 60:02d}:{i % 60:02d}"[-8:]
+            event = change_event(
+                new, old, resource_type=resource_type, ordering=f"2024-05-01T{second}.000Z"
+            )
+            quiet(lambda e=event, i=i: processing.handler(e, context(f"r{i}", "processing")))
+        elapsed = (time.perf_counter() - start) * 1000 / events
+        per_event = sum(storage.calls.values()) / events
+        operations = "+".join(sorted(storage.calls))
+        label = f"{new} <- {old or 'none'}" + (
+            " (hand-off)" if resource_type == "AWS::EC2::Volume" else ""
+        )
+        print(f"{label:<40}{per_event:>6.2f}  {operations:<32}{elapsed:>9.2f}")
+    storage = StubStorage()
+    stub_clients(storage)
+    event = change_event("NON_COMPLIANT", "COMPLIANT", resource_type="AWS::S3::Bucket")
+    quiet(lambda: processing.handler(event, context("first", "processing")))
+    storage.calls.clear()
+    quiet(lambda: processing.handler(event, context("duplicate", "processing")))
+    print(
+        f"{'duplicate delivery':<40}{sum(storage.calls.values()):>6.2f}  "
+        f"{'+'.join(sorted(storage.calls)):<32}"
+    )
+    malformed = StubStorage()
+    stub_clients(malformed)
+    quiet(lambda: processing.handler({"source": "aws.config"}, context("bad", "processing")))
+    print(f"{'malformed event':<40}{sum(malformed.calls.values()):>6.2f}")
+
+
+def reporting_scale(sizes: list[int]) -> None:
+    import aws
+    from function_fakes import FakeConfig, StubStorage
+
+    reporting = load("reporting")
+    print("\n== reporting: Config calls vs lower bound, time, peak memory ==")
+    print(
+        f"{'results':>9}{'calls':>8}{'bound':>8}{'ratio':>7}{'seconds':>9}{'peak MB':>9}"
+        f"{'csv MB':>8}{'html MB':>8}"
+    )
+    for total in sizes:
+        figures = {}
+        for traced in (False, True):
+            fake, storage = FakeConfig(), StubStorage()
+            per_rule = total // len(RULES)
+            for rule in RULES:
+                fake.add(rule, per_rule - per_rule // 10, per_rule // 10)
+            stub_clients(storage)
+            fake.attach(aws.client("config"))
+            if traced:
+                tracemalloc.start()
+            start = time.perf_counter()
+            quiet(
+                lambda: reporting.handler(
+                    {"time": "2024-05-01T06:00:00Z"}, context("report", "reporting")
+                )
+            )
+            seconds = time.perf_counter() - start
+            if traced:
+                figures["peak"] = tracemalloc.get_traced_memory()[1] / 2**20
+                tracemalloc.stop()
+            else:
+                figures["seconds"] = seconds
+            figures["calls"] = sum(fake.calls.values())
+            figures["sizes"] = storage.sizes
+        bound = sum(math.ceil(per_rule / 100) for _ in RULES)
+        sizes_mb = {key.rsplit("/", 1)[-1]: size / 2**20 for key, size in figures["sizes"].items()}
+        print(
+            f"{total:>9}{figures['calls']:>8}{bound:>8}{figures['calls'] / bound:>7.3f}"
+            f"{figures['seconds']:>9.2f}{figures['peak']:>9.1f}"
+            f"{sizes_mb.get('details.csv', 0):>8.2f}{sizes_mb.get('report.html', 0):>8.2f}"
+        )
+    print("(peak memory: Python allocations traced by tracemalloc during the handler call)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, up to 10,000")
+    options = parser.parse_args()
+    environment()
+    import_times(3 if options.quick else 7)
+    processing_calls(50 if options.quick else 300)
+    reporting_scale([1_000, 10_000] if options.quick else [1_000, 10_000, 100_000])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""boto3 clients and the few S3/SNS calls the three functions share.
+
+Clients are created on first use and then kept for the life of the container: creating one costs
+tens of milliseconds, and doing it at import time would slow down every cold start, including the
+ones that end early on a rejected event.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+# Standard mode retries throttling and transient errors with backoff. The timeouts bound one call
+# with its retries to well under a minute (processing's Lambda timeout is 60 s), so a stuck call
+# fails the invocation, which is then retried, instead of being killed mid-way by the timeout.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=3,
+    read_timeout=10,
+    user_agent_extra="compliance-monitoring",
+)
+
+_clients: dict[str, Any] = {}
+
+
+def client(service: str) -> Any:
+    existing = _clients.get(service)
+    if existing is None:
+        existing = _clients[service] = boto3.client(service, config=CLIENT_CONFIG)
+    return existing
+
+
+def reset_clients() -> None:
+    _clients.clear()
+
+
+def error_code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "Unknown"))
+    return type(error).__name__
+
+
+def canonical_json(document: Any) -> str:
+    """Sorted keys, so the same content always gives the same bytes (and the same ETag)."""
+    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False, default=str)
+
+
+def put_json(
+    s3: Any, bucket: str, key: str, document: Any, *, only_if_absent: bool = False
+) -> bool:
+    """Store a JSON document; with ``only_if_absent`` return False when the key already exists.
+
+    No server-side-encryption header is sent: the bucket's default encryption applies, and its
+    policy rejects any other encryption setting.
+    """
+    extra = {"IfNoneMatch": "*"} if only_if_absent else {}
+    try:
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=canonical_json(document).encode("utf-8"),
+            ContentType="application/json",
+            **extra,
+        )
+    except ClientError as error:
+        if only_if_absent and error_code(error) == "PreconditionFailed":
+            return False
+        raise
+    return True
+
+
+def get_json(s3: Any, bucket: str, key: str) -> Any:
+    """Read a JSON document; None when the key does not exist."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error_code(error) in ("NoSuchKey", "404"):
+            return None
+        raise
+    return json.loads(response["Body"].read())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_SUBJECT_MAX = 99  # SNS: ASCII, one line, fewer than 100 characters
+
+
+def subject_line(text: str) -> str:
+    ascii_text = text.encode("ascii", "replace").decode("ascii")
+    line = " ".join(_CONTROL.sub(" ", ascii_text).split()) or "Compliance notification"
+    return line if len(line) <= _SUBJECT_MAX else line[: _SUBJECT_MAX - 3] + "..."
+
+
+def publish(
+    sns: Any, topic_arn: str, subject: str, message: str, attributes: Mapping[str, str]
+) -> str:
+    """Publish one notification; string attributes let subscriptions filter on them."""
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=subject_line(subject),
+        Message=message,
+        MessageAttributes={
+            name: {"DataType": "String", "StringValue": value}
+            for name, value in sorted(attributes.items())
+            if value  # SNS rejects empty attribute values
+        },
+    )
+    return str(response["MessageId"])

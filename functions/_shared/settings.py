@@ -1,0 +1,168 @@
+"""Reading the configuration the template sets as environment variables.
+
+Import never reads the environment: the handler calls these readers on each invocation (they are
+cheap), so a wrong value fails that invocation with an error naming the variable, the value and
+what is allowed, instead of breaking the module import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from validation import shown
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+_RULE_NAME = re.compile(r"\S(.{0,126}\S)?")
+IDENTIFIER = re.compile(r"[A-Z0-9_]{1,128}")
+_NAMESPACE = re.compile(r"[A-Za-z0-9 ._/#:-]{1,255}")
+_URL = re.compile(r"https?://\S+")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigurationError(ValueError):
+    """An environment variable is missing or invalid: fix the stack, then redrive the DLQ."""
+
+
+def required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is required but is not set")
+    return value
+
+
+def optional(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def matching(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> str:
+    value = required(env, name)
+    if not pattern.fullmatch(value):
+        raise invalid(name, value, what)
+    return value
+
+
+def choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = optional(env, name, default)
+    if value not in allowed:
+        raise invalid(name, value, "one of " + ", ".join(allowed))
+    return value
+
+
+def integer(env: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
+    text = optional(env, name, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        raise invalid(name, text, f"a whole number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise invalid(name, text, f"a whole number from {low} to {high}")
+    return value
+
+
+def boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = optional(env, name, "true" if default else "false").lower()
+    if text not in ("true", "false"):
+        raise invalid(name, text, "true or false")
+    return text == "true"
+
+
+def json_value(env: Mapping[str, str], name: str, default: str) -> Any:
+    text = optional(env, name, default)
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise invalid(name, text, f"valid JSON ({exc})") from None
+
+
+def identifier_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A JSON list of catalog identifiers, e.g. ["S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"]."""
+    value = json_value(env, name, "[]")
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and IDENTIFIER.fullmatch(item) for item in value
+    ):
+        raise invalid(
+            name,
+            env.get(name, ""),
+            'a JSON list of rule identifiers such as ["S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"]',
+        )
+    return tuple(dict.fromkeys(value))
+
+
+def invalid(name: str, value: str, allowed: str) -> ConfigurationError:
+    return ConfigurationError(f"environment variable {name} is {shown(value)}; allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    """The variables all three functions share."""
+
+    bucket: str
+    topic_arn: str
+    rules: Mapping[str, str]  # Config rule name -> catalog identifier
+    namespace: str
+    runbook_base_url: str
+    log_level: str
+
+
+def common(env: Mapping[str, str]) -> CommonSettings:
+    return CommonSettings(
+        bucket=matching(env, "REPORTS_BUCKET", _BUCKET, "an S3 bucket name"),
+        topic_arn=matching(env, "TOPIC_ARN", _TOPIC_ARN, "an SNS topic ARN"),
+        rules=_rules(env),
+        namespace=_namespace(env),
+        runbook_base_url=_runbook_base_url(env),
+        log_level=log_level(env),
+    )
+
+
+def log_level(env: Mapping[str, str]) -> str:
+    """Read first and on its own, so even a configuration error is logged at the right level."""
+    level = optional(env, "LOG_LEVEL", "INFO").upper()
+    return level if level in LOG_LEVELS else "INFO"
+
+
+def _rules(env: Mapping[str, str]) -> dict[str, str]:
+    value = json_value(env, "RULES", "")
+    if not isinstance(value, dict) or not value:
+        raise invalid(
+            "RULES",
+            env.get("RULES", ""),
+            "a non-empty JSON object mapping Config "
+            'rule names to catalog identifiers, e.g. {"my-rule": "ENCRYPTED_VOLUMES"}',
+        )
+    for name, identifier in value.items():
+        if not _RULE_NAME.fullmatch(name):
+            raise invalid("RULES", name, "rule names of 1 to 128 characters, not blank")
+        if not isinstance(identifier, str) or not IDENTIFIER.fullmatch(identifier):
+            raise invalid(
+                f"RULES[{name!r}]",
+                str(identifier),
+                "a catalog identifier such as "
+                "ENCRYPTED_VOLUMES (upper case letters, digits, underscores)",
+            )
+    return dict(sorted(value.items()))
+
+
+def _namespace(env: Mapping[str, str]) -> str:
+    value = optional(env, "METRICS_NAMESPACE", "ComplianceMonitoring")
+    if not _NAMESPACE.fullmatch(value) or value.startswith(("AWS/", ":")):
+        raise invalid(
+            "METRICS_NAMESPACE",
+            value,
+            "a CloudWatch namespace: 1 to 255 letters, "
+            "digits or . _ - / # : and space, not starting with AWS/ or :",
+        )
+    return value
+
+
+def _runbook_base_url(env: Mapping[str, str]) -> str:
+    value = optional(env, "RUNBOOK_BASE_URL", "")
+    if value and not _URL.fullmatch(value):
+        raise invalid("RUNBOOK_BASE_URL", value, "empty or an http(s) URL without spaces")
+    return value.rstrip("/")

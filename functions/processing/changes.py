@@ -1,0 +1,347 @@
+"""The pure core of the processing function: from a compliance-change event to what must happen.
+
+Nothing here talks to AWS, so every rule about events, record keys, notifications and hand-offs is
+tested without mocks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import keys
+import rulebook
+import settings as env_settings
+import validation as v
+
+EVENT_SOURCE = "aws.config"
+DETAIL_TYPE = "Config Rules Compliance Change"
+MESSAGE_TYPE = "ComplianceChangeNotification"
+COMPLIANCE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA")
+RECORD_PREFIX = "compliance-changes/"
+FINDING_KIND = "compliance-finding"
+SCHEMA_VERSION = 1
+
+_FUNCTION = re.compile(
+    r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?"
+)
+
+
+@dataclass(frozen=True)
+class ProcessingSettings:
+    common: env_settings.CommonSettings
+    remediation_function: str
+    remediate_rules: frozenset[str]
+
+
+def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
+    common = env_settings.common(env)
+    function = env_settings.optional(env, "REMEDIATION_FUNCTION", "")
+    if function and not _FUNCTION.fullmatch(function):
+        raise env_settings.invalid(
+            "REMEDIATION_FUNCTION", function, "empty or a Lambda function ARN or name"
+        )
+    remediate = env_settings.identifier_list(env, "REMEDIATE_RULES")
+    deployed = set(common.rules.values())
+    for identifier in remediate:
+        if identifier not in deployed:
+            raise env_settings.invalid(
+                "REMEDIATE_RULES",
+                identifier,
+                "identifiers of rules listed in RULES: " + ", ".join(sorted(deployed)),
+            )
+    return ProcessingSettings(common, function, frozenset(remediate))
+
+
+@dataclass(frozen=True)
+class ComplianceChange:
+    account: str
+    region: str
+    rule_name: str
+    rule_arn: str | None
+    resource_type: str
+    resource_id: str
+    compliance_type: str
+    previous_type: str | None  # None on a resource's first evaluation
+    annotation: str | None
+    ordering: datetime
+    recorded_at: str | None
+    event_id: str | None
+    event_time: str | None
+
+    @property
+    def ordering_text(self) -> str:
+        return keys.iso_time(self.ordering)
+
+
+def parse_event(event: Any) -> ComplianceChange:
+    """Validate an EventBridge ``Config Rules Compliance Change`` event; ValidationError if not."""
+    event = v.require_object(event, "event")
+    v.choice(event, "source", "", (EVENT_SOURCE,))
+    v.choice(event, "detail-type", "", (DETAIL_TYPE,))
+    detail = v.require_object(event.get("detail"), "detail")
+    if detail.get("messageType") is not None:
+        v.choice(detail, "messageType", "detail", (MESSAGE_TYPE,))
+    new = v.require_object(detail.get("newEvaluationResult"), "detail.newEvaluationResult")
+    new_path = "detail.newEvaluationResult"
+    identifier = v.optional_object(new, "evaluationResultIdentifier", new_path) or {}
+    qualifier = (
+        v.optional_object(
+            identifier, "evaluationResultQualifier", f"{new_path}.evaluationResultIdentifier"
+        )
+        or {}
+    )
+    old = v.optional_object(detail, "oldEvaluationResult", "detail")
+    return ComplianceChange(
+        account=v.string(
+            detail,
+            "awsAccountId",
+            "detail",
+            pattern=v.ACCOUNT_ID,
+            description="a 12-digit AWS account id",
+        ),
+        region=v.string(
+            detail,
+            "awsRegion",
+            "detail",
+            pattern=v.REGION_CODE,
+            description="an AWS region code such as eu-west-1",
+        ),
+        rule_name=v.string(detail, "configRuleName", "detail", max_length=128),
+        rule_arn=v.optional_string(detail, "configRuleARN", "detail", max_length=512),
+        resource_type=_with_fallback(
+            detail,
+            qualifier,
+            "resourceType",
+            v.RESOURCE_TYPE,
+            "a resource type such as AWS::S3::Bucket",
+        ),
+        resource_id=_with_fallback(detail, qualifier, "resourceId", None, "a resource id"),
+        compliance_type=v.choice(new, "complianceType", new_path, COMPLIANCE_TYPES),
+        previous_type=(
+            v.choice(old, "complianceType", "detail.oldEvaluationResult", COMPLIANCE_TYPES)
+            if old is not None
+            else None
+        ),
+        annotation=v.optional_string(new, "annotation", new_path),
+        ordering=_ordering(new, identifier),
+        recorded_at=v.optional_string(new, "resultRecordedTime", new_path, max_length=64),
+        event_id=v.optional_string(event, "id", "", max_length=128),
+        event_time=v.optional_string(event, "time", "", max_length=64),
+    )
+
+
+def _with_fallback(
+    detail: Mapping[str, Any],
+    qualifier: Mapping[str, Any],
+    key: str,
+    pattern: re.Pattern[str] | None,
+    description: str,
+) -> str:
+    # The qualifier repeats the resource; some producers only fill one of the two places.
+    source, path = (
+        (detail, "detail")
+        if key in detail or key not in qualifier
+        else (
+            qualifier,
+            "detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier",
+        )
+    )
+    return v.string(source, key, path, pattern=pattern, description=description, max_length=768)
+
+
+def _ordering(new: Mapping[str, Any], identifier: Mapping[str, Any]) -> datetime:
+    """When the evaluation happened: the identity of the evaluation and the record's date."""
+    if "orderingTimestamp" in identifier or "resultRecordedTime" not in new:
+        return v.timestamp(
+            identifier, "orderingTimestamp", "detail.newEvaluationResult.evaluationResultIdentifier"
+        )
+    return v.timestamp(new, "resultRecordedTime", "detail.newEvaluationResult")
+
+
+def record_key(change: ComplianceChange) -> str:
+    """One key per evaluation (rule, resource, evaluation time): a duplicate finds the same key.
+
+    The date partitions come from the evaluation time, not the processing time, so a retry after
+    midnight still lands on the same key.
+    """
+    day = change.ordering
+    return (
+        f"{RECORD_PREFIX}{keys.date_partitions(day)}/"
+        f"account={change.account}/region={change.region}/rule={keys.key_part(change.rule_name)}/"
+        f"{keys.key_part(change.resource_type)}/{keys.key_part(change.resource_id)}/"
+        f"{keys.compact_time(change.ordering)}.json"
+    )
+
+
+def notification_kind(change: ComplianceChange) -> str | None:
+    """``violation`` for a change to NON_COMPLIANT, ``resolved`` for NON_COMPLIANT -> COMPLIANT."""
+    if change.compliance_type == "NON_COMPLIANT" and change.previous_type != "NON_COMPLIANT":
+        return "violation"
+    if change.compliance_type == "COMPLIANT" and change.previous_type == "NON_COMPLIANT":
+        return "resolved"
+    return None
+
+
+@dataclass(frozen=True)
+class Notification:
+    subject: str
+    message: str
+    attributes: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    change: ComplianceChange
+    identifier: str
+    key: str
+    record: dict[str, Any]
+    notification: Notification | None = None
+    hand_off: dict[str, Any] | None = None
+
+    @property
+    def side_effects(self) -> tuple[str, ...]:
+        """In the order they run: people hear first, then remediation may act."""
+        return _side_effects(self.notification, self.hand_off)
+
+
+def plan(
+    change: ComplianceChange,
+    raw_event: Mapping[str, Any],
+    config: ProcessingSettings,
+    request_id: str,
+) -> Plan:
+    """Decide the record, the notification and the hand-off for a change of a managed rule."""
+    identifier = config.common.rules[change.rule_name]
+    key = record_key(change)
+    record_uri = f"s3://{config.common.bucket}/{key}"
+    hands_off = (
+        change.compliance_type == "NON_COMPLIANT"
+        and bool(config.remediation_function)
+        and identifier in config.remediate_rules
+    )
+    kind = notification_kind(change)
+    notification = (
+        _notification(kind, change, identifier, config, record_uri, hands_off) if kind else None
+    )
+    hand_off = _hand_off(change, identifier, record_uri) if hands_off else None
+    side_effects = _side_effects(notification, hand_off)
+    record = _record(change, identifier, raw_event, side_effects, request_id)
+    return Plan(change, identifier, key, record, notification, hand_off)
+
+
+def _side_effects(
+    notification: Notification | None, hand_off: dict[str, Any] | None
+) -> tuple[str, ...]:
+    return tuple(
+        name
+        for name, item in (("notification", notification), ("remediation", hand_off))
+        if item is not None
+    )
+
+
+def _record(
+    change: ComplianceChange,
+    identifier: str,
+    raw_event: Mapping[str, Any],
+    side_effects: tuple[str, ...],
+    request_id: str,
+) -> dict[str, Any]:
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "kind": "compliance-change",
+        "account": change.account,
+        "region": change.region,
+        "ruleName": change.rule_name,
+        "ruleIdentifier": identifier,
+        "ruleArn": change.rule_arn,
+        "resourceType": change.resource_type,
+        "resourceId": change.resource_id,
+        "complianceType": change.compliance_type,
+        "previousComplianceType": change.previous_type,
+        "annotation": change.annotation,
+        "orderingTimestamp": change.ordering_text,
+        "resultRecordedTime": change.recorded_at,
+        "eventId": change.event_id,
+        "eventTime": change.event_time,
+        "delivery": {"requestId": request_id, "planned": list(side_effects)},
+        "event": raw_event,
+    }
+
+
+def _notification(
+    kind: str,
+    change: ComplianceChange,
+    identifier: str,
+    config: ProcessingSettings,
+    record_uri: str,
+    hands_off: bool,
+) -> Notification:
+    text = rulebook.text(identifier)
+    runbook = rulebook.runbook_url(config.common.runbook_base_url, identifier)
+    was = change.previous_type or "not evaluated before"
+    if kind == "violation":
+        headline = (
+            f"NON_COMPLIANT: {change.rule_name} - {change.resource_type} {change.resource_id}"
+        )
+        intro = "A resource became non-compliant."
+        todo = text.what_to_do
+        remediation = (
+            "Handed to the remediation function (its mode decides whether it changes anything)."
+            if hands_off
+            else "Not enabled for this rule."
+        )
+    else:
+        headline = f"RESOLVED: {change.rule_name} - {change.resource_type} {change.resource_id}"
+        intro = "A resource that was non-compliant is compliant again. Nothing to do."
+        todo = "Nothing: the finding is resolved."
+        remediation = "Not needed."
+    lines = [
+        intro,
+        "",
+        f"Rule:        {change.rule_name} ({identifier})",
+        f"Checks:      {text.description}",
+        f"Resource:    {change.resource_type} {change.resource_id}",
+        f"Account:     {change.account}",
+        f"Region:      {change.region}",
+        f"Compliance:  {change.compliance_type} (was {was})",
+        f"Evaluated:   {change.ordering_text}",
+        f"Annotation:  {change.annotation or '(none given by the rule)'}",
+        "",
+        f"What to do:  {todo}",
+        f"Runbook:     {runbook}",
+        f"Automatic remediation: {remediation}",
+        f"Record:      {record_uri}",
+    ]
+    attributes = {
+        "notificationType": "compliance-change",
+        "changeKind": kind,
+        "complianceType": change.compliance_type,
+        "ruleName": change.rule_name,
+        "ruleIdentifier": identifier,
+        "resourceType": change.resource_type,
+        "account": change.account,
+        "region": change.region,
+    }
+    return Notification(headline, "\n".join(lines) + "\n", attributes)
+
+
+def _hand_off(change: ComplianceChange, identifier: str, record_uri: str) -> dict[str, Any]:
+    """The message the remediation function accepts (see its ``findings`` module)."""
+    return {
+        "kind": FINDING_KIND,
+        "schemaVersion": SCHEMA_VERSION,
+        "account": change.account,
+        "region": change.region,
+        "ruleName": change.rule_name,
+        "ruleIdentifier": identifier,
+        "resourceType": change.resource_type,
+        "resourceId": change.resource_id,
+        "complianceType": change.compliance_type,
+        "annotation": change.annotation,
+        "orderingTimestamp": change.ordering_text,
+        "changeRecord": record_uri,
+    }

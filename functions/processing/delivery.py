@@ -1,0 +1,147 @@
+"""Storing a change and running its side effects once per evaluation, whatever the delivery.
+
+EventBridge delivers at least once and Lambda retries a failed invocation with the same request
+id. The record is written first with an S3 conditional write (``If-None-Match: *``), which doubles
+as the claim on the evaluation:
+
+* the write succeeds: this invocation owns the evaluation and runs the side effects;
+* the key exists and the stored record lists ``incomplete`` side effects: an earlier attempt
+  failed part-way; this invocation finishes exactly those and clears the list;
+* the key exists and was written under this request id: this is Lambda retrying an attempt that
+  died before it could say what it finished (a timeout), so the side effects run again;
+* otherwise: a duplicate delivery of an evaluation another invocation handled, so nothing is sent.
+
+When a side effect fails the record is rewritten with the ones still ``incomplete`` and the error
+is raised, so the platform retries and, once retries run out, the event lands in the dead-letter
+queue. The happy path costs one call per side effect: the record, the notification, the hand-off.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aws
+import observability
+from changes import Notification, Plan
+
+logger = observability.get_logger("processing.delivery")
+
+
+class Port(Protocol):
+    def claim(self, key: str, record: dict[str, Any]) -> bool: ...
+    def load(self, key: str) -> dict[str, Any] | None: ...
+    def save(self, key: str, record: dict[str, Any]) -> None: ...
+    def notify(self, notification: Notification) -> str: ...
+    def hand_off(self, payload: dict[str, Any]) -> None: ...
+
+
+class AwsPort:
+    """The adapter to S3, SNS and Lambda; one AWS call per method."""
+
+    def __init__(
+        self, s3: Any, sns: Any, lambda_client: Any, bucket: str, topic_arn: str, function: str
+    ) -> None:
+        self._s3, self._sns, self._lambda = s3, sns, lambda_client
+        self._bucket, self._topic_arn, self._function = bucket, topic_arn, function
+
+    def claim(self, key: str, record: dict[str, Any]) -> bool:
+        return aws.put_json(self._s3, self._bucket, key, record, only_if_absent=True)
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        document = aws.get_json(self._s3, self._bucket, key)
+        return document if isinstance(document, dict) else None
+
+    def save(self, key: str, record: dict[str, Any]) -> None:
+        aws.put_json(self._s3, self._bucket, key, record)
+
+    def notify(self, notification: Notification) -> str:
+        return aws.publish(
+            self._sns,
+            self._topic_arn,
+            notification.subject,
+            notification.message,
+            notification.attributes,
+        )
+
+    def hand_off(self, payload: dict[str, Any]) -> None:
+        # InvocationType "Event": Lambda queues the payload and answers 202 at once; remediation
+        # has its own retries and dead-letter handling.
+        response = self._lambda.invoke(
+            FunctionName=self._function,
+            InvocationType="Event",
+            Payload=json.dumps(payload, sort_keys=True).encode("utf-8"),
+        )
+        status = response.get("StatusCode")
+        if status != 202:
+            raise RuntimeError(f"asynchronous invoke of {self._function} answered {status}")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "recorded", "recovered" or "duplicate"
+    key: str
+    sent: tuple[str, ...]
+
+
+def deliver(plan: Plan, port: Port, request_id: str) -> Outcome:
+    if port.claim(plan.key, plan.record):
+        return _run(plan, port, plan.record, plan.side_effects, "recorded")
+    existing = port.load(plan.key)
+    if existing is None:
+        # Written a moment ago and gone now (deleted by hand?): let the retry start over.
+        raise RuntimeError(f"record {plan.key} exists but could not be read back")
+    delivery = existing.get("delivery") if isinstance(existing.get("delivery"), dict) else {}
+    incomplete = delivery.get("incomplete")
+    if isinstance(incomplete, list) and incomplete:
+        pending = tuple(name for name in plan.side_effects if name in incomplete)
+        return _run(plan, port, existing, pending, "recovered", clear_incomplete=True)
+    if delivery.get("requestId") == request_id:
+        return _run(plan, port, existing, plan.side_effects, "recovered")
+    return Outcome("duplicate", plan.key, ())
+
+
+def _run(
+    plan: Plan,
+    port: Port,
+    record: dict[str, Any],
+    pending: tuple[str, ...],
+    status: str,
+    *,
+    clear_incomplete: bool = False,
+) -> Outcome:
+    done: list[str] = []
+    try:
+        for name in pending:
+            if name == "notification" and plan.notification is not None:
+                port.notify(plan.notification)
+            elif name == "remediation" and plan.hand_off is not None:
+                port.hand_off(plan.hand_off)
+            done.append(name)
+    except Exception as error:
+        _mark_incomplete(plan, port, record, [n for n in pending if n not in done], error)
+        raise
+    if clear_incomplete:
+        delivery = dict(record.get("delivery") or {})
+        delivery.pop("incomplete", None)
+        delivery.pop("lastError", None)
+        port.save(plan.key, {**record, "delivery": delivery})
+    return Outcome(status, plan.key, tuple(done))
+
+
+def _mark_incomplete(
+    plan: Plan, port: Port, record: dict[str, Any], remaining: list[str], error: Exception
+) -> None:
+    delivery = dict(record.get("delivery") or {})
+    delivery["incomplete"] = remaining
+    delivery["lastError"] = f"{aws.error_code(error)}: {error}"[:1000]
+    try:
+        port.save(plan.key, {**record, "delivery": delivery})
+    except Exception as save_error:
+        # The retry (same request id) still re-runs everything; only a later redrive from the
+        # dead-letter queue could take the evaluation for done. Say so loudly.
+        logger.error(
+            "could not record the unfinished side effects; a redrive may skip them",
+            extra=observability.fields(key=plan.key, incomplete=remaining, error=str(save_error)),
+        )

@@ -1,0 +1,154 @@
+"""Reporting function: a scheduled compliance report of every rule the stack manages.
+
+Entry point ``app.handler``, invoked by a schedule. Writes ``summary.json``, ``details.csv`` and
+``report.html`` under ``reports/<run id>/`` and publishes a short summary. The run id comes from
+the scheduled event's ``time``, so a retried run overwrites its own artifacts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aws
+import collect
+import keys
+import observability
+import render
+import report_store
+import settings
+import tally
+import validation as v
+
+logger = observability.get_logger("reporting")
+_AGGREGATOR = re.compile(r"[\w-]{1,256}")
+
+
+@dataclass(frozen=True)
+class ReportingSettings:
+    common: settings.CommonSettings
+    aggregator: str
+
+
+def load_settings(env: Mapping[str, str]) -> ReportingSettings:
+    aggregator = settings.optional(env, "AGGREGATOR_NAME", "")
+    if aggregator and not _AGGREGATOR.fullmatch(aggregator):
+        raise settings.invalid(
+            "AGGREGATOR_NAME",
+            aggregator,
+            "empty or a Config aggregator name (letters, digits, _ -)",
+        )
+    return ReportingSettings(settings.common(env), aggregator)
+
+
+def run_time(event: Any) -> datetime:
+    """The scheduled time of the run (``time`` of a scheduled event), else now."""
+    event = v.require_object(event, "event")
+    moment = v.timestamp(event, "time", "") if event.get("time") is not None else datetime.now(UTC)
+    return moment.replace(microsecond=0)
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    observability.configure(settings.log_level(os.environ), context)
+    try:
+        config = load_settings(os.environ)
+    except settings.ConfigurationError as error:
+        logger.error("invalid configuration", extra=observability.fields(error=str(error)))
+        raise
+    namespace = config.common.namespace
+    try:
+        moment = run_time(event)
+    except v.ValidationError as error:
+        logger.error(
+            "rejected malformed reporting event",
+            extra=observability.fields(
+                error=str(error), field=error.field, event=repr(event)[:20_000]
+            ),
+        )
+        observability.emit_metrics(namespace, {"MalformedEvent": 1}, {})
+        return {"status": "rejected", "error": str(error)}
+
+    run = report_store.run_id(moment)
+    prefix = report_store.run_prefix(run)
+    bucket = config.common.bucket
+    s3 = aws.client("s3")
+    scope, results_of = _source(config, context)
+    uris = {
+        name: f"s3://{bucket}/{prefix}{file}"
+        for name, file in (
+            ("summary", "summary.json"),
+            ("details", "details.csv"),
+            ("report", "report.html"),
+        )
+    }
+    generated_at = keys.iso_time(datetime.now(UTC))
+    # Non-compliant rows go to a temporary file as they stream in and are uploaded from it:
+    # memory holds the counts and the HTML table's first rows, never the whole result set.
+    with tempfile.TemporaryFile() as details:
+        text = io.TextIOWrapper(details, encoding="utf-8", newline="")
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(tally.CSV_COLUMNS)
+        counted = tally.build(config.common.rules, results_of, writer.writerow)
+        text.flush()
+        text.detach()
+        details.seek(0)
+        previous = report_store.previous_summary(s3, bucket, run, moment)
+        points = render.trend(previous, render.trend_point(run, generated_at, counted))
+        document = render.summary(
+            run, generated_at, scope, counted, points, uris, config.common.runbook_base_url
+        )
+        report_store.put(s3, bucket, f"{prefix}details.csv", details, "text/csv; charset=utf-8")
+    html = render.html_report(document, counted.table_rows())
+    report_store.put(
+        s3, bucket, f"{prefix}report.html", html.encode("utf-8"), "text/html; charset=utf-8"
+    )
+    # The summary goes last: its presence marks a complete run for the next run's trend.
+    report_store.put(
+        s3,
+        bucket,
+        f"{prefix}summary.json",
+        aws.canonical_json(document).encode("utf-8"),
+        "application/json",
+    )
+    subject, body, attributes = render.message(document)
+    aws.publish(aws.client("sns"), config.common.topic_arn, subject, body, attributes)
+    for rule in document["rules"]:
+        if rule["found"]:
+            observability.emit_metrics(
+                namespace,
+                {
+                    "NonCompliantResources": rule["nonCompliant"],
+                    "CompliantResources": rule["compliant"],
+                },
+                {"RuleName": rule["ruleName"]},
+            )
+    logger.info(
+        "compliance report written", extra=observability.fields(prefix=prefix, **document["totals"])
+    )
+    return {"status": "reported", "prefix": prefix, "totals": document["totals"]}
+
+
+def _source(config: ReportingSettings, context: Any) -> tuple[dict[str, str], Any]:
+    client = aws.client("config")
+    if config.aggregator:
+        sources = collect.aggregate_sources(client, config.aggregator, config.common.rules)
+
+        def aggregated(rule: str) -> Iterable[collect.Result]:
+            return collect.aggregate_results(client, config.aggregator, rule, sources.get(rule, []))
+
+        return {"aggregator": config.aggregator}, aggregated
+    region = os.environ.get("AWS_REGION", "")
+    arn = getattr(context, "invoked_function_arn", "")
+    account = arn.split(":")[4] if isinstance(arn, str) and arn.count(":") >= 5 else ""
+
+    def own(rule: str) -> Iterable[collect.Result]:
+        return collect.account_results(client, rule, account, region)
+
+    return {"account": account, "region": region}, own

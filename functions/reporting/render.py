@@ -1,0 +1,276 @@
+"""The report's three faces: summary.json, the self-contained report.html, the SNS summary.
+
+Pure functions of the tally and the trend. The HTML loads nothing from anywhere (inline CSS and
+SVG, a Content-Security-Policy that forbids fetching), so it reads the same from a download, an
+e-mail attachment or an air-gapped laptop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+import rulebook
+from tally import CSV_COLUMNS, Tally
+
+TREND_RUNS = 30
+_GREEN, _RED, _GREY = "#2e7d32", "#c62828", "#9e9e9e"
+
+
+def trend_point(run_id: str, generated_at: str, tally: Tally) -> dict[str, Any]:
+    return {
+        "runId": run_id,
+        "generatedAt": generated_at,
+        "compliant": tally.compliant,
+        "nonCompliant": tally.non_compliant,
+    }
+
+
+def trend(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> list[dict[str, Any]]:
+    """The last runs, oldest first: the previous run's trend plus this run."""
+    points = previous.get("trend") if isinstance(previous, Mapping) else None
+    kept = [
+        point
+        for point in (points if isinstance(points, list) else [])
+        if isinstance(point, dict)
+        and isinstance(point.get("runId"), str)
+        and point["runId"] < current["runId"]
+        and isinstance(point.get("compliant"), int)
+        and isinstance(point.get("nonCompliant"), int)
+    ]
+    return [*kept[-(TREND_RUNS - 1) :], current]
+
+
+def summary(
+    run_id: str,
+    generated_at: str,
+    scope: Mapping[str, str],
+    tally: Tally,
+    points: list[dict[str, Any]],
+    artifacts: Mapping[str, str],
+    runbook_base_url: str,
+) -> dict[str, Any]:
+    rules = []
+    for rule in sorted(tally.rules.values(), key=lambda r: r.name):
+        text = rulebook.text(rule.identifier)
+        rules.append(
+            {
+                "ruleName": rule.name,
+                "ruleIdentifier": rule.identifier,
+                "description": text.description,
+                "found": rule.found,
+                "compliant": rule.compliant,
+                "nonCompliant": rule.non_compliant,
+                "evaluated": rule.evaluated,
+                "runbook": rulebook.runbook_url(runbook_base_url, rule.identifier),
+                "byAccountRegion": [
+                    {"account": a, "region": r, "compliant": c, "nonCompliant": n}
+                    for (a, r), (c, n) in sorted(rule.scopes.items())
+                ],
+            }
+        )
+    return {
+        "schemaVersion": 1,
+        "kind": "compliance-report",
+        "runId": run_id,
+        "generatedAt": generated_at,
+        "scope": dict(scope),
+        "totals": {
+            "compliant": tally.compliant,
+            "nonCompliant": tally.non_compliant,
+            "evaluated": tally.compliant + tally.non_compliant,
+            "rules": len(rules),
+            "rulesNotFound": sum(1 for r in rules if not r["found"]),
+            "rulesWithNonCompliant": sum(1 for r in rules if r["nonCompliant"]),
+        },
+        "rules": rules,
+        "trend": points,
+        "artifacts": dict(artifacts),
+    }
+
+
+def scope_text(scope: Mapping[str, str]) -> str:
+    if scope.get("aggregator"):
+        return f"all accounts and regions of aggregator {scope['aggregator']}"
+    return f"account {scope.get('account') or '(unknown)'} in {scope.get('region') or '(unknown)'}"
+
+
+def message(document: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
+    totals = document["totals"]
+    points = document["trend"]
+    previous = points[-2]["nonCompliant"] if len(points) > 1 else None
+    subject = (
+        f"Compliance report {document['runId'][:10]}: {totals['nonCompliant']} non-compliant "
+        f"of {totals['evaluated']} resources"
+    )
+    lines = [
+        f"Compliance report for {scope_text(document['scope'])}, run {document['runId']}.",
+        "",
+        f"Non-compliant resources: {totals['nonCompliant']}"
+        + (f" (previous run: {previous})" if previous is not None else ""),
+        f"Compliant resources:     {totals['compliant']}",
+        f"Rules:                   {totals['rules']}"
+        + (f" ({totals['rulesNotFound']} not found)" if totals["rulesNotFound"] else ""),
+        "",
+        "Per rule (non-compliant / evaluated):",
+    ]
+    for rule in sorted(document["rules"], key=lambda r: (-r["nonCompliant"], r["ruleName"])):
+        counts = f"{rule['nonCompliant']} / {rule['evaluated']}" if rule["found"] else "not found"
+        lines.append(f"  {rule['ruleName']} ({rule['ruleIdentifier']}): {counts}")
+    artifacts = document["artifacts"]
+    lines += [
+        "",
+        f"Report:  {artifacts['report']}",
+        f"Details: {artifacts['details']}",
+        f"Summary: {artifacts['summary']}",
+    ]
+    attributes = {
+        "notificationType": "compliance-report",
+        "hasNonCompliant": "true" if totals["nonCompliant"] else "false",
+    }
+    return subject, "\n".join(lines) + "\n", attributes
+
+
+def _bar(compliant: int, non_compliant: int, label: str) -> str:
+    width, height = 480, 28
+    total = compliant + non_compliant
+    green = round(width * compliant / total) if total else 0
+    parts = [
+        f'<svg class="bar" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(label)}">',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="{_GREY}"/>'
+        if not total
+        else "",
+        f'<rect x="0" y="0" width="{green}" height="{height}" fill="{_GREEN}"/>' if total else "",
+        f'<rect x="{green}" y="0" width="{width - green}" height="{height}" fill="{_RED}"/>'
+        if non_compliant
+        else "",
+        f'<text x="6" y="19" fill="#fff">{compliant} compliant</text>' if compliant else "",
+        f'<text x="{width - 6}" y="19" fill="#fff" text-anchor="end">'
+        f"{non_compliant} non-compliant</text>"
+        if non_compliant
+        else "",
+        '<text x="6" y="19" fill="#fff">no evaluated resources</text>' if not total else "",
+        "</svg>",
+    ]
+    return "".join(parts)
+
+
+def _trend_chart(points: Sequence[Mapping[str, Any]]) -> str:
+    width, height, pad = 640, 200, 36
+    peak = max([1] + [max(p["compliant"], p["nonCompliant"]) for p in points])
+    step = (width - 2 * pad) / max(1, len(points) - 1)
+
+    def xy(index: int, value: int) -> str:
+        x = pad + index * step if len(points) > 1 else width / 2
+        y = height - pad - (height - 2 * pad) * value / peak
+        return f"{x:.1f},{y:.1f}"
+
+    series = []
+    for key, colour in (("compliant", _GREEN), ("nonCompliant", _RED)):
+        coords = [xy(i, p[key]) for i, p in enumerate(points)]
+        series.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+            f'points="{" ".join(coords)}"/>'
+        )
+        series.extend(
+            f'<circle cx="{c.split(",")[0]}" cy="{c.split(",")[1]}" r="3" fill="{colour}"/>'
+            for c in coords
+        )
+    first, last = escape(points[0]["runId"]), escape(points[-1]["runId"])
+    return (
+        f'<svg class="trend" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="Compliant and non-compliant resources over the last '
+        f'{len(points)} runs">'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        f'stroke="#555"/>'
+        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#555"/>'
+        f'<text x="{pad - 6}" y="{pad + 4}" text-anchor="end">{peak}</text>'
+        f'<text x="{pad - 6}" y="{height - pad + 4}" text-anchor="end">0</text>'
+        f'<text x="{pad}" y="{height - 10}">{first}</text>'
+        f'<text x="{width - pad}" y="{height - 10}" text-anchor="end">{last}</text>'
+        + "".join(series)
+        + "</svg>"
+    )
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#222}
+h1{margin-bottom:.2rem}.muted{color:#666}.totals{display:flex;gap:2rem;margin:1rem 0}
+.totals div{font-size:1.4rem}.ok{color:#2e7d32}.bad{color:#c62828}
+.rule{margin:1rem 0;padding:.6rem 1rem;border:1px solid #ddd;border-radius:6px}
+.rule h3{margin:.2rem 0}svg text{font-size:12px;font-family:inherit}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3}td.id{font-family:ui-monospace,monospace;word-break:break-all}
+"""
+
+
+def html_report(document: Mapping[str, Any], table: Sequence[Sequence[str]]) -> str:
+    totals = document["totals"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Compliance report {escape(document['runId'])}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>Compliance report</h1>",
+        f'<p class="muted">{escape(scope_text(document["scope"]))}. Generated '
+        f"{escape(document['generatedAt'])} (run {escape(document['runId'])}).</p>",
+        '<div class="totals">',
+        f'<div class="bad">{totals["nonCompliant"]} non-compliant</div>',
+        f'<div class="ok">{totals["compliant"]} compliant</div>',
+        f"<div>{totals['rules']} rules</div></div>",
+        "<h2>Rules</h2>",
+    ]
+    for rule in document["rules"]:
+        status = "" if rule["found"] else " <em>(rule not found: not deployed here?)</em>"
+        label = (
+            f"{rule['ruleName']}: {rule['compliant']} compliant, "
+            f"{rule['nonCompliant']} non-compliant"
+        )
+        out += [
+            '<section class="rule">',
+            f"<h3>{escape(rule['ruleName'])}{status}</h3>",
+            f'<p class="muted">{escape(rule["ruleIdentifier"])}: {escape(rule["description"])} '
+            f'Runbook: <a href="{escape(rule["runbook"])}">{escape(rule["runbook"])}</a></p>',
+            _bar(rule["compliant"], rule["nonCompliant"], label),
+            "</section>",
+        ]
+    points = document["trend"]
+    out += [
+        f"<h2>Trend over the last {len(points)} run{'s' if len(points) != 1 else ''}</h2>",
+        _trend_chart(points),
+        "<table><thead><tr><th>Run</th><th>Compliant</th><th>Non-compliant</th></tr></thead>",
+        "<tbody>",
+        *(
+            f"<tr><td>{escape(p['runId'])}</td><td>{p['compliant']}</td>"
+            f"<td>{p['nonCompliant']}</td></tr>"
+            for p in reversed(points)
+        ),
+        "</tbody></table>",
+        "<h2>Non-compliant resources</h2>",
+    ]
+    if len(table) < totals["nonCompliant"]:
+        out.append(
+            f'<p class="muted">The first {len(table)} of {totals["nonCompliant"]} in sorted '
+            f"order; details.csv next to this report lists them all.</p>"
+        )
+    if not table:
+        out.append("<p>None.</p>")
+    else:
+        shown = ("ruleName", "account", "region", "resourceType", "resourceId", "annotation")
+        index = [CSV_COLUMNS.index(name) for name in shown]
+        headers = ("Rule", "Account", "Region", "Resource type", "Resource id", "Annotation")
+        out.append("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in headers))
+        out.append("</tr></thead><tbody>")
+        for row in table:
+            cells = [escape(row[i]) for i in index]
+            cells[4] = f'<span class="id">{cells[4]}</span>'
+            out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        out.append("</tbody></table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,105 @@
+"""Counting results per rule while they stream past, keeping only what the report shows.
+
+Counts are per rule and per account/region; every non-compliant row goes straight to the CSV
+sink, and only the first ``table_limit`` rows in sorted order stay in memory for the HTML table,
+so memory does not grow with the number of results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from collect import Result, RuleMissing
+
+CSV_COLUMNS = (
+    "ruleName",
+    "ruleIdentifier",
+    "account",
+    "region",
+    "resourceType",
+    "resourceId",
+    "complianceType",
+    "annotation",
+    "resultRecordedTime",
+)
+
+
+@dataclass
+class RuleTally:
+    name: str
+    identifier: str
+    found: bool = True
+    compliant: int = 0
+    non_compliant: int = 0
+    scopes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+    @property
+    def evaluated(self) -> int:
+        return self.compliant + self.non_compliant
+
+
+@dataclass
+class Tally:
+    rules: dict[str, RuleTally]
+    table_limit: int
+    table: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def compliant(self) -> int:
+        return sum(r.compliant for r in self.rules.values())
+
+    @property
+    def non_compliant(self) -> int:
+        return sum(r.non_compliant for r in self.rules.values())
+
+    def table_rows(self) -> list[tuple[str, ...]]:
+        self._trim()
+        return self.table
+
+    def _trim(self) -> None:
+        self.table.sort()
+        del self.table[self.table_limit :]
+
+
+def csv_row(result: Result, identifier: str) -> tuple[str, ...]:
+    return (
+        result.rule_name,
+        identifier,
+        result.account,
+        result.region,
+        result.resource_type,
+        result.resource_id,
+        result.compliance_type,
+        result.annotation,
+        result.recorded,
+    )
+
+
+def build(
+    rules: Mapping[str, str],
+    results_of: Callable[[str], Iterable[Result]],
+    write_row: Callable[[tuple[str, ...]], object],
+    table_limit: int = 1000,
+) -> Tally:
+    """Stream every rule's results once: count them, write non-compliant rows as they come."""
+    tally = Tally({name: RuleTally(name, ident) for name, ident in rules.items()}, table_limit)
+    for name, identifier in rules.items():
+        rule = tally.rules[name]
+        try:
+            for result in results_of(name):
+                scope = rule.scopes.setdefault((result.account, result.region), [0, 0])
+                if result.compliance_type == "NON_COMPLIANT":
+                    rule.non_compliant += 1
+                    scope[1] += 1
+                    row = csv_row(result, identifier)
+                    write_row(row)
+                    tally.table.append(row)
+                    if len(tally.table) >= 2 * table_limit:
+                        tally._trim()
+                else:
+                    rule.compliant += 1
+                    scope[0] += 1
+        except RuleMissing:
+            rule.found = False
+    return tally

@@ -1,0 +1,850 @@
+"""A local AWS emulator: moto's server in this process, on 127.0.0.1, with the CloudFormation
+support our template needs.
+
+moto 5.2.5 creates no resource for several types the template uses and logs "No Moto
+CloudFormation support for X"; a `Fn::GetAtt` on such a resource then fails the whole stack. Its
+handlers for some other types drop properties or crash. `cloudformation_fixes()` closes those
+gaps for as long as it is active, each time by calling moto's OWN service backend, so the result
+is readable through the ordinary APIs (describe-config-rules, describe-alarms, ...) exactly as
+after a real deploy. Nothing is invented that moto's backend cannot hold; docs/deploy.md lists
+every fix and what it does not emulate.
+
+The fixes are installed by patching, not by subclassing moto's `CloudFormationModel`: moto finds
+handlers through `CloudFormationModel.__subclasses__()` behind an `lru_cache`, so a subclass would
+stay registered for the rest of the process, while a patch is undone when the block ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from moto.awslambda.models import LambdaFunction
+from moto.awslambda.utils import get_backend as lambda_backend
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.cloudformation import parsing
+from moto.cloudformation.models import CloudFormationBackend
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.config.models import config_backends
+from moto.kms.models import Key, kms_backends
+from moto.logs.models import LogGroup, logs_backends
+from moto.s3.models import FakeBucket, s3_backends
+from moto.server import ThreadedMotoServer
+from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
+from moto.utilities.utils import get_partition
+
+HOST = "127.0.0.1"
+# The AWS CLI must reach the server as "localhost": moto resolves the TemplateURL that
+# `aws cloudformation deploy --s3-bucket` sends to CreateChangeSet only when the URL contains
+# "localhost" (moto/cloudformation/utils.py get_stack_from_s3_url).
+ENDPOINT_HOST = "localhost"
+ACCOUNT_ID = "123456789012"  # moto's default account
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+# --- moto bugs in handlers it has -------------------------------------------------------------
+
+
+def _kms_tags(tags: list[dict[str, str]] | None) -> list[dict[str, str]]:
+    # CloudFormation tags are Key/Value; moto's create_key expects the KMS API's TagKey/TagValue
+    # and raises KeyError 'TagKey' otherwise.
+    return [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in tags or []]
+
+
+def _policy_text(policy: Any) -> str:
+    # CloudFormation accepts a policy as an object; moto's backends store the API's JSON string.
+    return policy if isinstance(policy, str) else json.dumps(policy)
+
+
+def _create_key(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Key:
+    properties = cloudformation_json["Properties"]
+    key = kms_backends[account_id][region_name].create_key(
+        policy=_policy_text(properties["KeyPolicy"]),
+        key_usage=properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        key_spec=properties.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        description=properties.get("Description", ""),
+        tags=_kms_tags(properties.get("Tags")),
+    )
+    key.key_rotation_status = bool(properties.get("EnableKeyRotation", False))
+    key.enabled = bool(properties.get("Enabled", True))
+    return key
+
+
+def _update_key(
+    cls: type,
+    original_resource: Key,
+    new_resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+) -> Key:
+    # moto has no update handler: without one it drops the key from the stack's resource map.
+    # Policy, description, rotation and tags change in place, as in CloudFormation.
+    properties = cloudformation_json["Properties"]
+    original_resource.policy = _policy_text(properties["KeyPolicy"])
+    original_resource.description = properties.get("Description", "")
+    original_resource.key_rotation_status = bool(properties.get("EnableKeyRotation", False))
+    backend = kms_backends[account_id][region_name]
+    backend.tag_resource(original_resource.id, _kms_tags(properties.get("Tags")))
+    return original_resource
+
+
+def _create_log_group(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> LogGroup:
+    properties = dict(cloudformation_json["Properties"])
+    tags = {t["Key"]: t["Value"] for t in properties.pop("Tags", [])}
+    # moto reads the key from a "kmsKeyId" argument and silently drops CloudFormation's KmsKeyId.
+    if "KmsKeyId" in properties:
+        properties["kmsKeyId"] = properties["KmsKeyId"]
+    if "RetentionInDays" in properties:  # a parameter's default arrives as a string
+        properties["RetentionInDays"] = int(properties["RetentionInDays"])
+    return logs_backends[account_id][region_name].create_log_group(
+        resource_name, tags, **properties
+    )
+
+
+def _update_log_group(
+    cls: type,
+    original_resource: LogGroup,
+    new_resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+) -> LogGroup:
+    properties = cloudformation_json["Properties"]
+    name = properties.get("LogGroupName", original_resource.name)
+    if name != original_resource.name:  # LogGroupName is create-only: CloudFormation replaces
+        original_resource.delete(account_id, region_name)
+        return _create_log_group(cls, name, cloudformation_json, account_id, region_name)
+    backend = logs_backends[account_id][region_name]
+    if "RetentionInDays" in properties:
+        backend.put_retention_policy(name, int(properties["RetentionInDays"]))
+    else:
+        backend.delete_retention_policy(name)
+    original_resource.kms_key_id = properties.get("KmsKeyId")
+    backend.tag_resource(
+        original_resource.arn, {t["Key"]: t["Value"] for t in properties.get("Tags", [])}
+    )
+    return original_resource
+
+
+_original_lambda_create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _create_function(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> LambdaFunction:
+    function = _original_lambda_create(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    # moto's handler forwards neither Architectures nor Tags, though its backend keeps both.
+    properties = cloudformation_json["Properties"]
+    if "Architectures" in properties:
+        function.architectures = list(properties["Architectures"])
+    function.tags = {t["Key"]: t["Value"] for t in properties.get("Tags", [])}
+    return function
+
+
+def _apply_bucket_properties(backend: Any, name: str, properties: dict) -> None:
+    """What moto's S3::Bucket handler leaves out: it applies only BucketEncryption (without
+    BucketKeyEnabled) and Tags."""
+    encryption = properties.get("BucketEncryption")
+    if encryption:
+        backend.put_bucket_encryption(name, _api_encryption(encryption))
+    versioning = properties.get("VersioningConfiguration")
+    if versioning:
+        backend.put_bucket_versioning(name, versioning["Status"])
+    lifecycle = properties.get("LifecycleConfiguration")
+    if lifecycle:
+        backend.put_bucket_lifecycle(name, [_lifecycle_rule(r) for r in lifecycle["Rules"]])
+    else:
+        backend.delete_bucket_lifecycle(name)
+    block = properties.get("PublicAccessBlockConfiguration")
+    if block:
+        backend.put_public_access_block(name, block)
+    ownership = properties.get("OwnershipControls")
+    if ownership:
+        backend.put_bucket_ownership_controls(name, ownership["Rules"][0]["ObjectOwnership"])
+
+
+def _api_encryption(encryption: dict) -> dict:
+    """CloudFormation's BucketEncryption in the shape moto's backend parses from the API's XML."""
+    rule = encryption["ServerSideEncryptionConfiguration"][0]
+    by_default = {"SSEAlgorithm": rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"]}
+    key = rule["ServerSideEncryptionByDefault"].get("KMSMasterKeyID")
+    if key:
+        by_default["KMSMasterKeyID"] = key
+    converted: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": by_default}
+    if "BucketKeyEnabled" in rule:
+        converted["BucketKeyEnabled"] = "true" if rule["BucketKeyEnabled"] else "false"
+    return {"Rule": converted}
+
+
+def _lifecycle_rule(rule: dict) -> dict:
+    """A CloudFormation lifecycle rule in the shape moto's backend parses from the API's XML."""
+    converted: dict[str, Any] = {"ID": rule.get("Id", ""), "Status": rule["Status"]}
+    converted["Filter"] = {"Prefix": rule.get("Prefix", "")}
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": str(rule["ExpirationInDays"])}
+    noncurrent = rule.get("NoncurrentVersionExpiration")
+    if noncurrent:
+        converted["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": str(noncurrent["NoncurrentDays"])
+        }
+    abort = rule.get("AbortIncompleteMultipartUpload")
+    if abort:
+        converted["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": str(abort["DaysAfterInitiation"])
+        }
+    return converted
+
+
+_original_bucket_create = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _create_bucket(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> FakeBucket:
+    bucket = _original_bucket_create(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    backend = s3_backends[account_id][get_partition(region_name)]
+    _apply_bucket_properties(backend, bucket.name, cloudformation_json.get("Properties", {}))
+    return bucket
+
+
+def _update_bucket(
+    cls: type,
+    original_resource: FakeBucket,
+    new_resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+) -> FakeBucket:
+    # moto's own update tags the bucket by properties["BucketName"], a KeyError for a bucket with
+    # a generated name (ours), and leaves everything but encryption and tags unchanged.
+    properties = cloudformation_json["Properties"]
+    if properties.get("BucketName", original_resource.name) != original_resource.name:
+        raise NotImplementedError("renaming a bucket (replacement) is not emulated")
+    backend = s3_backends[account_id][get_partition(region_name)]
+    name = original_resource.name
+    if "Tags" in properties:
+        backend.put_bucket_tagging(name, {t["Key"]: t["Value"] for t in properties["Tags"]})
+    _apply_bucket_properties(backend, name, properties)
+    return original_resource
+
+
+def _execute_change_set(original: Any) -> Any:
+    def execute(backend: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        original(backend, change_set_name, stack_name)
+        # moto builds a stack's outputs when the stack object is created, which for a change set
+        # is before it has a template, and never again: describe-stacks would show no outputs
+        # and no exports would exist. Rebuild both from the executed template.
+        change_set = backend.describe_change_set(change_set_name)
+        stack = backend.stacks[change_set.stack_id]
+        old_exports = [export.name for export in stack.exports]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+        for name in old_exports:
+            backend.exports.pop(name, None)
+        backend._validate_export_uniqueness(stack)
+        for export in stack.exports:
+            backend.exports[export.name] = export
+
+    return execute
+
+
+# --- handlers for types moto lacks ----------------------------------------------------------
+
+
+class EmulatedResource:
+    """The interface moto's CloudFormation engine uses on a resource (see moto's parsing.py)."""
+
+    TYPE = ""
+    ATTRIBUTES: dict[str, str] = {}  # CloudFormation attribute -> instance attribute
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        self.physical_resource_id = physical_id
+        self.properties = properties
+        self.account_id = account_id
+        self.region = region
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name not in self.ATTRIBUTES:
+            raise UnformattedGetAttTemplateException()
+        return getattr(self, self.ATTRIBUTES[attribute_name])
+
+    def is_created(self) -> bool:
+        return True
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> EmulatedResource:
+        resource = cls(resource_name, cloudformation_json["Properties"], account_id, region_name)
+        resource.apply()
+        return resource
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: EmulatedResource,
+        new_resource_name: str,
+        cloudformation_json: dict,
+        account_id: str,
+        region_name: str,
+    ) -> EmulatedResource:
+        # In place, keeping the physical id, unless a create-only name changes (then replace).
+        properties = cloudformation_json["Properties"]
+        if cls.name_of(properties, original_resource.physical_resource_id) != (
+            original_resource.physical_resource_id
+        ):
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+        original_resource.properties = properties
+        original_resource.apply()
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str
+    ) -> None:
+        cls(resource_name, cloudformation_json["Properties"], account_id, region_name).delete(
+            account_id, region_name
+        )
+
+    @classmethod
+    def name_of(cls, properties: dict, generated: str) -> str:
+        return generated
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        raise NotImplementedError
+
+
+class ConfigRule(EmulatedResource):
+    """Stored in moto's Config backend (describe-config-rules); moto evaluates nothing."""
+
+    TYPE = "AWS::Config::ConfigRule"
+    ATTRIBUTES = {"Arn": "arn", "ConfigRuleId": "rule_id"}
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
+
+    @classmethod
+    def name_of(cls, properties: dict, generated: str) -> str:
+        return properties.get("ConfigRuleName", generated)
+
+    def apply(self) -> None:
+        rule = {k: v for k, v in self.properties.items() if k != "Tags"}
+        rule["ConfigRuleName"] = self.physical_resource_id
+        if isinstance(rule.get("InputParameters"), dict):
+            # CloudFormation sends the object as the API's JSON string, every Ref a string.
+            rule["InputParameters"] = json.dumps(
+                {k: str(v) for k, v in rule["InputParameters"].items()}
+            )
+        backend = config_backends[self.account_id][self.region]
+        backend.put_config_rule(rule, self.properties.get("Tags"))
+        stored = backend.config_rules[self.physical_resource_id]
+        self.arn, self.rule_id = stored.config_rule_arn, stored.config_rule_id
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        config_backends[account_id][region_name].delete_config_rule(self.physical_resource_id)
+
+
+class ConfigurationAggregator(EmulatedResource):
+    TYPE = "AWS::Config::ConfigurationAggregator"
+    ATTRIBUTES = {"ConfigurationAggregatorArn": "arn"}
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
+
+    @classmethod
+    def name_of(cls, properties: dict, generated: str) -> str:
+        return properties.get("ConfigurationAggregatorName", generated)
+
+    def apply(self) -> None:
+        request = {k: v for k, v in self.properties.items()}
+        request["ConfigurationAggregatorName"] = self.physical_resource_id
+        result = config_backends[self.account_id][self.region].put_configuration_aggregator(request)
+        self.arn = result["ConfigurationAggregatorArn"]
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        config_backends[account_id][region_name].delete_configuration_aggregator(
+            self.physical_resource_id
+        )
+
+
+class AggregationAuthorization(EmulatedResource):
+    TYPE = "AWS::Config::AggregationAuthorization"
+    ATTRIBUTES = {"AggregationAuthorizationArn": "arn"}
+
+    def apply(self) -> None:
+        result = config_backends[self.account_id][self.region].put_aggregation_authorization(
+            self.properties["AuthorizedAccountId"],
+            self.properties["AuthorizedAwsRegion"],
+            self.properties.get("Tags", []),
+        )
+        self.arn = result["AggregationAuthorizationArn"]
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        config_backends[account_id][region_name].delete_aggregation_authorization(
+            self.properties["AuthorizedAccountId"], self.properties["AuthorizedAwsRegion"]
+        )
+
+
+class ConfigurationRecorder(EmulatedResource):
+    TYPE = "AWS::Config::ConfigurationRecorder"
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
+
+    @classmethod
+    def name_of(cls, properties: dict, generated: str) -> str:
+        return properties.get("Name", generated)
+
+    def apply(self) -> None:
+        group = self.properties.get("RecordingGroup", {})
+        recorder = {
+            "name": self.physical_resource_id,
+            "roleARN": self.properties["RoleARN"],
+            "recordingGroup": {k[0].lower() + k[1:]: v for k, v in group.items()},
+        }
+        config_backends[self.account_id][self.region].put_configuration_recorder(recorder)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        config_backends[account_id][region_name].delete_configuration_recorder(
+            self.physical_resource_id
+        )
+
+
+class DeliveryChannel(EmulatedResource):
+    TYPE = "AWS::Config::DeliveryChannel"
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
+
+    @classmethod
+    def name_of(cls, properties: dict, generated: str) -> str:
+        return properties.get("Name", generated)
+
+    def apply(self) -> None:
+        snapshot = self.properties.get("ConfigSnapshotDeliveryProperties", {})
+        channel = {
+            "name": self.physical_resource_id,
+            "s3BucketName": self.properties["S3BucketName"],
+        }
+        for source, target in (
+            ("S3KeyPrefix", "s3KeyPrefix"),
+            ("S3KmsKeyArn", "s3KmsKeyArn"),
+            ("SnsTopicARN", "snsTopicARN"),
+        ):
+            if source in self.properties:
+                channel[target] = self.properties[source]
+        if "DeliveryFrequency" in snapshot:
+            channel["configSnapshotDeliveryProperties"] = {
+                "deliveryFrequency": snapshot["DeliveryFrequency"]
+            }
+        config_backends[self.account_id][self.region].put_delivery_channel(channel)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        config_backends[account_id][region_name].delete_delivery_channel(self.physical_resource_id)
+
+
+class Alarm(EmulatedResource):
+    TYPE = "AWS::CloudWatch::Alarm"
+    ATTRIBUTES = {"Arn": "arn"}
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
+
+    @classmethod
+    def name_of(cls, properties: dict, generated: str) -> str:
+        return properties.get("AlarmName", generated)
+
+    def apply(self) -> None:
+        p = self.properties
+        alarm = cloudwatch_backends[self.account_id][self.region].put_metric_alarm(
+            name=self.physical_resource_id,
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            comparison_operator=p["ComparisonOperator"],
+            evaluation_periods=int(p["EvaluationPeriods"]),
+            period=int(p["Period"]) if "Period" in p else None,
+            threshold=float(p["Threshold"]),
+            statistic=p.get("Statistic"),
+            description=p.get("AlarmDescription"),
+            dimensions=p.get("Dimensions", []),
+            alarm_actions=p.get("AlarmActions", []),
+            ok_actions=p.get("OKActions", []),
+            insufficient_data_actions=p.get("InsufficientDataActions", []),
+            datapoints_to_alarm=p.get("DatapointsToAlarm"),
+            treat_missing_data=p.get("TreatMissingData"),
+            actions_enabled=p.get("ActionsEnabled", True),
+            tags=p.get("Tags", []),
+        )
+        self.arn = alarm.alarm_arn
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_resource_id])
+
+
+class QueuePolicy(EmulatedResource):
+    """Sets the queues' Policy attribute; moto stores it and does not enforce it."""
+
+    TYPE = "AWS::SQS::QueuePolicy"
+
+    def apply(self) -> None:
+        backend = sqs_backends[self.account_id][self.region]
+        for url in self.properties["Queues"]:
+            backend.set_queue_attributes(
+                url.rsplit("/", 1)[-1], {"Policy": _policy_text(self.properties["PolicyDocument"])}
+            )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = sqs_backends[account_id][region_name]
+        for url in self.properties["Queues"]:
+            backend.set_queue_attributes(url.rsplit("/", 1)[-1], {"Policy": ""})
+
+
+class TopicPolicy(EmulatedResource):
+    """Sets the topics' Policy attribute; moto stores it and does not enforce it."""
+
+    TYPE = "AWS::SNS::TopicPolicy"
+
+    def apply(self) -> None:
+        backend = sns_backends[self.account_id][self.region]
+        for arn in self.properties["Topics"]:
+            backend.get_topic(arn).policy = _policy_text(self.properties["PolicyDocument"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        # CloudFormation restores the default policy; moto rebuilds it from an empty value.
+        backend = sns_backends[account_id][region_name]
+        for arn in self.properties["Topics"]:
+            if arn in backend.topics:
+                topic = backend.topics[arn]
+                topic._policy_json = topic._create_default_topic_policy(
+                    topic.region, topic.account_id, topic.name
+                )
+
+
+class BucketPolicy(EmulatedResource):
+    """Stored with the bucket (get-bucket-policy); moto does not enforce it without auth."""
+
+    TYPE = "AWS::S3::BucketPolicy"
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        super().__init__(properties["Bucket"], properties, account_id, region)
+
+    @classmethod
+    def name_of(cls, properties: dict, generated: str) -> str:
+        return properties["Bucket"]
+
+    def apply(self) -> None:
+        backend = s3_backends[self.account_id][get_partition(self.region)]
+        backend.put_bucket_policy(
+            self.physical_resource_id,
+            _policy_text(self.properties["PolicyDocument"]).encode("utf-8"),
+        )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(
+            self.physical_resource_id
+        )
+
+
+class Subscription(EmulatedResource):
+    TYPE = "AWS::SNS::Subscription"
+    ATTRIBUTES = {"Arn": "physical_resource_id"}
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        super().__init__(physical_id, properties, account_id, region)
+
+    def apply(self) -> None:
+        backend = sns_backends[self.account_id][self.region]
+        if not self.physical_resource_id.startswith("arn:"):
+            subscription = backend.subscribe(
+                self.properties["TopicArn"],
+                self.properties["Endpoint"],
+                self.properties["Protocol"],
+            )
+            self.physical_resource_id = subscription.arn
+        for name in ("DeliveryPolicy", "FilterPolicy", "RawMessageDelivery", "RedrivePolicy"):
+            if name in self.properties:
+                value = self.properties[name]
+                backend.set_subscription_attributes(
+                    self.physical_resource_id,
+                    name,
+                    value if isinstance(value, str) else json.dumps(value),
+                )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        sns_backends[account_id][region_name].unsubscribe(self.physical_resource_id)
+
+
+class EventInvokeConfig(EmulatedResource):
+    """Stored on moto's function (get-function-event-invoke-config); nothing is retried."""
+
+    TYPE = "AWS::Lambda::EventInvokeConfig"
+
+    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
+        name = f"{properties['FunctionName']}:{properties.get('Qualifier', '$LATEST')}"
+        super().__init__(name, properties, account_id, region)
+
+    @classmethod
+    def name_of(cls, properties: dict, generated: str) -> str:
+        return f"{properties['FunctionName']}:{properties.get('Qualifier', '$LATEST')}"
+
+    def apply(self) -> None:
+        config = {
+            k: v
+            for k, v in self.properties.items()
+            if k in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig")
+        }
+        backend = lambda_backend(self.account_id, self.region)
+        function = self.properties["FunctionName"]
+        # put replaces the whole configuration, as CloudFormation's update does.
+        backend.get_function(function).event_invoke_config = []
+        backend.put_function_event_invoke_config(function, config)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = lambda_backend(account_id, region_name)
+        backend.get_function(self.properties["FunctionName"]).event_invoke_config = []
+
+
+EMULATED_TYPES: dict[str, type[EmulatedResource]] = {
+    cls.TYPE: cls
+    for cls in (
+        ConfigRule,
+        ConfigurationAggregator,
+        AggregationAuthorization,
+        ConfigurationRecorder,
+        DeliveryChannel,
+        Alarm,
+        QueuePolicy,
+        TopicPolicy,
+        BucketPolicy,
+        Subscription,
+        EventInvokeConfig,
+    )
+}
+
+# Where moto's own handler is wrong or missing a method: (class, method, replacement).
+HANDLER_FIXES: tuple[tuple[type, str, Any], ...] = (
+    (Key, "create_from_cloudformation_json", _create_key),
+    (Key, "update_from_cloudformation_json", _update_key),
+    (LogGroup, "create_from_cloudformation_json", _create_log_group),
+    (LogGroup, "update_from_cloudformation_json", _update_log_group),
+    (LambdaFunction, "create_from_cloudformation_json", _create_function),
+    (FakeBucket, "create_from_cloudformation_json", _create_bucket),
+    (FakeBucket, "update_from_cloudformation_json", _update_bucket),
+)
+
+
+@contextmanager
+def cloudformation_fixes() -> Iterator[None]:
+    """moto's CloudFormation with the handlers above, for as long as the block runs."""
+    original_lookup = parsing.resource_class_from_type
+
+    def lookup(resource_type: str) -> Any:
+        return EMULATED_TYPES.get(resource_type) or original_lookup(resource_type)
+
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(parsing, "resource_class_from_type", lookup))
+        for cls, method, replacement in HANDLER_FIXES:
+            stack.enter_context(mock.patch.object(cls, method, classmethod(replacement)))
+        stack.enter_context(
+            mock.patch.object(
+                CloudFormationBackend,
+                "execute_change_set",
+                _execute_change_set(CloudFormationBackend.execute_change_set),
+            )
+        )
+        yield
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+@dataclass
+class Invocation:
+    function: str
+    invocation_type: str
+    payload: Any
+
+
+@dataclass
+class Emulator:
+    """moto's server on 127.0.0.1 (a free port chosen by the OS), in this process.
+
+    Lambda runs without Docker (moto's "simple" backend): an Invoke is answered, not executed.
+    Every Invoke is recorded in `invocations`, so the caller can run the real handler in-process
+    with the payload the caller sent.
+    """
+
+    region: str
+    invocations: list[Invocation] = field(default_factory=list)
+    _server: ThreadedMotoServer | None = None
+    _stack: ExitStack | None = None
+    port: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{ENDPOINT_HOST}:{self.port}"
+
+    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` pointed at the emulator, with dummy credentials only.
+
+        Every AWS_* variable of `base` is dropped first, so a developer's profile, session token or
+        real endpoint can never take part in a local run.
+        """
+        kept = {k: v for k, v in base.items() if not k.startswith("AWS_")}
+        return {
+            **kept,
+            **DUMMY_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            # No config or credentials file: nothing from ~/.aws is read.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+
+    def start(self) -> None:
+        stack = ExitStack()
+        try:
+            stack.enter_context(cloudformation_fixes())
+            stack.enter_context(_quiet_loggers())
+            stack.enter_context(
+                mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())
+            )
+            server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+            server.start()
+            stack.callback(_stop_server, server)
+            self._server = server
+            self.port = server.get_host_and_port()[1]
+            # A clean slate, and Lambda without Docker (which this machine need not have).
+            self._moto_api("reset", None)
+            self._moto_api("config", {"lambda": {"use_docker": False}})
+            stack.callback(self._moto_api, "config", {"lambda": {"use_docker": True}})
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+
+    def stop(self) -> None:
+        stack, self._stack, self._server = self._stack, None, None
+        if stack is not None:
+            stack.close()
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _moto_api(self, path: str, body: dict | None) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        request = urllib.request.Request(
+            f"http://{HOST}:{self.port}/moto-api/{path}", data=data, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def _recording_invoke(self) -> Any:
+        invocations = self.invocations
+        answer = LambdaSimpleBackend.invoke
+
+        def invoke(
+            backend: Any,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> Any:
+            # Like Lambda, refuse an unknown function (moto's simple backend would answer anyway).
+            backend.get_function(function_name, qualifier)
+            try:
+                payload = json.loads(body) if body else None
+            except ValueError:
+                payload = body
+            invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+            invocations.append(Invocation(function_name, invocation_type, payload))
+            return answer(backend, function_name, qualifier, body, headers, response_headers)
+
+        return invoke
+
+
+def _stop_server(server: ThreadedMotoServer) -> None:
+    server.stop()
+    # ThreadedMotoServer.stop() ends serve_forever but leaves the socket bound; close it so the
+    # port is free (and refuses connections) the moment the emulator has stopped.
+    inner = getattr(server, "_server", None)
+    if inner is not None:
+        inner.server_close()
+
+
+@contextmanager
+def _quiet_loggers() -> Iterator[None]:
+    """One line per request (werkzeug) and per unsupported type (moto) would drown the output."""
+    loggers = [logging.getLogger(name) for name in ("werkzeug", "moto")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -1,0 +1,296 @@
+"""The reporting function: moto S3/SNS, Config's compliance APIs from an in-memory fake."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from html.parser import HTMLParser
+
+import collect
+import pytest
+import tally
+from conftest import ACCOUNT, REGION, emf_metrics, lambda_context, load_app, stdout_documents
+from function_fakes import FakeConfig
+
+reporting = load_app("reporting")
+SCHEDULED = {
+    "version": "0",
+    "id": "89d1a02d-5ec7-412e-82f5-13505f849b41",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": ACCOUNT,
+    "time": "2024-05-01T06:00:00Z",
+    "region": REGION,
+    "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/compliance-report"],
+    "detail": {},
+}
+
+
+@pytest.fixture
+def config(world):
+    fake = FakeConfig()
+    fake.attach(world.aws.client("config"))
+    return fake
+
+
+def run(event=None, request_id="req-1"):
+    return reporting.handler(
+        SCHEDULED if event is None else event, lambda_context(request_id, "reporting")
+    )
+
+
+def artifacts(world, prefix):
+    summary = world.read_json(f"{prefix}summary.json")
+    rows = list(csv.reader(io.StringIO(world.read(f"{prefix}details.csv").decode())))
+    html = world.read(f"{prefix}report.html").decode()
+    return summary, rows, html
+
+
+class Html(HTMLParser):
+    """Collects what a browser would fetch or follow."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.fetching, self.links, self.svgs = [], [], [], 0
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attributes = dict(attrs)
+        self.svgs += tag == "svg"
+        if tag in ("script", "img", "link", "iframe", "object", "embed", "source", "image", "use"):
+            self.fetching.append((tag, attributes))
+        for name in ("src", "srcset", "data", "xlink:href", "background", "poster"):
+            if name in attributes:
+                self.fetching.append((tag, attributes))
+        if tag == "a":
+            self.links.append(attributes.get("href"))
+
+
+def assert_self_contained(html):
+    page = Html(html)
+    assert page.fetching == []
+    assert "url(" not in html and "@import" not in html
+    assert "default-src 'none'" in html
+    assert all(link.startswith("docs/runbooks/") for link in page.links)
+    assert "http://" not in html and "https://" not in html
+    return page
+
+
+def test_an_empty_account_still_gets_a_complete_readable_report(world, config, capsys):
+    for rule in ("compliance-desired-instance-type", "compliance-s3-encryption"):
+        config.add(rule, 0, 0)
+    result = run()
+
+    prefix = "reports/2024-05-01T060000Z/"
+    assert result["prefix"] == prefix
+    summary, rows, html = artifacts(world, prefix)
+    assert summary["totals"]["evaluated"] == 0
+    assert rows == [list(tally.CSV_COLUMNS)]
+    page = assert_self_contained(html)
+    assert page.svgs == len(summary["rules"]) + 1
+    assert "no evaluated resources" in html and "<p>None.</p>" in html
+    [note] = world.notifications()
+    assert note["subject"] == "Compliance report 2024-05-01: 0 non-compliant of 0 resources"
+    assert f"Report:  s3://compliance-reports-test/{prefix}report.html" in note["message"]
+    assert "3 not found" in note["message"]
+    assert note["attributes"] == {
+        "notificationType": "compliance-report",
+        "hasNonCompliant": "false",
+    }
+    metrics = emf_metrics(capsys.readouterr().out)
+    assert sorted(m["RuleName"] for m in metrics) == [
+        "compliance-desired-instance-type",
+        "compliance-s3-encryption",
+    ]
+    assert all((m["CompliantResources"], m["NonCompliantResources"]) == (0, 0) for m in metrics)
+
+
+def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
+    config.add("compliance-s3-encryption", 210, 40)
+    config.add("compliance-encrypted-volumes", 0, 99)
+    config.add("compliance-db-backup", 100, 0)
+    config.add("compliance-desired-instance-type", 301, 30)
+    # compliance-s3-versioning is in RULES but not deployed: reported as not found.
+    result = run()
+
+    summary, rows, html = artifacts(world, result["prefix"])
+    by_rule = {r["ruleName"]: r for r in summary["rules"]}
+    assert (
+        by_rule["compliance-s3-encryption"]["compliant"],
+        by_rule["compliance-s3-encryption"]["nonCompliant"],
+    ) == (210, 40)
+    assert by_rule["compliance-encrypted-volumes"]["nonCompliant"] == 99
+    assert by_rule["compliance-db-backup"]["nonCompliant"] == 0
+    assert by_rule["compliance-s3-versioning"]["found"] is False
+    assert summary["totals"] == {
+        "compliant": 611,
+        "nonCompliant": 169,
+        "evaluated": 780,
+        "rules": 5,
+        "rulesNotFound": 1,
+        "rulesWithNonCompliant": 3,
+    }
+    assert by_rule["compliance-s3-encryption"]["byAccountRegion"] == [
+        {"account": ACCOUNT, "region": REGION, "compliant": 210, "nonCompliant": 40}
+    ]
+    header, *data = rows
+    assert header == list(tally.CSV_COLUMNS)
+    assert len(data) == 169 and {row[6] for row in data} == {"NON_COMPLIANT"}
+    assert {row[1] for row in data} == {
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+        "ENCRYPTED_VOLUMES",
+        "DESIRED_INSTANCE_TYPE",
+    }
+    # Pages of 100, ceil(N/100) calls per rule, plus one for the rule that does not exist.
+    assert set(config.limits) == {100}
+    expected = sum(math.ceil(n / 100) for n in (250, 99, 100, 331)) + 1
+    assert config.calls == {"GetComplianceDetailsByConfigRule": expected}
+    page = assert_self_contained(html)
+    assert page.svgs == 6  # one bar per rule and the trend
+    assert html.count("<tr><td>compliance-") == 169
+    assert "Found &lt;b&gt;&amp;&lt;/b&gt; flagged." in html and "<b>&</b>" not in html
+    metrics = {m["RuleName"]: m for m in emf_metrics(capsys.readouterr().out)}
+    assert set(metrics) == set(by_rule) - {"compliance-s3-versioning"}
+    assert metrics["compliance-s3-encryption"]["NonCompliantResources"] == 40
+    assert metrics["compliance-s3-encryption"]["CompliantResources"] == 210
+    directive = metrics["compliance-s3-encryption"]["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Dimensions"] == [["RuleName"]]
+    assert directive["Metrics"] == [
+        {"Name": "CompliantResources", "Unit": "Count"},
+        {"Name": "NonCompliantResources", "Unit": "Count"},
+    ]
+
+
+def test_the_trend_follows_the_runs_found_in_the_bucket(world, config):
+    config.add("compliance-s3-encryption", 5, 5)
+    run({**SCHEDULED, "time": "2024-04-29T06:00:00Z"})
+    config.rules["compliance-s3-encryption"] = [(ACCOUNT, REGION, 8, 2)]
+    run({**SCHEDULED, "time": "2024-04-30T06:00:00Z"})
+    config.rules["compliance-s3-encryption"] = [(ACCOUNT, REGION, 10, 0)]
+    run()
+    run()  # a retry of the same scheduled run overwrites it, without adding a trend point
+
+    summary, _, html = artifacts(world, "reports/2024-05-01T060000Z/")
+    assert [(p["runId"], p["nonCompliant"]) for p in summary["trend"]] == [
+        ("2024-04-29T060000Z", 5),
+        ("2024-04-30T060000Z", 2),
+        ("2024-05-01T060000Z", 0),
+    ]
+    assert len(world.keys("reports/")) == 9
+    assert "Trend over the last 3 runs" in html
+    assert "0 non-compliant of 10 resources" in world.notifications()[-1]["subject"]
+    assert "(previous run: 2)" in world.notifications()[-1]["message"]
+
+
+def test_a_damaged_earlier_summary_restarts_the_trend_instead_of_failing(world, config):
+    config.add("compliance-s3-encryption", 1, 1)
+    world.s3.put_object(
+        Bucket="compliance-reports-test",
+        Key="reports/2024-04-30T060000Z/summary.json",
+        Body=b"{broken",
+    )
+    summary, _, _ = artifacts(world, run()["prefix"])
+    assert [p["runId"] for p in summary["trend"]] == ["2024-05-01T060000Z"]
+
+
+def test_an_earlier_run_without_a_readable_summary_is_passed_over(world, config):
+    config.add("compliance-s3-encryption", 3, 1)
+    run({**SCHEDULED, "time": "2024-04-29T06:00:00Z"})
+    # An interrupted run: artifacts but no summary.json, and a summary S3 refuses to serve.
+    world.s3.put_object(
+        Bucket="compliance-reports-test", Key="reports/2024-04-30T060000Z/details.csv", Body=b""
+    )
+    world.s3.put_object(
+        Bucket="compliance-reports-test", Key="reports/2024-04-30T120000Z/summary.json", Body=b"{}"
+    )
+    world.fail("s3", "GetObject", code="AccessDenied")
+    summary, _, _ = artifacts(world, run()["prefix"])
+    assert [p["runId"] for p in summary["trend"]] == ["2024-04-29T060000Z", "2024-05-01T060000Z"]
+
+
+def test_an_aggregator_reports_across_accounts_and_regions(world, config, monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_NAME", "org-aggregator")
+    config.add("compliance-s3-encryption", 120, 30, account="111111111111", region="eu-west-1")
+    config.add("compliance-s3-encryption", 10, 5, account="222222222222", region="us-east-1")
+    config.add("compliance-db-backup", 0, 1, account="222222222222", region="us-east-1")
+    result = run()
+
+    summary, rows, html = artifacts(world, result["prefix"])
+    assert summary["scope"] == {"aggregator": "org-aggregator"}
+    s3_rule = next(r for r in summary["rules"] if r["ruleName"] == "compliance-s3-encryption")
+    assert (s3_rule["compliant"], s3_rule["nonCompliant"]) == (130, 35)
+    assert [(s["account"], s["region"], s["nonCompliant"]) for s in s3_rule["byAccountRegion"]] == [
+        ("111111111111", "eu-west-1", 30),
+        ("222222222222", "us-east-1", 5),
+    ]
+    assert {(row[2], row[3]) for row in rows[1:]} == {
+        ("111111111111", "eu-west-1"),
+        ("222222222222", "us-east-1"),
+    }
+    assert "GetComplianceDetailsByConfigRule" not in config.calls
+    assert config.calls["DescribeAggregateComplianceByConfigRules"] == 1
+    assert config.calls["GetAggregateComplianceDetailsByConfigRule"] == 2 + 1 + 1
+    assert "all accounts and regions of aggregator org-aggregator" in html
+
+
+def test_the_html_table_is_capped_while_the_csv_keeps_every_row():
+    results = [
+        collect.Result(
+            "rule", ACCOUNT, REGION, "AWS::S3::Bucket", f"b-{i:04d}", "NON_COMPLIANT", "", ""
+        )
+        for i in reversed(range(50))
+    ]
+    written = []
+    counted = tally.build(
+        {"rule": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
+        lambda _: iter(results),
+        written.append,
+        table_limit=7,
+    )
+    assert len(written) == 50
+    assert [row[5] for row in counted.table_rows()] == [f"b-{i:04d}" for i in range(7)]
+    assert len(counted.table) == 7
+
+
+def test_the_table_note_points_to_the_csv_when_capped(world, config, monkeypatch):
+    monkeypatch.setattr(tally.build, "__defaults__", (3,))
+    config.add("compliance-s3-encryption", 0, 10)
+    _, rows, html = artifacts(world, run()["prefix"])
+    assert len(rows) == 11
+    assert "The first 3 of 10 in sorted order; details.csv" in html
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (["not", "an", "object"], "event"),
+        ({"time": "at six"}, "time"),
+        ({"time": 1714543200}, "time"),
+    ],
+)
+def test_malformed_events_are_rejected(world, config, capsys, event, field):
+    result = run(event)
+    assert result["status"] == "rejected" and result["error"].startswith(f"{field}: expected")
+    assert world.keys("reports/") == []
+    documents = stdout_documents(capsys.readouterr().out)
+    assert [d["MalformedEvent"] for d in documents if "_aws" in d] == [1]
+
+
+def test_a_manual_invocation_without_time_reports_now(world, config):
+    config.add("compliance-s3-encryption", 1, 0)
+    result = run({})
+    assert result["status"] == "reported"
+    assert json.loads(world.read(result["prefix"] + "summary.json"))["totals"]["compliant"] == 1
+
+
+def test_config_errors_are_raised_so_the_run_is_retried(world, config):
+    config.failures.append("AccessDeniedException")
+    config.add("compliance-s3-encryption", 1, 0)
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError):
+        run()
+    assert world.keys("reports/") == []

@@ -13,13 +13,14 @@ REGION ?=
 PREFLIGHT_ARGS = --stack-name $(STACK) $(if $(PARAMETERS),--parameters $(PARAMETERS)) \
 	$(if $(REGION),--region $(REGION))
 
-.PHONY: help venv template lint test package preflight release-baseline clean
+.PHONY: help venv template lint test package bench preflight release-baseline clean
 
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
 	@echo "make test       run the whole test suite"
 	@echo "make lint       ruff + cfn-lint over everything in templates/"
 	@echo "make package    build/<function>.zip, byte-identical across runs"
+	@echo "make bench      performance figures of the functions (docs/benchmarks.md)"
 	@echo "make preflight  check the target account (STACK=, PARAMETERS=file, REGION=)"
 	@echo "make release-baseline  record templates/ as the released copy update safety compares to"
 	@echo "make clean      remove build output and caches (keeps .venv)"
@@ -49,6 +50,10 @@ test: $(STAMP)
 
 package: $(STAMP)
 	$(BIN)/python -m compliance_template.packaging --out build
+
+bench: $(STAMP)
+	$(BIN)/python -m compliance_template.packaging --out build
+	$(BIN)/python benchmarks/bench_functions.py
 
 preflight: $(STAMP)
 	$(BIN)/python -m compliance_template.preflight $(PREFLIGHT_ARGS)

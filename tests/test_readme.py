@@ -59,3 +59,10 @@ def test_every_settings_field_and_cli_option_is_documented():
 def test_every_output_is_documented(all_rules_template):
     for name in all_rules_template["Outputs"]:
         assert f"`{name}`" in README, name
+
+
+def test_every_function_environment_variable_is_documented(all_rules_template):
+    for name in ("ProcessingFunction", "ReportingFunction", "RemediationFunction"):
+        properties = all_rules_template["Resources"][name]["Properties"]
+        for variable in properties["Environment"]["Variables"]:
+            assert f"| `{variable}` |" in README, (name, variable)

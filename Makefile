@@ -37,6 +37,9 @@ template: $(STAMP)
 	$(BIN)/python generate.py --out templates/compliance-monitoring.json
 	$(BIN)/python generate.py --settings $(SETTINGS_DIR)/all-rules.json \
 		--out templates/compliance-monitoring-all-rules.json
+	for kind in org-member org-central conformance-pack org-conformance-pack; do \
+		$(BIN)/python generate.py --kind $$kind --out templates/$$kind.json || exit 1; \
+	done
 	$(BIN)/python generate.py --runbooks docs/runbooks
 	$(CFN_LINT) -- templates/*.json
 

@@ -3,7 +3,10 @@ a central aggregator account collect this account's Config data."""
 
 from __future__ import annotations
 
-from troposphere import Equals, Not, Ref, Sub, config
+from troposphere import Equals, GetAtt, Not, Ref, Sub, config, iam
+
+from . import policies
+from .naming import managed_policy
 
 from .stack import HAS_AGGREGATOR_ACCOUNT, Stack
 
@@ -50,3 +53,26 @@ def add_aggregation(stack: Stack) -> None:
         },
     )
     stack.output("AggregatorName", "Config aggregator over all regions", aggregator.ref())
+
+
+def add_organization_aggregator(stack: Stack) -> None:
+    """An organization aggregator over all regions, for the central account."""
+    role = stack.add(
+        iam.Role(
+            "OrganizationAggregatorRole",
+            Description="Lets AWS Config read the organization's accounts for the aggregator",
+            AssumeRolePolicyDocument=policies.assume_role("config"),
+            ManagedPolicyArns=[managed_policy("service-role/AWSConfigRoleForOrganizations")],
+        )
+    )
+    aggregator = stack.add(
+        config.ConfigurationAggregator(
+            "OrganizationAggregator",
+            ConfigurationAggregatorName=Sub("${AWS::StackName}-organization"),
+            OrganizationAggregationSource=config.OrganizationAggregationSource(
+                RoleArn=GetAtt(role, "Arn"), AllAwsRegions=True
+            ),
+        ),
+        role="aggregator",
+    )
+    stack.output("AggregatorName", "Config aggregator over the organization", aggregator.ref())

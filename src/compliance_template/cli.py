@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from troposphere import Template
+
 from .catalog import CATALOG
+from .conformance_pack import build_conformance_pack
 from .errors import SettingsError
+from .limits import check_limits
+from .organization import build_central_template, build_member_template
 from .output import FORMATS, render, write_atomically
 from .paths import FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
 from .runbooks import write_runbooks
@@ -18,6 +23,13 @@ from .template import build_template
 
 DEFAULT_OUT = TEMPLATES_DIR / "compliance-monitoring.json"
 EXIT_USAGE = 2
+KINDS: dict[str, Callable[[Settings], Template]] = {
+    "stack": build_template,
+    "org-member": build_member_template,
+    "org-central": build_central_template,
+    "conformance-pack": build_conformance_pack,
+    "org-conformance-pack": lambda settings: build_conformance_pack(settings, organization=True),
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,6 +54,13 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--format", choices=FORMATS, default=None, help="json or yaml (default: from --out, json)"
+    )
+    parser.add_argument(
+        "--kind",
+        choices=sorted(KINDS),
+        default="stack",
+        help="stack: one account and region (default); org-member / org-central: the "
+        "organization templates; conformance-pack / org-conformance-pack: the rules as a pack",
     )
     parser.add_argument("--list-rules", action="store_true", help="list the catalog rules and exit")
     parser.add_argument(
@@ -76,7 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"generate.py: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    text = render(build_template(settings), fmt)
+    try:
+        template = KINDS[args.kind](settings)
+        check_limits(template, args.kind)
+    except SettingsError as error:
+        print(f"generate.py: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    text = render(template, fmt)
     if to_stdout:
         sys.stdout.write(text)
     else:

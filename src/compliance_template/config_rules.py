@@ -8,6 +8,7 @@ from .catalog import ManagedRule, Trigger
 from .naming import rule_name
 from .recorder import wait_for_recorder
 from .regions import add_region_conditions, condition_name, only_where_available
+from .settings import Settings
 from .stack import Stack
 
 
@@ -23,9 +24,9 @@ def add_rules(stack: Stack) -> None:
     )
 
 
-def rule_inputs(stack: Stack, rule: ManagedRule) -> dict[str, str | AWSHelperFn]:
+def rule_inputs(settings: Settings, rule: ManagedRule) -> dict[str, str | AWSHelperFn]:
     """InputParameters: deploy-time values from parameters, fixed ones from the settings."""
-    fixed = stack.settings.rule_parameters.get(rule.identifier, {})
+    fixed = settings.rule_parameters.get(rule.identifier, {})
     inputs: dict[str, str | AWSHelperFn] = {}
     for param in rule.parameters:
         if param.deploy_parameter is not None:
@@ -35,16 +36,14 @@ def rule_inputs(stack: Stack, rule: ManagedRule) -> dict[str, str | AWSHelperFn]
     return dict(sorted(inputs.items()))
 
 
-def _config_rule(stack: Stack, rule: ManagedRule) -> config.ConfigRule:
+def config_rule(settings: Settings, rule: ManagedRule, name: object) -> config.ConfigRule:
+    """The rule as CloudFormation and conformance packs both declare it."""
     properties: dict[str, object] = {
-        "ConfigRuleName": rule_name(rule.slug),
+        "ConfigRuleName": name,
         "Description": rule.description,
         "Source": config.Source(Owner="AWS", SourceIdentifier=rule.identifier),
     }
-    if "recorder" in stack.ids:
-        # Creating a rule fails without a recorder; when the stack makes one, wait for it.
-        properties["Metadata"] = wait_for_recorder()
-    inputs = rule_inputs(stack, rule)
+    inputs = rule_inputs(settings, rule)
     if inputs:
         properties["InputParameters"] = inputs
     if rule.deploy_trigger is Trigger.CHANGE:
@@ -53,7 +52,15 @@ def _config_rule(stack: Stack, rule: ManagedRule) -> config.ConfigRule:
             properties["Scope"] = config.Scope(ComplianceResourceTypes=list(rule.resource_types))
     else:
         properties["MaximumExecutionFrequency"] = Ref("PeriodicRuleFrequency")
+    return config.ConfigRule(rule.logical_id, **properties)
+
+
+def _config_rule(stack: Stack, rule: ManagedRule) -> config.ConfigRule:
+    resource = config_rule(stack.settings, rule, rule_name(rule.slug))
+    if "recorder" in stack.ids:
+        # Creating a rule fails without a recorder; when the stack makes one, wait for it.
+        resource.Metadata = wait_for_recorder()
     condition = condition_name(rule)
     if condition is not None:
-        properties["Condition"] = condition
-    return config.ConfigRule(rule.logical_id, **properties)
+        resource.Condition = condition
+    return resource

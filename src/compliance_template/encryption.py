@@ -15,7 +15,7 @@ def add_encryption(stack: Stack) -> None:
             "ComplianceKey",
             Description=Sub("Encrypts compliance reports, logs and messages of ${AWS::StackName}"),
             EnableKeyRotation=True,
-            KeyPolicy=policies.key_policy(function_roles),
+            KeyPolicy=policies.key_policy(function_roles, stack.organization_id),
             # The key protects retained reports: deleting it would make them unreadable.
             DeletionPolicy="Retain",
             UpdateReplacePolicy="Retain",

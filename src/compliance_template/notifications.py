@@ -40,7 +40,7 @@ def add_notifications(stack: Stack) -> None:
         sns.TopicPolicy(
             "NotificationTopicPolicy",
             Topics=[topic.ref()],
-            PolicyDocument=policies.topic_policy(topic.ref(), roles),
+            PolicyDocument=policies.topic_policy(topic.ref(), roles, stack.organization_id),
         )
     )
     stack.add(

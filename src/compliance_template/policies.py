@@ -70,7 +70,38 @@ def assume_role(service: str) -> PolicyDocument:
     )
 
 
-def key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
+def key_policy(function_roles: Sequence[Arn], organization_id: Arn | None = None) -> PolicyDocument:
+    document = _key_policy(function_roles)
+    if organization_id is not None:
+        # Member accounts' processing functions write to the central bucket and publish to the
+        # central topic, both encrypted with this key: data keys, through S3 and SNS only.
+        _append(
+            document,
+            Statement(
+                Sid="OrganizationMembersUseKeyThroughStorageAndMessaging",
+                Effect=Allow,
+                Principal=Principal("AWS", ["*"]),
+                Action=[kms.GenerateDataKey, kms.Decrypt],
+                Resource=["*"],
+                # One operator, two keys: both must hold.
+                Condition=Condition(
+                    StringEquals(
+                        {
+                            "aws:PrincipalOrgID": organization_id,
+                            "kms:ViaService": _via_services("s3", "sns"),
+                        }
+                    )
+                ),
+            ),
+        )
+    return document
+
+
+def _append(document: PolicyDocument, statement: Statement) -> None:
+    document.properties["Statement"].append(statement)
+
+
+def _key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
     return _document(
         # Without this statement CloudFormation's PutKeyPolicy safety check rejects the policy,
         # and the key could never be administered again.
@@ -123,7 +154,45 @@ def key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
     )
 
 
-def bucket_policy(bucket_arn: Arn, key_arn: Arn) -> PolicyDocument:
+def bucket_policy(
+    bucket_arn: Arn,
+    key_arn: Arn,
+    organization_id: Arn | None = None,
+    member_prefix: str | None = None,
+) -> PolicyDocument:
+    document = _bucket_policy(bucket_arn, key_arn)
+    if organization_id is not None and member_prefix is not None:
+        # Member accounts' processing functions record compliance changes here (and read their
+        # own records back to detect duplicates); nothing else, and only inside the organization.
+        in_organization = StringEquals("aws:PrincipalOrgID", organization_id)
+        _append(
+            document,
+            Statement(
+                Sid="OrganizationMembersRecordChanges",
+                Effect=Allow,
+                Principal=Principal("AWS", ["*"]),
+                Action=[s3.GetObject, s3.PutObject],
+                Resource=[_objects(bucket_arn, member_prefix)],
+                Condition=Condition(in_organization),
+            ),
+        )
+        _append(
+            document,
+            Statement(
+                Sid="OrganizationMembersListChanges",
+                Effect=Allow,
+                Principal=Principal("AWS", ["*"]),
+                Action=[s3.ListBucket],
+                Resource=[bucket_arn],
+                Condition=Condition(
+                    [in_organization, StringLike("s3:prefix", [f"{member_prefix}/*"])]
+                ),
+            ),
+        )
+    return document
+
+
+def _bucket_policy(bucket_arn: Arn, key_arn: Arn) -> PolicyDocument:
     objects = Sub("${Bucket}/*", Bucket=bucket_arn)
     return _document(
         Statement(
@@ -169,7 +238,26 @@ def bucket_policy(bucket_arn: Arn, key_arn: Arn) -> PolicyDocument:
     )
 
 
-def topic_policy(topic_arn: Arn, publisher_roles: Sequence[Arn]) -> PolicyDocument:
+def topic_policy(
+    topic_arn: Arn, publisher_roles: Sequence[Arn], organization_id: Arn | None = None
+) -> PolicyDocument:
+    document = _topic_policy(topic_arn, publisher_roles)
+    if organization_id is not None:
+        _append(
+            document,
+            Statement(
+                Sid="OrganizationMembersPublish",
+                Effect=Allow,
+                Principal=Principal("AWS", ["*"]),
+                Action=[sns.Publish],
+                Resource=[topic_arn],
+                Condition=Condition(StringEquals("aws:PrincipalOrgID", organization_id)),
+            ),
+        )
+    return document
+
+
+def _topic_policy(topic_arn: Arn, publisher_roles: Sequence[Arn]) -> PolicyDocument:
     return _document(
         Statement(
             Sid="FunctionsPublish",

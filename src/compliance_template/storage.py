@@ -5,6 +5,7 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, s3
 
 from . import policies
+from .naming import CHANGES_PREFIX
 from .stack import Stack
 
 
@@ -62,7 +63,9 @@ def add_storage(stack: Stack) -> None:
         s3.BucketPolicy(
             "ReportsBucketPolicy",
             Bucket=bucket.ref(),
-            PolicyDocument=policies.bucket_policy(GetAtt(bucket, "Arn"), key_arn),
+            PolicyDocument=policies.bucket_policy(
+                GetAtt(bucket, "Arn"), key_arn, stack.organization_id, CHANGES_PREFIX
+            ),
         )
     )
     stack.output("ReportsBucketName", "Bucket with compliance records and reports", bucket.ref())

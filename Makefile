@@ -13,7 +13,7 @@ REGION ?=
 PREFLIGHT_ARGS = --stack-name $(STACK) $(if $(PARAMETERS),--parameters $(PARAMETERS)) \
 	$(if $(REGION),--region $(REGION))
 
-.PHONY: help venv template lint test package bench preflight release-baseline clean
+.PHONY: help venv template lint test package bench preflight deploy-org release-baseline clean
 
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
@@ -22,6 +22,7 @@ help:
 	@echo "make package    build/<function>.zip, byte-identical across runs"
 	@echo "make bench      performance figures of the functions (docs/benchmarks.md)"
 	@echo "make preflight  check the target account (STACK=, PARAMETERS=file, REGION=)"
+	@echo "make deploy-org OUS=ou-.. REGIONS=eu-west-1,.. ARTIFACT_PREFIX=.. PARAMETERS=file  StackSet for members"
 	@echo "make release-baseline  record templates/ as the released copy update safety compares to"
 	@echo "make clean      remove build output and caches (keeps .venv)"
 
@@ -60,6 +61,11 @@ bench: $(STAMP)
 
 preflight: $(STAMP)
 	$(BIN)/python -m compliance_template.preflight $(PREFLIGHT_ARGS)
+
+deploy-org: $(STAMP)
+	$(BIN)/python -m compliance_template.deploy_org --ous $(OUS) --regions $(REGIONS) \
+		--artifact-bucket-prefix $(ARTIFACT_PREFIX) --parameters $(PARAMETERS) \
+		$(if $(REGION),--region $(REGION)) $(if $(CALL_AS),--call-as $(CALL_AS))
 
 release-baseline: template
 	cp templates/*.json templates/released/

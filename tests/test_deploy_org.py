@@ -104,3 +104,16 @@ def test_cli_rejects_bad_input_with_one_line(tmp_path, capsys):
     assert main(["--ous", "ou-ab12-cdef3456", "--parameters", str(parameters), *base]) == 2
     err = capsys.readouterr().err
     assert "CentralKeyArn" in err and "CentralTopicArn" in err and "Traceback" not in err
+
+
+def test_large_templates_go_through_s3(aws, monkeypatch):
+    from compliance_template import deploy_org
+
+    monkeypatch.setattr(deploy_org, "MAX_INLINE_TEMPLATE_BYTES", 100)
+    lines: list[str] = []
+    body = (TEMPLATES / "org-member.json").read_text()
+    assert deploy(aws, DEPLOYMENT, body, b"zip", say=lines.append, poll_seconds=0) == "SUCCEEDED"
+    assert any(
+        "template larger than 100 bytes: https://org-artifacts-eu-west-1.s3" in line
+        for line in lines
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from template_helpers import ROOT, as_dict
@@ -25,8 +26,9 @@ NOT_DRAWN = {
 
 
 def mermaid_block() -> str:
-    (block,) = re.findall(r"```mermaid\n(.*?)```", README, flags=re.DOTALL)
-    return block
+    """The single-account stack's diagram, under "How events flow"."""
+    section = README.split("### How events flow", 1)[1]
+    return re.findall(r"```mermaid\n(.*?)```", section, flags=re.DOTALL)[0]
 
 
 def test_diagram_shows_every_resource_of_the_default_template(default_template):
@@ -66,3 +68,15 @@ def test_every_function_environment_variable_is_documented(all_rules_template):
         properties = all_rules_template["Resources"][name]["Properties"]
         for variable in properties["Environment"]["Variables"]:
             assert f"| `{variable}` |" in README, (name, variable)
+
+
+def test_organization_parameters_are_documented():
+    organization = (ROOT / "docs" / "organization.md").read_text(encoding="utf-8")
+    for name in ("org-member.json", "org-central.json", "org-conformance-pack.json"):
+        template = json.loads((ROOT / "templates" / name).read_text(encoding="utf-8"))
+        for parameter, spec in template["Parameters"].items():
+            if parameter not in as_dict(Settings())["Parameters"]:
+                assert f"| `{parameter}` |" in organization, (name, parameter)
+                assert ("Default" in spec) == (
+                    "*(required" not in organization.split(f"| `{parameter}` |")[1].split("\n")[0]
+                ), parameter

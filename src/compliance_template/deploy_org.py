@@ -36,6 +36,7 @@ RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
 FAILURE_TOLERANCE_PERCENT = 10
 MAX_CONCURRENT_PERCENT = 25
 FINAL_STATES = {"SUCCEEDED", "FAILED", "STOPPED"}
+MAX_INLINE_TEMPLATE_BYTES = 51_200  # CloudFormation's TemplateBody limit
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,17 @@ def upload_code(
     return key
 
 
+def upload_template(session: boto3.Session, deployment: OrgDeployment, body: str) -> str:
+    """Templates over the inline limit go through S3 (the first region's code bucket)."""
+    region = deployment.regions[0]
+    bucket = f"{deployment.artifact_bucket_prefix}-{region}"
+    key = f"{CODE_PREFIX}/org-member-{hashlib.sha256(body.encode()).hexdigest()[:20]}.json"
+    session.client("s3", region_name=region, config=RETRIES).put_object(
+        Bucket=bucket, Key=key, Body=body.encode()
+    )
+    return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+
+
 def _create_bucket(s3: object, bucket: str, region: str) -> None:
     location = {} if region == "us-east-1" else {"LocationConstraint": region}
     s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {}))
@@ -148,6 +160,10 @@ def deploy(
     cloudformation = session.client("cloudformation", config=RETRIES)
     key = upload_code(session, deployment, zip_bytes, say)
     request = stack_set_request(deployment, template_body, key)
+    if len(template_body.encode()) > MAX_INLINE_TEMPLATE_BYTES:
+        request.pop("TemplateBody")
+        request["TemplateURL"] = upload_template(session, deployment, template_body)
+        say(f"template larger than {MAX_INLINE_TEMPLATE_BYTES} bytes: {request['TemplateURL']}")
     try:
         cloudformation.describe_stack_set(
             StackSetName=deployment.stack_set_name, CallAs=deployment.call_as

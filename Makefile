@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SETTINGS_DIR := examples
 # cfn-lint with informational checks and our own rules (docs/cfn-rules.md).
 CFN_LINT := $(BIN)/cfn-lint -c I --append-rules compliance_template.cfn_rules
 
@@ -35,13 +34,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 template: $(STAMP)
-	$(BIN)/python generate.py --out templates/compliance-monitoring.json
-	$(BIN)/python generate.py --settings $(SETTINGS_DIR)/all-rules.json \
-		--out templates/compliance-monitoring-all-rules.json
-	for kind in org-member org-central conformance-pack org-conformance-pack; do \
-		$(BIN)/python generate.py --kind $$kind --out templates/$$kind.json || exit 1; \
-	done
-	$(BIN)/python generate.py --runbooks docs/runbooks
+	$(BIN)/python -m compliance_template.committed
 	$(CFN_LINT) -- templates/*.json
 
 lint: $(STAMP)

@@ -91,19 +91,8 @@ def check_recorder(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
     name = "configuration recorder"
     if name in facts.unreadable:
         return [Finding(name, Status.WARN, f"could not check: {facts.unreadable[name]}")]
-    creating = inputs.flag("CreateConfigRecorder")
-    if creating:
-        if facts.recorders:
-            existing = facts.recorders[0].get("name", "?")
-            return [
-                Finding(
-                    name,
-                    Status.ERROR,
-                    f"recorder '{existing}' exists and an account has one per region: "
-                    "set CreateConfigRecorder=false",
-                )
-            ]
-        return [Finding(name, Status.OK, "none yet; the stack creates one")]
+    if inputs.flag("CreateConfigRecorder"):
+        return [_created_singleton(name, "recorder", facts.recorders)]
     if not facts.recorders:
         return [
             Finding(
@@ -158,17 +147,7 @@ def check_delivery_channel(inputs: DeployInputs, facts: AccountFacts) -> list[Fi
     if name in facts.unreadable:
         return [Finding(name, Status.WARN, f"could not check: {facts.unreadable[name]}")]
     if inputs.flag("CreateConfigRecorder"):
-        if facts.channels:
-            existing = facts.channels[0].get("name", "?")
-            return [
-                Finding(
-                    name,
-                    Status.ERROR,
-                    f"channel '{existing}' exists and an account has one per region: "
-                    "set CreateConfigRecorder=false",
-                )
-            ]
-        return [Finding(name, Status.OK, "none yet; the stack creates one")]
+        return [_created_singleton(name, "channel", facts.channels)]
     if not facts.channels:
         return [
             Finding(
@@ -179,6 +158,18 @@ def check_delivery_channel(inputs: DeployInputs, facts: AccountFacts) -> list[Fi
             )
         ]
     return [Finding(name, Status.OK, f"'{facts.channels[0].get('name')}'")]
+
+
+def _created_singleton(check: str, kind: str, existing: list[dict]) -> Finding:
+    """The stack creates a recorder or channel: there must be none yet (one per region)."""
+    if existing:
+        return Finding(
+            check,
+            Status.ERROR,
+            f"{kind} '{existing[0].get('name', '?')}' exists and an account has one per region: "
+            "set CreateConfigRecorder=false",
+        )
+    return Finding(check, Status.OK, "none yet; the stack creates one")
 
 
 def check_name_clash(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:

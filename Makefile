@@ -17,7 +17,7 @@ PREFLIGHT_ARGS = --stack-name $(STACK) $(if $(PARAMETERS),--parameters $(PARAMET
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
 	@echo "make test       run the whole test suite"
-	@echo "make lint       ruff + cfn-lint over everything in templates/"
+	@echo "make lint       ruff, cfn-lint with our rules, checkov and parliament over templates/"
 	@echo "make package    build/<function>.zip, byte-identical across runs"
 	@echo "make bench      performance figures of the functions (docs/benchmarks.md)"
 	@echo "make preflight  check the target account (STACK=, PARAMETERS=file, REGION=)"
@@ -41,6 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(CFN_LINT) -- templates/*.json
+	$(BIN)/python scripts/scan.py templates/*.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -431,13 +431,18 @@ def remediation_read_policy(
             Action=[s3.GetEncryptionConfiguration, s3.GetBucketTagging],
             Resource=[Sub("arn:${AWS::Partition}:s3:::*")],
         ),
-        # Describe/List calls of EC2 and RDS do not support resource-level permissions.
+        # RDS authorizes these per DB instance: this account's instances in this region.
+        Statement(
+            Sid="ReadDbInstances",
+            Effect=Allow,
+            Action=[rds.DescribeDBInstances, rds.ListTagsForResource],
+            Resource=[arn("rds", "db:*")],
+        ),
+        # EC2's Describe calls and the account-level setting take no resource-level permissions.
         Statement(
             Sid="ReadComputeState",
             Effect=Allow,
             Action=[
-                rds.DescribeDBInstances,
-                rds.ListTagsForResource,
                 ec2.DescribeVolumes,
                 ec2.DescribeInstances,
                 ec2.DescribeTags,

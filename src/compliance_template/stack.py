@@ -53,7 +53,7 @@ class Stack:
     def add(self, resource: AWSObject, role: str | None = None) -> AWSObject:
         if "Tags" in resource.props and self.settings.tags:
             resource.Tags = Tags(**self.settings.tags)
-        skips = scanner_metadata(resource.resource_type)
+        skips = scanner_metadata(resource.resource_type, resource.to_dict().get("Properties", {}))
         if skips:
             resource.Metadata = {**getattr(resource, "Metadata", {}), **skips}
         self.template.add_resource(resource)

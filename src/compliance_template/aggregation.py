@@ -7,7 +7,6 @@ from troposphere import Equals, GetAtt, Not, Ref, Sub, config, iam
 
 from . import policies
 from .naming import managed_policy
-
 from .stack import HAS_AGGREGATOR_ACCOUNT, Stack
 
 

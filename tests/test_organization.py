@@ -90,11 +90,8 @@ def test_central_reports_from_an_organization_aggregator(central):
     aggregator = central["Resources"]["OrganizationAggregator"]["Properties"]
     assert aggregator["OrganizationAggregationSource"]["AllAwsRegions"] is True
     role = central["Resources"]["OrganizationAggregatorRole"]["Properties"]
-    assert role["ManagedPolicyArns"] == [
-        {
-            "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
-        }
-    ]
+    policy = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
+    assert role["ManagedPolicyArns"] == [{"Fn::Sub": policy}]
     variables = central["Resources"]["ReportingFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["AGGREGATOR_NAME"] == {"Ref": "OrganizationAggregator"}
     assert json.loads(json.dumps(variables["RULES"]))  # every enabled rule, no region condition

@@ -6,13 +6,19 @@ STAMP := $(VENV)/.installed
 # cfn-lint with informational checks and our own rules (docs/cfn-rules.md).
 CFN_LINT := $(BIN)/cfn-lint -c I --append-rules compliance_template.cfn_rules
 
+# Deploy settings: make deploy STACK=... PARAMETERS=file.json ARTIFACT_BUCKET=... REGION=...
 STACK ?= compliance-monitoring
+TEMPLATE ?= templates/compliance-monitoring.json
 PARAMETERS ?=
+ARTIFACT_BUCKET ?=
 REGION ?=
-PREFLIGHT_ARGS = --stack-name $(STACK) $(if $(PARAMETERS),--parameters $(PARAMETERS)) \
-	$(if $(REGION),--region $(REGION))
+PROFILE ?=
+AWS_TARGET = $(if $(REGION),--region $(REGION)) $(if $(PROFILE),--profile $(PROFILE))
+PREFLIGHT_ARGS = --stack-name $(STACK) --template $(TEMPLATE) \
+	$(if $(PARAMETERS),--parameters $(PARAMETERS)) $(AWS_TARGET)
 
-.PHONY: help venv template lint test package bench preflight deploy-org release-baseline clean
+.PHONY: help venv template lint test package bench preflight deploy destroy deploy-local deploy-org \
+	release-baseline clean
 
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
@@ -20,7 +26,10 @@ help:
 	@echo "make lint       ruff, cfn-lint with our rules, checkov and parliament over templates/"
 	@echo "make package    build/<function>.zip, byte-identical across runs"
 	@echo "make bench      performance figures of the functions (docs/benchmarks.md)"
-	@echo "make preflight  check the target account (STACK=, PARAMETERS=file, REGION=)"
+	@echo "make preflight  check the target account (STACK=, TEMPLATE=, PARAMETERS=file, REGION=)"
+	@echo "make deploy     preflight, package and deploy (PARAMETERS=file ARTIFACT_BUCKET= REGION= PROFILE= STACK= TEMPLATE=)"
+	@echo "make destroy    delete the stack; the reports bucket and key are kept and reported"
+	@echo "make deploy-local  deploy, verify, update and delete on a local emulator"
 	@echo "make deploy-org OUS=ou-.. REGIONS=eu-west-1,.. ARTIFACT_PREFIX=.. PARAMETERS=file  StackSet for members"
 	@echo "make release-baseline  record templates/ as the released copy update safety compares to"
 	@echo "make clean      remove build output and caches (keeps .venv)"
@@ -55,6 +64,17 @@ bench: $(STAMP)
 
 preflight: $(STAMP)
 	$(BIN)/python -m compliance_template.preflight $(PREFLIGHT_ARGS)
+
+deploy: $(STAMP)
+	$(BIN)/python -m compliance_template.deploy deploy --stack-name $(STACK) --template $(TEMPLATE) \
+		$(if $(PARAMETERS),--parameters $(PARAMETERS)) \
+		$(if $(ARTIFACT_BUCKET),--artifact-bucket $(ARTIFACT_BUCKET)) $(AWS_TARGET)
+
+destroy: $(STAMP)
+	$(BIN)/python -m compliance_template.deploy destroy --stack-name $(STACK) $(AWS_TARGET)
+
+deploy-local: $(STAMP)
+	$(BIN)/python -m compliance_template.local_deploy
 
 deploy-org: $(STAMP)
 	$(BIN)/python -m compliance_template.deploy_org --ous $(OUS) --regions $(REGIONS) \

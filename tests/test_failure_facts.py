@@ -316,10 +316,23 @@ def test_bucket_policy_denies_plain_http_and_other_encryption(any_template):
     assert by_sid["DenyInsecureTransport"]["Condition"] == {
         "Bool": {"aws:SecureTransport": "false"}
     }
+    # Denies only when the header is present: a negated or ...IfExists operator alone is true
+    # for an absent key, and would refuse the uploads that rely on default encryption.
     assert by_sid["DenyOtherEncryption"]["Condition"] == {
-        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
     }
-    assert "DenyOtherKmsKey" in by_sid and "DenyCustomerProvidedKeys" in by_sid
+    assert by_sid["DenyOtherKmsKey"]["Condition"]["Null"] == {
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": "false"
+    }
+    assert by_sid["DenyKmsWithoutOurKey"]["Condition"] == {
+        "Null": {
+            "s3:x-amz-server-side-encryption": "false",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": "true",
+        }
+    }
+    assert "DenyCustomerProvidedKeys" in by_sid
+    assert "IfExists" not in json.dumps(policy)
     assert all(s["Effect"] == "Deny" for s in by_sid.values())
 
 

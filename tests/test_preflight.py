@@ -172,3 +172,11 @@ def test_missing_permission_is_a_warning_naming_it():
     unreadable = facts(unreadable={"configuration recorder": "missing permission config:X"})
     (finding,) = [f for f in run_checks(inputs, unreadable) if f.check == "configuration recorder"]
     assert finding.status is Status.WARN and "config:X" in finding.detail
+
+
+def test_central_stack_without_rules_needs_no_recorder():
+    central = load_inputs(TEMPLATES / "org-central.json", None)
+    assert central.rules == ()
+    findings = run_checks(central, facts(recorders=[], channels=[], unreserved_concurrency=1000))
+    assert [f.check for f in findings] == ["Lambda reserved concurrency"]
+    assert findings[0].status is Status.OK

@@ -23,9 +23,10 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from unittest import mock
 
+from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend as lambda_backend
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -100,7 +101,9 @@ def _update_key(
     original_resource.description = properties.get("Description", "")
     original_resource.key_rotation_status = bool(properties.get("EnableKeyRotation", False))
     backend = kms_backends[account_id][region_name]
-    backend.tag_resource(original_resource.id, _kms_tags(properties.get("Tags")))
+    backend.tag_resource(
+        original_resource.id, {t["Key"]: t["Value"] for t in properties.get("Tags", [])}
+    )
     return original_resource
 
 
@@ -150,6 +153,20 @@ def _update_log_group(
 
 
 _original_lambda_create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+_original_lambda_update = LambdaFunction.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _string_environment(cloudformation_json: dict) -> dict:
+    # A Ref to a Number parameter reaches moto as a number; Lambda holds environment values as
+    # strings only (CloudFormation converts them), and a handler's os.environ needs strings.
+    properties = dict(cloudformation_json["Properties"])
+    variables = properties.get("Environment", {}).get("Variables")
+    if variables is not None:
+        properties["Environment"] = {
+            **properties["Environment"],
+            "Variables": {k: str(v) for k, v in variables.items()},
+        }
+    return {**cloudformation_json, "Properties": properties}
 
 
 def _create_function(
@@ -160,6 +177,7 @@ def _create_function(
     region_name: str,
     **kwargs: Any,
 ) -> LambdaFunction:
+    cloudformation_json = _string_environment(cloudformation_json)
     function = _original_lambda_create(
         cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     )
@@ -169,6 +187,24 @@ def _create_function(
         function.architectures = list(properties["Architectures"])
     function.tags = {t["Key"]: t["Value"] for t in properties.get("Tags", [])}
     return function
+
+
+def _update_function(
+    cls: type,
+    original_resource: LambdaFunction,
+    new_resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+) -> LambdaFunction:
+    return _original_lambda_update(
+        cls,
+        original_resource,
+        new_resource_name,
+        _string_environment(cloudformation_json),
+        account_id,
+        region_name,
+    )
 
 
 def _apply_bucket_properties(backend: Any, name: str, properties: dict) -> None:
@@ -273,6 +309,9 @@ def _execute_change_set(original: Any) -> Any:
         # and no exports would exist. Rebuild both from the executed template.
         change_set = backend.describe_change_set(change_set_name)
         stack = backend.stacks[change_set.stack_id]
+        # moto keeps the parameters the stack was created with, so a later change set with the
+        # current values would not be recognised as empty.
+        stack.parameters = change_set.parameters
         old_exports = [export.name for export in stack.exports]
         stack._parse_template()
         stack.output_map = stack._create_output_map()
@@ -285,6 +324,28 @@ def _execute_change_set(original: Any) -> Any:
     return execute
 
 
+def _bucket_permission(bucket: FakeBucket, action: str, resource: str) -> Any:
+    """moto's FakeBucket.get_permission without the statements it cannot evaluate.
+
+    moto applies a bucket policy's statements to object requests without their Condition (it has
+    no request context there), so our conditional denies (plain HTTP, other encryption) would
+    deny every write. Statements with a Condition are left out here: locally they are stored and
+    read back, not enforced.
+    """
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if bucket.policy is None:
+        return PermissionResult.NEUTRAL
+    document = json.loads(bucket.policy)
+    statements = document.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else statements
+    unconditional = [s for s in statements if "Condition" not in s]
+    if not unconditional:
+        return PermissionResult.NEUTRAL
+    policy = IAMPolicy(json.dumps({**document, "Statement": unconditional}))
+    return policy.is_action_permitted(action, resource)
+
+
 # --- handlers for types moto lacks ----------------------------------------------------------
 
 
@@ -292,10 +353,12 @@ class EmulatedResource:
     """The interface moto's CloudFormation engine uses on a resource (see moto's parsing.py)."""
 
     TYPE = ""
-    ATTRIBUTES: dict[str, str] = {}  # CloudFormation attribute -> instance attribute
+    # CloudFormation attribute (Fn::GetAtt) -> instance attribute
+    ATTRIBUTES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        self.physical_resource_id = physical_id
+        # The name property when the template sets one, else the name moto generated.
+        self.physical_resource_id = self.name_of(properties, physical_id)
         self.properties = properties
         self.account_id = account_id
         self.region = region
@@ -376,10 +439,7 @@ class ConfigRule(EmulatedResource):
     """Stored in moto's Config backend (describe-config-rules); moto evaluates nothing."""
 
     TYPE = "AWS::Config::ConfigRule"
-    ATTRIBUTES = {"Arn": "arn", "ConfigRuleId": "rule_id"}
-
-    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
+    ATTRIBUTES: ClassVar[dict[str, str]] = {"Arn": "arn", "ConfigRuleId": "rule_id"}
 
     @classmethod
     def name_of(cls, properties: dict, generated: str) -> str:
@@ -404,10 +464,7 @@ class ConfigRule(EmulatedResource):
 
 class ConfigurationAggregator(EmulatedResource):
     TYPE = "AWS::Config::ConfigurationAggregator"
-    ATTRIBUTES = {"ConfigurationAggregatorArn": "arn"}
-
-    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
+    ATTRIBUTES: ClassVar[dict[str, str]] = {"ConfigurationAggregatorArn": "arn"}
 
     @classmethod
     def name_of(cls, properties: dict, generated: str) -> str:
@@ -427,7 +484,7 @@ class ConfigurationAggregator(EmulatedResource):
 
 class AggregationAuthorization(EmulatedResource):
     TYPE = "AWS::Config::AggregationAuthorization"
-    ATTRIBUTES = {"AggregationAuthorizationArn": "arn"}
+    ATTRIBUTES: ClassVar[dict[str, str]] = {"AggregationAuthorizationArn": "arn"}
 
     def apply(self) -> None:
         result = config_backends[self.account_id][self.region].put_aggregation_authorization(
@@ -445,9 +502,6 @@ class AggregationAuthorization(EmulatedResource):
 
 class ConfigurationRecorder(EmulatedResource):
     TYPE = "AWS::Config::ConfigurationRecorder"
-
-    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
 
     @classmethod
     def name_of(cls, properties: dict, generated: str) -> str:
@@ -470,9 +524,6 @@ class ConfigurationRecorder(EmulatedResource):
 
 class DeliveryChannel(EmulatedResource):
     TYPE = "AWS::Config::DeliveryChannel"
-
-    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
 
     @classmethod
     def name_of(cls, properties: dict, generated: str) -> str:
@@ -503,10 +554,7 @@ class DeliveryChannel(EmulatedResource):
 
 class Alarm(EmulatedResource):
     TYPE = "AWS::CloudWatch::Alarm"
-    ATTRIBUTES = {"Arn": "arn"}
-
-    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        super().__init__(self.name_of(properties, physical_id), properties, account_id, region)
+    ATTRIBUTES: ClassVar[dict[str, str]] = {"Arn": "arn"}
 
     @classmethod
     def name_of(cls, properties: dict, generated: str) -> str:
@@ -554,7 +602,9 @@ class QueuePolicy(EmulatedResource):
     def delete(self, account_id: str, region_name: str) -> None:
         backend = sqs_backends[account_id][region_name]
         for url in self.properties["Queues"]:
-            backend.set_queue_attributes(url.rsplit("/", 1)[-1], {"Policy": ""})
+            name = url.rsplit("/", 1)[-1]
+            if name in backend.queues:  # a deleted queue took its policy with it
+                backend.set_queue_attributes(name, {"Policy": ""})
 
 
 class TopicPolicy(EmulatedResource):
@@ -583,9 +633,6 @@ class BucketPolicy(EmulatedResource):
 
     TYPE = "AWS::S3::BucketPolicy"
 
-    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        super().__init__(properties["Bucket"], properties, account_id, region)
-
     @classmethod
     def name_of(cls, properties: dict, generated: str) -> str:
         return properties["Bucket"]
@@ -605,10 +652,7 @@ class BucketPolicy(EmulatedResource):
 
 class Subscription(EmulatedResource):
     TYPE = "AWS::SNS::Subscription"
-    ATTRIBUTES = {"Arn": "physical_resource_id"}
-
-    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        super().__init__(physical_id, properties, account_id, region)
+    ATTRIBUTES: ClassVar[dict[str, str]] = {"Arn": "physical_resource_id"}
 
     def apply(self) -> None:
         backend = sns_backends[self.account_id][self.region]
@@ -637,10 +681,6 @@ class EventInvokeConfig(EmulatedResource):
 
     TYPE = "AWS::Lambda::EventInvokeConfig"
 
-    def __init__(self, physical_id: str, properties: dict, account_id: str, region: str) -> None:
-        name = f"{properties['FunctionName']}:{properties.get('Qualifier', '$LATEST')}"
-        super().__init__(name, properties, account_id, region)
-
     @classmethod
     def name_of(cls, properties: dict, generated: str) -> str:
         return f"{properties['FunctionName']}:{properties.get('Qualifier', '$LATEST')}"
@@ -659,7 +699,11 @@ class EventInvokeConfig(EmulatedResource):
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = lambda_backend(account_id, region_name)
-        backend.get_function(self.properties["FunctionName"]).event_invoke_config = []
+        try:
+            function = backend.get_function(self.properties["FunctionName"])
+        except UnknownFunctionException:
+            return  # the function went first, and its configuration with it
+        function.event_invoke_config = []
 
 
 EMULATED_TYPES: dict[str, type[EmulatedResource]] = {
@@ -686,6 +730,7 @@ HANDLER_FIXES: tuple[tuple[type, str, Any], ...] = (
     (LogGroup, "create_from_cloudformation_json", _create_log_group),
     (LogGroup, "update_from_cloudformation_json", _update_log_group),
     (LambdaFunction, "create_from_cloudformation_json", _create_function),
+    (LambdaFunction, "update_from_cloudformation_json", _update_function),
     (FakeBucket, "create_from_cloudformation_json", _create_bucket),
     (FakeBucket, "update_from_cloudformation_json", _update_bucket),
 )
@@ -703,6 +748,7 @@ def cloudformation_fixes() -> Iterator[None]:
         stack.enter_context(mock.patch.object(parsing, "resource_class_from_type", lookup))
         for cls, method, replacement in HANDLER_FIXES:
             stack.enter_context(mock.patch.object(cls, method, classmethod(replacement)))
+        stack.enter_context(mock.patch.object(FakeBucket, "get_permission", _bucket_permission))
         stack.enter_context(
             mock.patch.object(
                 CloudFormationBackend,
@@ -711,6 +757,21 @@ def cloudformation_fixes() -> Iterator[None]:
             )
         )
         yield
+
+
+def emulator_implements(service: str, operation: str) -> bool:
+    """Whether moto has a handler for an API operation (e.g. "config", "PutConfigRule")."""
+    import importlib
+
+    from botocore import xform_name
+
+    responses = importlib.import_module(f"moto.{service}.responses")
+    method = xform_name(operation)
+    return any(
+        isinstance(cls, type) and callable(getattr(cls, method, None))
+        for cls in vars(responses).values()
+        if isinstance(cls, type) and cls.__module__ == responses.__name__
+    )
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -734,6 +795,8 @@ class Emulator:
 
     region: str
     invocations: list[Invocation] = field(default_factory=list)
+    # The last line of each error the server raised (a moto gap shows up here).
+    server_errors: list[str] = field(default_factory=list)
     _server: ThreadedMotoServer | None = None
     _stack: ExitStack | None = None
     port: int = 0
@@ -764,7 +827,7 @@ class Emulator:
         stack = ExitStack()
         try:
             stack.enter_context(cloudformation_fixes())
-            stack.enter_context(_quiet_loggers())
+            stack.enter_context(_quiet_loggers(self.server_errors))
             stack.enter_context(
                 mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())
             )
@@ -836,15 +899,37 @@ def _stop_server(server: ThreadedMotoServer) -> None:
         inner.server_close()
 
 
+class _ErrorRecorder(logging.Handler):
+    """Keeps the last line of each server-side error instead of a traceback on the console."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(logging.ERROR)
+        self.errors = errors
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            self.errors.append(f"{type(error).__name__}: {error}")
+            return
+        lines = [line for line in record.getMessage().splitlines() if line.strip()]
+        self.errors.append(lines[-1].strip() if lines else "")
+
+
 @contextmanager
-def _quiet_loggers() -> Iterator[None]:
-    """One line per request (werkzeug) and per unsupported type (moto) would drown the output."""
-    loggers = [logging.getLogger(name) for name in ("werkzeug", "moto")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
+def _quiet_loggers(errors: list[str]) -> Iterator[None]:
+    """One line per request (werkzeug) and per unsupported type (moto) would drown the output;
+    server errors are recorded in `errors`."""
+    werkzeug, moto_logger = logging.getLogger("werkzeug"), logging.getLogger("moto")
+    saved = (werkzeug.level, werkzeug.propagate, moto_logger.level)
+    recorder = _ErrorRecorder(errors)
+    werkzeug.setLevel(logging.ERROR)
+    werkzeug.propagate = False
+    werkzeug.addHandler(recorder)
+    moto_logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+        werkzeug.removeHandler(recorder)
+        werkzeug.setLevel(saved[0])
+        werkzeug.propagate = saved[1]
+        moto_logger.setLevel(saved[2])

@@ -33,7 +33,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
     StringLike,
-    StringNotEqualsIfExists,
+    StringNotEquals,
 )
 from troposphere import AWSHelperFn, Ref, Sub
 
@@ -41,6 +41,8 @@ from .naming import FINDING_TAG_KEY, account_root, arn, service_principal
 
 Arn = str | AWSHelperFn
 VERSION = "2012-10-17"
+ENCRYPTION_HEADER = "s3:x-amz-server-side-encryption"
+KEY_ID_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 ACCOUNT = Ref("AWS::AccountId")
 # Services that publish to the encrypted topic or write to the encrypted queue on our behalf.
 PUBLISHING_SERVICES = ("cloudwatch", "events")
@@ -204,7 +206,10 @@ def _bucket_policy(bucket_arn: Arn, key_arn: Arn) -> PolicyDocument:
             Condition=Condition(Bool("aws:SecureTransport", "false")),
         ),
         # Uploads without an encryption header get the bucket default (SSE-KMS, our key);
-        # uploads asking for anything else (SSE-S3, SSE-C, another key) are refused.
+        # uploads asking for anything else (SSE-S3, SSE-C, another key) are refused. Each deny
+        # also requires the header to be present (Null false): a negated operator, or any
+        # ...IfExists one, is true when the key is absent, which would refuse every upload
+        # that relies on the default.
         Statement(
             Sid="DenyOtherEncryption",
             Effect=Deny,
@@ -212,7 +217,10 @@ def _bucket_policy(bucket_arn: Arn, key_arn: Arn) -> PolicyDocument:
             Action=[s3.PutObject],
             Resource=[objects],
             Condition=Condition(
-                StringNotEqualsIfExists("s3:x-amz-server-side-encryption", "aws:kms")
+                [
+                    StringNotEquals(ENCRYPTION_HEADER, "aws:kms"),
+                    Null(ENCRYPTION_HEADER, "false"),
+                ]
             ),
         ),
         Statement(
@@ -222,8 +230,17 @@ def _bucket_policy(bucket_arn: Arn, key_arn: Arn) -> PolicyDocument:
             Action=[s3.PutObject],
             Resource=[objects],
             Condition=Condition(
-                StringNotEqualsIfExists("s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn)
+                [StringNotEquals(KEY_ID_HEADER, key_arn), Null(KEY_ID_HEADER, "false")]
             ),
+        ),
+        # SSE-KMS asked for without a key id would use the AWS managed key aws/s3, not ours.
+        Statement(
+            Sid="DenyKmsWithoutOurKey",
+            Effect=Deny,
+            Principal=Principal("*"),
+            Action=[s3.PutObject],
+            Resource=[objects],
+            Condition=Condition(Null({ENCRYPTION_HEADER: "false", KEY_ID_HEADER: "true"})),
         ),
         Statement(
             Sid="DenyCustomerProvidedKeys",

@@ -59,12 +59,14 @@ class AccountFacts:
 
 
 def run_checks(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    # A template without rules (the organization's central stack) needs no recorder here.
+    rule_checks = (
+        [check_region, check_recorder, check_delivery_channel, check_name_clash, check_rule_quota]
+        if inputs.rules
+        else []
+    )
     checks: list[Callable[[DeployInputs, AccountFacts], list[Finding]]] = [
-        check_region,
-        check_recorder,
-        check_delivery_channel,
-        check_name_clash,
-        check_rule_quota,
+        *rule_checks,
         check_concurrency,
     ]
     findings = []
@@ -205,8 +207,13 @@ def check_concurrency(inputs: DeployInputs, facts: AccountFacts) -> list[Finding
     processing = int(inputs.parameters.get("ReservedConcurrency", "0"))
     if processing == 0:
         return [Finding(name, Status.OK, "nothing reserved (ReservedConcurrency=0)")]
-    fixed = sum(spec.reserved for spec in SPECS.values() if isinstance(spec.reserved, int))
-    wanted = processing + fixed
+    resources = inputs.template["Resources"]
+    # The functions this template has: processing reserves the parameter, the others a fixed few.
+    wanted = sum(
+        processing if not isinstance(spec.reserved, int) else spec.reserved
+        for function, spec in SPECS.items()
+        if f"{function.capitalize()}Function" in resources
+    )
     if facts.unreserved_concurrency is None:
         reason = facts.unreadable.get(name, "not readable")
         return [Finding(name, Status.WARN, f"could not check ({reason}); reserving {wanted}")]

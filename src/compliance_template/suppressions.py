@@ -78,10 +78,11 @@ POLICY_LINT_SKIPS: Mapping[str, tuple[tuple[str, str, str], ...]] = {
         (
             "MISMATCHED_TYPE_BUT_USABLE",
             "DenyOtherKmsKey",
-            "A string comparison on purpose in a Deny: StringNotEqualsIfExists refuses every "
-            "upload whose key header is anything but our key's exact ARN, whatever form the "
-            "value takes, so the statement fails closed. For an exact match an ARN operator "
-            "adds nothing, and this is the operator S3 bucket policies commonly use here.",
+            "A string comparison on purpose in a Deny: StringNotEquals, together with Null "
+            "false on the same key, refuses every upload that names a key other than our key's "
+            "exact ARN, whatever form the value takes, so the statement fails closed. For an "
+            "exact match an ARN operator adds nothing, and this is the operator S3 bucket "
+            "policies commonly use here.",
         ),
     ),
 }

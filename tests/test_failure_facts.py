@@ -131,14 +131,16 @@ def test_key_policy_lets_cloudwatch_logs_encrypt_our_log_groups(any_template):
 
 def test_key_policy_lets_alarms_and_eventbridge_use_the_encrypted_topic_and_queue(any_template):
     policy = any_template["Resources"]["ComplianceKey"]["Properties"]["KeyPolicy"]
-    services = statements(policy)["ServicesPublishToEncryptedTopicAndQueue"]
-    assert services["Principal"] == {
-        "Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
-    }
-    assert sorted(services["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert services["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    }
+    alarms = statements(policy)["AlarmsPublishToEncryptedTopic"]
+    assert alarms["Principal"] == {"Service": ["cloudwatch.amazonaws.com"]}
+    assert sorted(alarms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    events = statements(policy)["EventBridgeWritesEncryptedDeadLetters"]
+    assert events["Principal"] == {"Service": ["events.amazonaws.com"]}
+    assert sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    # EventBridge's KMS requests carry no aws:SourceAccount/SourceArn: a condition would drop
+    # every dead letter.
+    assert "Condition" not in events
 
 
 def test_key_policy_grants_function_roles_only_data_keys_through_our_services(any_template):

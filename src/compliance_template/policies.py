@@ -44,8 +44,6 @@ VERSION = "2012-10-17"
 ENCRYPTION_HEADER = "s3:x-amz-server-side-encryption"
 KEY_ID_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 ACCOUNT = Ref("AWS::AccountId")
-# Services that publish to the encrypted topic or write to the encrypted queue on our behalf.
-PUBLISHING_SERVICES = ("cloudwatch", "events")
 
 
 def _document(*statements: Statement) -> PolicyDocument:
@@ -133,15 +131,25 @@ def _key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
                 )
             ),
         ),
-        # Alarms (CloudWatch) publish to the encrypted topic; EventBridge writes failed events
-        # to the encrypted dead-letter queue. Neither works with the AWS-managed keys.
+        # Alarms publish to the encrypted topic; the AWS-managed SNS key would not let them.
         Statement(
-            Sid="ServicesPublishToEncryptedTopicAndQueue",
+            Sid="AlarmsPublishToEncryptedTopic",
             Effect=Allow,
-            Principal=Principal("Service", [service_principal(s) for s in PUBLISHING_SERVICES]),
+            Principal=Principal("Service", [service_principal("cloudwatch")]),
             Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
             Resource=["*"],
             Condition=Condition(StringEquals("aws:SourceAccount", ACCOUNT)),
+        ),
+        # EventBridge writes events it could not deliver to the encrypted dead-letter queue.
+        # No aws:SourceAccount/SourceArn here: EventBridge's KMS requests do not carry them, so
+        # such a condition would silently drop every dead letter. The queue policy scopes
+        # EventBridge to our two rules.
+        Statement(
+            Sid="EventBridgeWritesEncryptedDeadLetters",
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal("events")]),
+            Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
+            Resource=["*"],
         ),
         # The functions write SSE-KMS objects, publish to the topic and (through Lambda) send
         # failed events to the queue: data keys and decryption, only through those services.

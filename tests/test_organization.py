@@ -126,3 +126,13 @@ def test_generator_refuses_a_template_over_a_limit(monkeypatch):
     monkeypatch.setattr(limits, "MAX_ENVIRONMENT_BYTES", 500)
     with pytest.raises(SettingsError, match="ProcessingFunction environment"):
         check_limits(template, "org-member")
+
+
+def test_member_key_grants_only_what_the_member_uses(member):
+    key = member["Resources"]["ComplianceKey"]["Properties"]["KeyPolicy"]
+    assert sorted(statements(key)) == [
+        "AccountAdministersKey",
+        "CloudWatchLogsEncryptsLogGroups",
+        "EventBridgeWritesEncryptedDeadLetters",
+        "FunctionsUseKeyThroughStorageAndMessaging",
+    ]

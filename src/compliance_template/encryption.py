@@ -15,7 +15,12 @@ def add_encryption(stack: Stack) -> None:
             "ComplianceKey",
             Description=Sub("Encrypts compliance reports, logs and messages of ${AWS::StackName}"),
             EnableKeyRotation=True,
-            KeyPolicy=policies.key_policy(function_roles, stack.organization_id),
+            KeyPolicy=policies.key_policy(
+                function_roles,
+                stack.organization_id,
+                # A member's bucket and topic are the central account's, encrypted by its key.
+                alarms_publish=stack.remote_key_arn is None,
+            ),
             # The key protects retained reports: deleting it would make them unreadable.
             DeletionPolicy="Retain",
             UpdateReplacePolicy="Retain",

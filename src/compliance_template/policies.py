@@ -70,8 +70,16 @@ def assume_role(service: str) -> PolicyDocument:
     )
 
 
-def key_policy(function_roles: Sequence[Arn], organization_id: Arn | None = None) -> PolicyDocument:
+def key_policy(
+    function_roles: Sequence[Arn],
+    organization_id: Arn | None = None,
+    alarms_publish: bool = True,
+) -> PolicyDocument:
     document = _key_policy(function_roles)
+    if not alarms_publish:
+        # An organization member has no topic of its own for alarms to publish to.
+        statements = document.properties["Statement"]
+        statements[:] = [s for s in statements if s.Sid != "AlarmsPublishToEncryptedTopic"]
     if organization_id is not None:
         # Member accounts' processing functions write to the central bucket and publish to the
         # central topic, both encrypted with this key: data keys, through S3 and SNS only.

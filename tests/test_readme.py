@@ -71,7 +71,7 @@ def test_every_function_environment_variable_is_documented(all_rules_template):
 
 
 def test_organization_parameters_are_documented():
-    organization = (ROOT / "docs" / "organization.md").read_text(encoding="utf-8")
+    organization = README.split("## Organization", 1)[1]
     for name in ("org-member.json", "org-central.json", "org-conformance-pack.json"):
         template = json.loads((ROOT / "templates" / name).read_text(encoding="utf-8"))
         for parameter, spec in template["Parameters"].items():
@@ -80,3 +80,11 @@ def test_organization_parameters_are_documented():
                 assert ("Default" in spec) == (
                     "*(required" not in organization.split(f"| `{parameter}` |")[1].split("\n")[0]
                 ), parameter
+
+
+def test_every_make_variable_is_documented():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    variables = set(re.findall(r"\$\(([A-Z_]+)\)", makefile))
+    internal = {"BIN", "VENV", "STAMP", "CFN_LINT", "AWS_TARGET", "PREFLIGHT_ARGS"}
+    for variable in sorted(variables - internal):
+        assert f"| `{variable}` |" in README, variable

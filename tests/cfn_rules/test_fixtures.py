@@ -67,6 +67,8 @@ EXPECTED = {
         ("E9011", (R, "EncryptedTopic", P, "KmsMasterKeyId")),
         ("E9011", (R, "EncryptedTopic", P, "KmsMasterKeyId")),
         ("E9011", (R, "ManagedKeyTopic", P, "KmsMasterKeyId")),
+        # A source condition on the EventBridge grant: it never matches.
+        ("E9011", (R, "ConditionedTopic", P, "KmsMasterKeyId")),
     ],
 }
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
@@ -65,15 +66,44 @@ class SnsTopicKmsPublishers(CloudFormationLintRule):
                         RuleMatch(
                             path,
                             f"Key policy of {key.logical_id} ({describe_path(policy_path)}) "
-                            f"does not allow {service} kms:GenerateDataKey* and kms:Decrypt: "
-                            f"{', '.join(sources)} cannot publish to topic {name}",
+                            f"does not allow {service} kms:GenerateDataKey* and kms:Decrypt"
+                            f"{_hint(service)}: {', '.join(sources)} cannot publish to topic "
+                            f"{name}",
                         )
                         for verdict, policy_path in key_grants(
                             cfn,
                             key.logical_id,
                             service_principal(service.split(".")[0]),
                             PUBLISH_ACTIONS,
+                            _satisfiable_for(service),
                         )
                         if verdict is False
                     )
         return matches
+
+
+# EventBridge's requests to KMS carry none of these keys, so a grant conditioned on one of them
+# never applies and every delivery to the topic is dropped (SNS key-management docs).
+SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths")
+
+
+def _satisfiable_for(service: str) -> Callable[[Any], bool] | None:
+    if not service.startswith("events."):
+        return None
+
+    def no_source_condition(condition: Any) -> bool:
+        if not isinstance(condition, dict):
+            return True
+        return not any(
+            isinstance(keys, dict) and str(key).lower() in SOURCE_KEYS
+            for keys in condition.values()
+            for key in keys
+        )
+
+    return no_source_condition
+
+
+def _hint(service: str) -> str:
+    if service.startswith("events."):
+        return " without an aws:Source* condition (EventBridge's KMS requests carry none)"
+    return ""

@@ -61,6 +61,21 @@ EXPECTED = {
         ("E9009", (R, "TypeScriptOnly", P, "Code")),
         ("E9009", (R, "WrongModule", P, "Code")),
     ],
+    "s3_encryption_deny.yaml": [
+        (
+            "W9012",
+            (
+                R,
+                "BucketPolicy",
+                P,
+                "PolicyDocument",
+                "Statement",
+                0,
+                "Condition",
+                "StringNotEqualsIfExists",
+            ),
+        ),
+    ],
     "sns.yaml": [
         ("E9010", (R, "QueueSubscription", P, "DeliveryPolicy")),
         # The events and the cloudwatch principal are both missing from the key policy.

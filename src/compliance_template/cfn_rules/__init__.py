@@ -22,6 +22,7 @@ from compliance_template.cfn_rules.lambda_local_code_handler import LambdaLocalC
 from compliance_template.cfn_rules.lambda_runtime_lifecycle_gap import LambdaRuntimeLifecycleGap
 from compliance_template.cfn_rules.log_group_kms_key import LogGroupKmsKey
 from compliance_template.cfn_rules.managed_policy_arn_invalid import ManagedPolicyArnInvalid
+from compliance_template.cfn_rules.s3_encryption_deny_if_exists import S3EncryptionDenyIfExists
 from compliance_template.cfn_rules.sns_subscription_delivery_policy import (
     SnsSubscriptionDeliveryPolicy,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "LambdaRuntimeLifecycleGap",
     "LogGroupKmsKey",
     "ManagedPolicyArnInvalid",
+    "S3EncryptionDenyIfExists",
     "SnsSubscriptionDeliveryPolicy",
     "SnsTopicKmsPublishers",
 ]

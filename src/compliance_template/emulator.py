@@ -33,7 +33,9 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudwatch.models import cloudwatch_backends
+from moto.config.exceptions import NoSuchConfigRuleException
 from moto.config.models import config_backends
+from moto.config.responses import ConfigResponse
 from moto.kms.models import Key, kms_backends
 from moto.logs.models import LogGroup, logs_backends
 from moto.s3.models import FakeBucket, s3_backends
@@ -774,6 +776,33 @@ def emulator_implements(service: str, operation: str) -> bool:
     )
 
 
+# --- Config compliance results ------------------------------------------------------------------
+# moto stores Config rules but never evaluates them and has no compliance APIs. The emulator keeps
+# evaluation results that the caller records (what a managed rule would have reported) and
+# answers GetComplianceDetailsByConfigRule from them, paginated like Config (at most 100 a page),
+# so the reporting handler runs for real against everything else.
+
+MAX_COMPLIANCE_PAGE = 100
+
+
+def _compliance_details(results: dict[str, list[dict]]) -> Any:
+    def get_compliance_details_by_config_rule(response: ConfigResponse) -> str:
+        name = response._get_param("ConfigRuleName")
+        backend = config_backends[response.current_account][response.region]
+        if name not in backend.config_rules:
+            raise NoSuchConfigRuleException(name)
+        wanted = set(response._get_param("ComplianceTypes") or [])
+        found = [r for r in results.get(name, []) if not wanted or r["ComplianceType"] in wanted]
+        limit = min(int(response._get_param("Limit") or MAX_COMPLIANCE_PAGE), MAX_COMPLIANCE_PAGE)
+        start = int(response._get_param("NextToken") or 0)
+        body: dict[str, Any] = {"EvaluationResults": found[start : start + limit]}
+        if start + limit < len(found):
+            body["NextToken"] = str(start + limit)
+        return json.dumps(body)
+
+    return get_compliance_details_by_config_rule
+
+
 # --- the server -------------------------------------------------------------------------------
 
 
@@ -797,6 +826,8 @@ class Emulator:
     invocations: list[Invocation] = field(default_factory=list)
     # The last line of each error the server raised (a moto gap shows up here).
     server_errors: list[str] = field(default_factory=list)
+    # Evaluation results by Config rule name, as `record_evaluation` stored them.
+    compliance: dict[str, list[dict]] = field(default_factory=dict)
     _server: ThreadedMotoServer | None = None
     _stack: ExitStack | None = None
     port: int = 0
@@ -831,6 +862,14 @@ class Emulator:
             stack.enter_context(
                 mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())
             )
+            stack.enter_context(
+                mock.patch.object(
+                    ConfigResponse,
+                    "get_compliance_details_by_config_rule",
+                    _compliance_details(self.compliance),
+                    create=True,
+                )
+            )
             server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
             server.start()
             stack.callback(_stop_server, server)
@@ -856,6 +895,33 @@ class Emulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def record_evaluation(
+        self,
+        rule_name: str,
+        resource_type: str,
+        resource_id: str,
+        compliance_type: str,
+        annotation: str = "",
+        at: float = 0.0,
+    ) -> None:
+        """Store what Config would report for one resource of one rule (moto evaluates nothing)."""
+        self.compliance.setdefault(rule_name, []).append(
+            {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {
+                        "ConfigRuleName": rule_name,
+                        "ResourceType": resource_type,
+                        "ResourceId": resource_id,
+                    },
+                    "OrderingTimestamp": at,
+                },
+                "ComplianceType": compliance_type,
+                "ResultRecordedTime": at,
+                "ConfigRuleInvokedTime": at,
+                **({"Annotation": annotation} if annotation else {}),
+            }
+        )
 
     def _moto_api(self, path: str, body: dict | None) -> None:
         data = json.dumps(body).encode() if body is not None else b""

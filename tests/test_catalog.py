@@ -10,7 +10,6 @@ from compliance_template.catalog import (
     DEFAULT_RULES,
     KNOWN_INVALID_IDENTIFIERS,
     Trigger,
-    looks_like_identifier,
 )
 
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -20,7 +19,7 @@ RESOURCE_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 def test_identifiers_are_unique_and_well_formed():
     assert len(BY_IDENTIFIER) == len(CATALOG)
     for rule in CATALOG:
-        assert looks_like_identifier(rule.identifier)
+        assert re.fullmatch(r"[A-Z0-9_]+", rule.identifier)
         assert rule.logical_id.isalnum()
         assert rule.source_url.startswith("https://docs.aws.amazon.com/config/")
 

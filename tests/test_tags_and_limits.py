@@ -7,9 +7,12 @@ import re
 from functools import cache
 from importlib.resources import files
 
-from template_helpers import substitute
-
 from compliance_template.catalog import CATALOG
+from compliance_template.limits import (
+    LONGEST_ARN,
+    MAX_ENVIRONMENT_BYTES,
+    worst_case_environment_bytes,
+)
 from compliance_template.parameters import RULE_PREFIX_PATTERN
 from compliance_template.settings import DEFAULT_TAGS
 
@@ -50,21 +53,24 @@ def test_logical_ids_are_alphanumeric_and_fit(any_template):
 
 
 def test_function_environment_fits_lambdas_4_kb_at_the_longest_names(all_rules_template):
-    # Rule names are the prefix plus the slug; everything else is resolved to its longest form.
-    longest = {"ARN": "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:" + "f" * 64}
     for name in ("Processing", "Reporting", "Remediation"):
         variables = all_rules_template["Resources"][f"{name}Function"]["Properties"]["Environment"]
-        total = 0
-        for key, value in variables["Variables"].items():
-            if isinstance(value, dict) and "Fn::Sub" in value:
-                rule_name = "p" * MAX_PREFIX + "-" + "s" * 40
-                text = substitute(value["Fn::Sub"], rule_name)
-            elif isinstance(value, str):
-                text = value
-            else:
-                text = longest["ARN"]
-            total += len(key) + len(text)
-        assert total <= 4096, name
+        assert worst_case_environment_bytes(variables["Variables"]) <= MAX_ENVIRONMENT_BYTES, name
+
+
+def test_worst_case_environment_takes_the_longest_branch_prefix_and_arn():
+    entry = {"Fn::Sub": '"${RuleNamePrefix}-encrypted-volumes":"ENCRYPTED_VOLUMES"'}
+    rules = {
+        "Fn::Join": [
+            "",
+            ["{", {"Fn::Join": [",", [{"Fn::If": ["C", entry, {"Ref": "AWS::NoValue"}]}]]}, "}"],
+        ]
+    }
+    expected_rules = '{"' + "p" * MAX_PREFIX + '-encrypted-volumes":"ENCRYPTED_VOLUMES"}'
+    variables = {"RULES": rules, "TOPIC_ARN": {"Ref": "Topic"}, "MODE": "dry-run"}
+    assert worst_case_environment_bytes(variables) == (
+        len("RULES") + len(expected_rules) + len("TOPIC_ARN") + len(LONGEST_ARN) + len("MODE") + 7
+    )
 
 
 def test_template_stays_far_from_cloudformation_limits(all_rules_template):

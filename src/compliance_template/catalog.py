@@ -13,7 +13,6 @@ there is unknown until someone re-reads the page (docs/catalog.md says how).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -378,13 +377,7 @@ BY_IDENTIFIER: dict[str, ManagedRule] = {rule.identifier: rule for rule in CATAL
 
 DEFAULT_RULES: tuple[str, ...] = tuple(r.identifier for r in CATALOG if r.enabled_by_default)
 
-_IDENTIFIER = re.compile(r"^[A-Z0-9_]+$")
-
 
 def get_rule(identifier: str) -> ManagedRule:
     """Return the catalog entry; raises KeyError for identifiers we do not ship."""
     return BY_IDENTIFIER[identifier]
-
-
-def looks_like_identifier(value: str) -> bool:
-    return bool(_IDENTIFIER.match(value))

@@ -16,7 +16,7 @@ def add_rules(stack: Stack) -> None:
     rules = stack.settings.enabled_rules
     add_region_conditions(stack.template, rules)
     for rule in rules:
-        stack.add(_config_rule(stack, rule), role=f"rule:{rule.identifier}")
+        stack.add(_config_rule(stack, rule))
     stack.output(
         "ConfigRuleNames",
         "Comma-separated names of the Config rules deployed in this region",

@@ -15,8 +15,8 @@ from troposphere import Equals, If, Not, NoValue, Ref, Split, Sub, Template, con
 
 from .config_rules import config_rule
 from .errors import SettingsError
-from .parameters import BASE_PARAMETERS, ParameterSpec, add_parameter
-from .settings import Settings, deploy_parameter_specs
+from .parameters import ParameterSpec, add_parameter
+from .settings import Settings, rule_parameter_specs
 from .stack import Stack
 from .version import VERSION
 
@@ -36,7 +36,7 @@ EXCLUDED_ACCOUNTS = ParameterSpec(
 
 def pack_body(settings: Settings) -> str:
     """The pack's own template: its parameters and one ConfigRule per enabled rule."""
-    specs = _rule_parameter_specs(settings)
+    specs = list(rule_parameter_specs(settings.rules))
     template = Template()
     for spec in specs:
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
@@ -63,7 +63,7 @@ def build_conformance_pack(settings: Settings, organization: bool = False) -> Te
         f"rules: {', '.join(settings.rules)})"
     )
     template.set_version("2010-09-09")
-    specs = _rule_parameter_specs(settings)
+    specs = list(rule_parameter_specs(settings.rules))
     if len(specs) > MAX_INPUT_PARAMETERS:
         raise SettingsError(
             "rules", f"{len(specs)} rule parameters", f"at most {MAX_INPUT_PARAMETERS} per pack"
@@ -97,9 +97,3 @@ def build_conformance_pack(settings: Settings, organization: bool = False) -> Te
     stack.add(pack)
     stack.output("ConformancePackName", f"Name of the {kind}", pack.ref())
     return template
-
-
-def _rule_parameter_specs(settings: Settings) -> list[ParameterSpec]:
-    """Only the parameters the rules take: a pack has no functions to configure."""
-    base = {spec.name for spec in BASE_PARAMETERS}
-    return [spec for spec in deploy_parameter_specs(settings.rules) if spec.name not in base]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from troposphere import GetAtt, Ref, sns
 
 from . import policies
@@ -59,7 +57,7 @@ def add_notifications(stack: Stack) -> None:
             TopicArn=topic.ref(),
             Protocol="https",
             Endpoint=Ref("NotificationHttpsUrl"),
-            DeliveryPolicy=json.loads(json.dumps(HTTPS_DELIVERY_POLICY)),
+            DeliveryPolicy=HTTPS_DELIVERY_POLICY,
         )
     )
     stack.output("NotificationTopicArn", "Topic with compliance notifications", topic.ref())

@@ -23,10 +23,9 @@ from .parameters import (
     BASE_PARAMETERS,
     GROUP_ORDER,
     ORGANIZATION_PARAMETERS,
-    ParameterSpec,
     add_parameter,
 )
-from .settings import Settings, deploy_parameter_specs
+from .settings import Settings, rule_parameter_specs
 from .stack import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, Stack
 from .storage import add_storage
 from .triggers import add_triggers
@@ -44,7 +43,6 @@ MEMBER_PARAMETERS = (
     "ArtifactBucketPrefix",
     "ProcessingCodeKey",
 )
-BASE_NAMES = frozenset(spec.name for spec in BASE_PARAMETERS)
 CENTRAL_PARAMETERS = (
     "OrganizationId",
     "RuleNamePrefix",
@@ -125,13 +123,10 @@ def _template(settings: Settings, kind: str) -> Template:
 def _add_parameters(
     template: Template, settings: Settings, names: tuple[str, ...], with_rules: bool
 ) -> None:
-    available = {spec.name: spec for spec in ORGANIZATION_PARAMETERS}
-    rule_specs: list[ParameterSpec] = []
-    for spec in deploy_parameter_specs(settings.rules):
-        available.setdefault(spec.name, spec)
-        if with_rules and spec.name not in BASE_NAMES:
-            rule_specs.append(spec)
-    specs = [available[name] for name in names] + rule_specs
+    available = {spec.name: spec for spec in (*BASE_PARAMETERS, *ORGANIZATION_PARAMETERS)}
+    specs = [available[name] for name in names]
+    if with_rules:
+        specs += rule_parameter_specs(settings.rules)
     for spec in sorted(specs, key=lambda s: _group_rank(s.group)):
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
 

@@ -90,14 +90,18 @@ def load_settings(path: Path, code_root: str = "../functions") -> Settings:
 
 def deploy_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
     """All CloudFormation parameters of a stack with these rules, in console order."""
-    specs = list(BASE_PARAMETERS)
+    return (*BASE_PARAMETERS, *rule_parameter_specs(rules))
+
+
+def rule_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
+    """Only the parameters the rules themselves take (their deploy-time inputs, frequency)."""
     enabled = [BY_IDENTIFIER[r] for r in rules]
-    specs.extend(
+    specs = [
         from_deploy_parameter(p.deploy_parameter)
         for rule in enabled
         for p in rule.parameters
         if p.deploy_parameter is not None
-    )
+    ]
     if any(rule.deploy_trigger.value == "periodic" for rule in enabled):
         specs.append(PERIODIC_FREQUENCY)
     return tuple(specs)

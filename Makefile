@@ -14,6 +14,8 @@ ARTIFACT_BUCKET ?=
 REGION ?=
 PROFILE ?=
 AWS_TARGET = $(if $(REGION),--region $(REGION)) $(if $(PROFILE),--profile $(PROFILE))
+# The deploy tools name make variables (REGION=) instead of their flags (--region) in messages.
+TOOL := COMPLIANCE_TEMPLATE_MAKE=1 $(BIN)/python -m
 PREFLIGHT_ARGS = --stack-name $(STACK) --template $(TEMPLATE) \
 	$(if $(PARAMETERS),--parameters $(PARAMETERS)) $(AWS_TARGET)
 
@@ -63,23 +65,25 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_functions.py
 
 preflight: $(STAMP)
-	$(BIN)/python -m compliance_template.preflight $(PREFLIGHT_ARGS)
+	$(TOOL) compliance_template.preflight $(PREFLIGHT_ARGS)
 
 deploy: $(STAMP)
-	$(BIN)/python -m compliance_template.deploy deploy --stack-name $(STACK) --template $(TEMPLATE) \
+	$(TOOL) compliance_template.deploy deploy --stack-name $(STACK) --template $(TEMPLATE) \
 		$(if $(PARAMETERS),--parameters $(PARAMETERS)) \
 		$(if $(ARTIFACT_BUCKET),--artifact-bucket $(ARTIFACT_BUCKET)) $(AWS_TARGET)
 
 destroy: $(STAMP)
-	$(BIN)/python -m compliance_template.deploy destroy --stack-name $(STACK) $(AWS_TARGET)
+	$(TOOL) compliance_template.deploy destroy --stack-name $(STACK) $(AWS_TARGET)
 
 deploy-local: $(STAMP)
 	$(BIN)/python -m compliance_template.local_deploy
 
 deploy-org: $(STAMP)
-	$(BIN)/python -m compliance_template.deploy_org --ous $(OUS) --regions $(REGIONS) \
-		--artifact-bucket-prefix $(ARTIFACT_PREFIX) --parameters $(PARAMETERS) \
-		$(if $(REGION),--region $(REGION)) $(if $(CALL_AS),--call-as $(CALL_AS))
+	$(TOOL) compliance_template.deploy_org $(if $(OUS),--ous $(OUS)) \
+		$(if $(REGIONS),--regions $(REGIONS)) \
+		$(if $(ARTIFACT_PREFIX),--artifact-bucket-prefix $(ARTIFACT_PREFIX)) \
+		$(if $(PARAMETERS),--parameters $(PARAMETERS)) \
+		$(if $(CALL_AS),--call-as $(CALL_AS)) $(AWS_TARGET)
 
 release-baseline: template
 	cp templates/*.json templates/released/

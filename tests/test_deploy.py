@@ -372,7 +372,7 @@ def test_bad_parameter_file_is_one_line(no_aws, tmp_path, capsys):
     code, err = run_main(capsys, "deploy", "--region", REGION, "--parameters", str(parameters))
     assert code == 2
     assert err.strip().splitlines() == [
-        "deploy: error: Parameters.ReportRetentionDays: '0' is not allowed; "
+        'deploy: error: Parameters.ReportRetentionDays: "0" is not allowed; '
         "a whole number from 1 to 3650"
     ]
 
@@ -389,20 +389,23 @@ def test_no_credentials_is_one_line(no_aws, capsys):
     code, err = run_main(capsys, "deploy", "--region", REGION)
     assert code == 2
     assert err.strip().splitlines() == [
-        "deploy: error: no AWS credentials: set AWS_PROFILE or run `aws configure`"
+        "deploy: error: no AWS credentials: set --profile or AWS_PROFILE, or run `aws configure`"
     ]
 
 
 def test_no_region_is_one_line(no_aws, capsys):
     code, err = run_main(capsys, "destroy")
-    assert (code, err.strip()) == (2, "deploy: error: no region: pass --region or set AWS_REGION")
+    assert (code, err.strip()) == (
+        2,
+        "deploy: error: no region: set --region (or AWS_REGION, or the AWS CLI's configured region)",
+    )
 
 
 def test_invalid_bucket_name_is_one_line(no_aws, capsys):
     code, err = run_main(capsys, "deploy", "--region", REGION, "--artifact-bucket", "My_Bucket")
     assert code == 2
     assert len(err.strip().splitlines()) == 1
-    assert "'My_Bucket' is not a valid S3 bucket name" in err
+    assert '--artifact-bucket: "My_Bucket" is not allowed; an S3 bucket name' in err
 
 
 def test_empty_bucket_name_means_the_default(no_aws, capsys):

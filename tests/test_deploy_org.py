@@ -99,7 +99,7 @@ def test_cli_rejects_bad_input_with_one_line(tmp_path, capsys):
     parameters.write_text(json.dumps({"Parameters": CENTRAL}))
     base = ["--regions", "eu-west-1", "--artifact-bucket-prefix", "org-artifacts"]
     assert main(["--ous", "engineering", "--parameters", str(parameters), *base]) == 2
-    assert "--ous: 'engineering' is not allowed" in capsys.readouterr().err
+    assert '--ous: "engineering" is not allowed' in capsys.readouterr().err
     parameters.write_text(json.dumps({"Parameters": {"CentralBucketName": "central-reports"}}))
     assert main(["--ous", "ou-ab12-cdef3456", "--parameters", str(parameters), *base]) == 2
     err = capsys.readouterr().err

@@ -119,7 +119,7 @@ def test_bad_parameter_file_is_one_clear_line(aws, tmp_path, capsys):
     code, out = preflight(tmp_path, capsys, RemediationMode="yolo")
     assert code == 2
     assert out.err.strip() == (
-        "preflight: error: Parameters.RemediationMode: 'yolo' is not allowed; "
+        'preflight: error: Parameters.RemediationMode: "yolo" is not allowed; '
         "one of off, dry-run, enforce"
     )
 
@@ -174,8 +174,10 @@ def test_missing_permission_is_a_warning_naming_it():
     assert finding.status is Status.WARN and "config:X" in finding.detail
 
 
-def test_central_stack_without_rules_needs_no_recorder():
-    central = load_inputs(TEMPLATES / "org-central.json", None)
+def test_central_stack_without_rules_needs_no_recorder(tmp_path):
+    parameters = tmp_path / "central.json"
+    parameters.write_text(json.dumps({"Parameters": {"OrganizationId": "o-a1b2c3d4e5"}}))
+    central = load_inputs(TEMPLATES / "org-central.json", parameters)
     assert central.rules == ()
     findings = run_checks(central, facts(recorders=[], channels=[], unreserved_concurrency=1000))
     assert [f.check for f in findings] == ["Lambda reserved concurrency"]

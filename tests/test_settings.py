@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from compliance_template.catalog import CATALOG, DEFAULT_RULES
@@ -98,7 +100,7 @@ def error_for(raw: object) -> SettingsError:
             "parameter_defaults.CreateConfigRecorder",
             "one of false, true",
         ),
-        ({"tags": {"aws:owner": "x"}}, "tags.aws:owner", "not aws:"),
+        ({"tags": {"aws:owner": "x"}}, "tags.aws:owner", "not starting with aws:"),
         ({"tags": {"owner": 5}}, "tags.owner", "a string of up to 256"),
         ({"ruless": []}, "ruless", "known fields are"),
         ([], "settings", "a JSON object"),
@@ -108,7 +110,7 @@ def test_bad_settings_name_field_value_and_allowed(raw, field, allowed):
     error = error_for(raw)
     assert error.field == field
     assert allowed in error.allowed
-    assert field in str(error) and repr(error.value) in str(error)
+    assert field in str(error) and json.dumps(error.value) in str(error)
 
 
 def test_defaults_are_the_seed_rules_with_remediation_where_available():

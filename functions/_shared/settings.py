@@ -22,6 +22,11 @@ IDENTIFIER = re.compile(r"[A-Z0-9_]{1,128}")
 _NAMESPACE = re.compile(r"[A-Za-z0-9 ._/#:-]{1,255}")
 _URL = re.compile(r"https?://\S+")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# AWS reserves this tag prefix in any letter case. The same constant is in
+# compliance_template/parameters.py (the template refuses such keys at deploy time); this code
+# cannot import the package, so tests/test_tags_and_limits.py ties the two together.
+RESERVED_TAG_PREFIX = "aws:"
+_TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
 
 
 class ConfigurationError(ValueError):
@@ -70,6 +75,18 @@ def boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
     if text not in ("true", "false"):
         raise invalid(name, text, "true or false")
     return text == "true"
+
+
+def tag_key(env: Mapping[str, str], name: str, default: str) -> str:
+    value = optional(env, name, default)
+    if not _TAG_KEY.fullmatch(value) or value.lower().startswith(RESERVED_TAG_PREFIX):
+        raise invalid(
+            name,
+            value,
+            f"a tag key of 1 to 128 characters, not starting with {RESERVED_TAG_PREFIX} "
+            "in any letter case",
+        )
+    return value
 
 
 def json_value(env: Mapping[str, str], name: str, default: str) -> Any:

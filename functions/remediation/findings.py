@@ -20,7 +20,6 @@ FINDING_KIND = "compliance-finding"
 MODES = ("off", "dry-run", "enforce")
 SSE_ALGORITHMS = ("aws:kms", "AES256")
 AUDIT_PREFIX = "remediation/"
-_TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
 _INSTANCE_TYPES = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+(,[a-z][a-z0-9-]*\.[a-z0-9]+)*")
 
 
@@ -37,11 +36,7 @@ class RemediationSettings:
 
 
 def load_settings(env: Mapping[str, str]) -> RemediationSettings:
-    tag_key = env_settings.optional(env, "EXEMPTION_TAG_KEY", "compliance:exempt")
-    if not _TAG_KEY.fullmatch(tag_key) or tag_key.lower().startswith("aws:"):
-        raise env_settings.invalid(
-            "EXEMPTION_TAG_KEY", tag_key, "a tag key of 1 to 128 characters not starting with aws:"
-        )
+    tag_key = env_settings.tag_key(env, "EXEMPTION_TAG_KEY", "compliance:exempt")
     types = env_settings.optional(env, "ALLOWED_INSTANCE_TYPES", "")
     if types and not _INSTANCE_TYPES.fullmatch(types):
         raise env_settings.invalid(

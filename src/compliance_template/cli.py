@@ -13,10 +13,10 @@ from troposphere import Template
 from .catalog import CATALOG
 from .conformance_pack import build_conformance_pack
 from .errors import SettingsError
-from .limits import check_limits
+from .limits import build_within_limits
 from .organization import build_central_template, build_member_template
 from .output import FORMATS, render, write_atomically
-from .paths import FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
+from .paths import BUILD_DIR, FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
 from .runbooks import write_runbooks
 from .settings import Settings, load_settings
 from .template import build_template
@@ -48,9 +48,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_OUT,
-        help=f"where to write the template (default: {DEFAULT_OUT.relative_to(PROJECT_ROOT)}); "
-        "- for standard output",
+        default=None,
+        help=f"where to write the template; - for standard output. Default: "
+        f"{DEFAULT_OUT.relative_to(PROJECT_ROOT)} without --settings; with --settings FILE, "
+        f"{BUILD_DIR.relative_to(PROJECT_ROOT)}/<FILE's name without .json>.json (never a "
+        "committed template)",
     )
     parser.add_argument(
         "--format", choices=FORMATS, default=None, help="json or yaml (default: from --out, json)"
@@ -79,31 +81,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             default = "default" if rule.enabled_by_default else "opt-in"
             print(f"{rule.identifier:45} {default:8} {rule.description}")
         return 0
-    if args.runbooks:
-        write_runbooks(args.runbooks)
-        return 0
-    to_stdout = str(args.out) == "-"
-    fmt = args.format or ("yaml" if args.out.suffix in (".yaml", ".yml") else "json")
-    out_dir = Path.cwd() if to_stdout else args.out.resolve().parent
+    try:
+        if args.runbooks:
+            write_runbooks(args.runbooks)
+            return 0
+        generate(args)
+    except SettingsError as error:
+        print(f"generate.py: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def generate(args: argparse.Namespace) -> None:
+    out = args.out if args.out is not None else default_out(args.settings, args.format)
+    to_stdout = str(out) == "-"
+    fmt = args.format or ("yaml" if out.suffix in (".yaml", ".yml") else "json")
+    out_dir = Path.cwd() if to_stdout else out.resolve().parent
     code_root = Path(os.path.relpath(FUNCTIONS_DIR, out_dir)).as_posix()
-    try:
-        settings = (
-            load_settings(args.settings, code_root)
-            if args.settings
-            else Settings(code_root=code_root)
-        )
-    except SettingsError as error:
-        print(f"generate.py: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        template = KINDS[args.kind](settings)
-        check_limits(template, args.kind)
-    except SettingsError as error:
-        print(f"generate.py: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    settings = (
+        load_settings(args.settings, code_root) if args.settings else Settings(code_root=code_root)
+    )
+    template = build_within_limits(lambda: KINDS[args.kind](settings), args.kind)
     text = render(template, fmt)
     if to_stdout:
         sys.stdout.write(text)
-    else:
-        write_atomically(args.out, text)
-    return 0
+        return
+    write_atomically(out, text)
+    if args.out is None and args.settings:
+        print(f"generate.py: wrote {out}", file=sys.stderr)
+
+
+def default_out(settings_file: Path | None, fmt: str | None) -> Path:
+    """A custom settings file goes to build/ (not committed), so it cannot replace a committed
+    template that `make template` would silently restore and the golden tests compare."""
+    if settings_file is None:
+        return DEFAULT_OUT
+    return BUILD_DIR / f"{settings_file.stem}.{fmt or 'json'}"

@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from . import preflight
 from .deploy_inputs import load_inputs
 from .errors import SettingsError
+from .invocation import check_regions, option, set_credentials_hint, set_region_hint
 from .packaging import PackagingError, build_zip
 from .paths import BUILD_DIR, TEMPLATES_DIR
 
@@ -333,7 +334,7 @@ def deploy(request: DeployRequest, runner: Runner, session: boto3.Session) -> li
     inputs = _inputs(request)
     check_bucket_name(request.artifact_bucket)
     if session.get_credentials() is None:
-        raise DeployError("no AWS credentials: set AWS_PROFILE or run `aws configure`")
+        raise DeployError(f"no AWS credentials: {set_credentials_hint()}")
     if request.run_preflight:
         code = preflight.main(_preflight_args(request, region))
         if code != 0:
@@ -397,8 +398,14 @@ def ensure_artifact_bucket(
 def check_bucket_name(name: str | None) -> None:
     if name is not None and not BUCKET_NAME.fullmatch(name):
         raise DeployError(
-            f"artifact bucket {name!r} is not a valid S3 bucket name (3-63 lower-case letters, "
-            "digits, dots, hyphens); leave it empty to use compliance-artifacts-<account>-<region>"
+            str(
+                SettingsError(
+                    option("--artifact-bucket"),
+                    name,
+                    "an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens); "
+                    "leave it empty to use compliance-artifacts-<account>-<region>",
+                )
+            )
         )
 
 
@@ -521,7 +528,11 @@ def _preflight_args(request: DeployRequest, region: str) -> list[str]:
 
 def _region(session: boto3.Session) -> str:
     if not session.region_name:
-        raise DeployError("no region: pass --region or set AWS_REGION")
+        raise DeployError(f"no region: {set_region_hint()}")
+    try:
+        check_regions([session.region_name], "--region")
+    except SettingsError as error:
+        raise DeployError(str(error)) from None
     return session.region_name
 
 
@@ -562,7 +573,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # An empty value (e.g. `make deploy ARTIFACT_BUCKET=`) means "not given".
     bucket = args.artifact_bucket if getattr(args, "artifact_bucket", None) else None
     if not STACK_NAME.fullmatch(args.stack_name):
-        return _fail(f"stack name {args.stack_name!r}: letters, digits and hyphens, from a letter")
+        return _fail(
+            str(
+                SettingsError(
+                    option("--stack-name"),
+                    args.stack_name,
+                    "1-128 letters, digits and hyphens, starting with a letter",
+                )
+            )
+        )
     target = Target(args.stack_name, args.region or None, args.profile or None)
     runner = Runner()
     try:
@@ -575,9 +594,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DeployError as error:
         return _fail(str(error), error.exit_code)
     except NoRegionError:
-        return _fail("no region: pass --region or set AWS_REGION")
+        return _fail(f"no region: {set_region_hint()}")
     except NoCredentialsError:
-        return _fail("no AWS credentials: set AWS_PROFILE or run `aws configure`")
+        return _fail(f"no AWS credentials: {set_credentials_hint()}")
     except (ClientError, BotoCoreError) as error:
         return _fail(str(error))
     except KeyboardInterrupt:

@@ -8,13 +8,15 @@ constraints, so a typo fails here, before any AWS call.
 
 from __future__ import annotations
 
-import json
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import BY_IDENTIFIER, ManagedRule
 from .errors import SettingsError
+from .invocation import option
+from .json_files import TEMPLATE_MAX_DEPTH, read_json_file
+from .parameters import ParameterSpec, check_value
 
 
 @dataclass(frozen=True)
@@ -39,30 +41,118 @@ class DeployInputs:
         return self.parameters.get(name) == "true"
 
 
-def load_inputs(template_path: Path, parameters_path: Path | None) -> DeployInputs:
-    template = _read_json(template_path, "--template")
-    if not isinstance(template, dict) or "Resources" not in template:
-        raise SettingsError("--template", str(template_path), "a CloudFormation template (JSON)")
+def load_inputs(
+    template_path: Path,
+    parameters_path: Path | None,
+    provided: Mapping[str, tuple[str, str]] | None = None,
+) -> DeployInputs:
+    """The template and the values of all its parameters, checked as CloudFormation would.
+
+    `provided` holds values the tool sets itself, by parameter name: (value, how the user gives
+    it, e.g. `--artifact-bucket-prefix`); they are checked like the file's. A parameter without
+    a Default is required, and the template's Rules section (e.g. AggregatorAccountId and
+    AggregatorRegion set together) is evaluated, so nothing is hard-coded per template.
+    """
+    template = read_json_file(template_path, option("--template"), TEMPLATE_MAX_DEPTH)
+    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+        raise SettingsError(
+            option("--template"), str(template_path), "a CloudFormation template (JSON)"
+        )
     declared = template.get("Parameters", {})
-    values = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
-    if parameters_path is not None:
-        raw = _read_json(parameters_path, "--parameters")
-        overrides = raw.get("Parameters") if isinstance(raw, dict) else None
-        if not isinstance(overrides, dict):
-            raise SettingsError(
-                "--parameters", str(parameters_path), 'a JSON object {"Parameters": {...}}'
-            )
-        for name, value in overrides.items():
-            field = f"Parameters.{name}"
-            if name not in declared:
-                raise SettingsError(field, value, "parameters are " + ", ".join(sorted(declared)))
-            values[name] = _check(declared[name], value, field)
+    specs = {name: ParameterSpec.from_template(name, spec) for name, spec in declared.items()}
+    given = {name: (value, f"Parameters.{name}") for name, value in _overrides(parameters_path)}
+    given.update(provided or {})
+    values = {name: spec.default for name, spec in specs.items() if spec.default is not None}
+    for name, (value, field) in given.items():
+        if name not in specs:
+            raise SettingsError(field, value, "parameters are " + ", ".join(sorted(specs)))
+        values[name] = check_value(specs[name], value, field)
+    missing = [name for name in specs if name not in values]
+    if missing:
+        raise SettingsError(
+            ", ".join(f"Parameters.{name}" for name in missing),
+            "",
+            f"a value in the {option('--parameters')} file (the template has no default)",
+        )
+    check_rules(template.get("Rules", {}), values)
     for identifier in _identifiers(template):
         if identifier not in BY_IDENTIFIER:
             raise SettingsError(
-                "--template", identifier, "rules from this project's catalog (generate.py)"
+                option("--template"), identifier, "rules from this project's catalog (generate.py)"
             )
     return DeployInputs(template, values)
+
+
+def check_rules(rules: object, values: Mapping[str, str]) -> None:
+    """Evaluate the template's Rules like CloudFormation: a false assertion is an error naming
+    the parameters it tests. An assertion using a function we do not evaluate is left to
+    CloudFormation."""
+    if not isinstance(rules, dict):
+        return
+    for rule in rules.values():
+        try:
+            if "RuleCondition" in rule and not _evaluate(rule["RuleCondition"], values):
+                continue
+            for assertion in rule["Assertions"]:
+                if not _evaluate(assertion["Assert"], values):
+                    names = sorted(set(_refs(assertion["Assert"])))
+                    raise SettingsError(
+                        ", ".join(f"Parameters.{n}" for n in names),
+                        {n: values.get(n, "") for n in names},
+                        assertion.get("AssertDescription", "values the template's Rules accept"),
+                    )
+        except (_NotEvaluated, KeyError, TypeError):  # malformed: CloudFormation will say
+            continue
+
+
+class _NotEvaluated(Exception):
+    pass
+
+
+def _evaluate(expression: object, values: Mapping[str, str]) -> object:
+    if isinstance(expression, str):
+        return expression
+    if isinstance(expression, list):
+        return [_evaluate(item, values) for item in expression]
+    if not isinstance(expression, dict) or len(expression) != 1:
+        raise _NotEvaluated
+    ((function, argument),) = expression.items()
+    if function == "Ref" and isinstance(argument, str) and argument in values:
+        return values[argument]
+    args = argument if isinstance(argument, list) else [argument]
+    if function == "Fn::Equals" and len(args) == 2:
+        return _evaluate(args[0], values) == _evaluate(args[1], values)
+    if function == "Fn::Not" and len(args) == 1:
+        return not _evaluate(args[0], values)
+    if function == "Fn::And":
+        return all(_evaluate(item, values) for item in args)
+    if function == "Fn::Or":
+        return any(_evaluate(item, values) for item in args)
+    if function == "Fn::Contains" and len(args) == 2:
+        container = _evaluate(args[0], values)
+        return isinstance(container, list) and _evaluate(args[1], values) in container
+    raise _NotEvaluated
+
+
+def _refs(expression: object) -> list[str]:
+    if isinstance(expression, dict):
+        found = [expression["Ref"]] if isinstance(expression.get("Ref"), str) else []
+        return found + [name for value in expression.values() for name in _refs(value)]
+    if isinstance(expression, list):
+        return [name for item in expression for name in _refs(item)]
+    return []
+
+
+def _overrides(parameters_path: Path | None) -> list[tuple[str, object]]:
+    if parameters_path is None:
+        return []
+    raw = read_json_file(parameters_path, option("--parameters"))
+    overrides = raw.get("Parameters") if isinstance(raw, dict) else None
+    if not isinstance(overrides, dict):
+        raise SettingsError(
+            option("--parameters"), str(parameters_path), 'a JSON object {"Parameters": {...}}'
+        )
+    return list(overrides.items())
 
 
 def _identifiers(template: dict) -> list[str]:
@@ -71,31 +161,3 @@ def _identifiers(template: dict) -> list[str]:
         for r in template["Resources"].values()
         if r.get("Type") == "AWS::Config::ConfigRule"
     ]
-
-
-def _read_json(path: Path, field: str) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SettingsError(field, str(path), f"a readable file ({error.strerror})") from None
-    except json.JSONDecodeError as error:
-        raise SettingsError(field, str(path), f"valid JSON (line {error.lineno})") from None
-
-
-def _check(spec: dict, value: object, field: str) -> str:
-    """The same constraints CloudFormation applies to the parameter."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise SettingsError(field, value, "a string or a number")
-    text = str(value)
-    allowed = spec.get("ConstraintDescription")
-    if "AllowedValues" in spec and text not in spec["AllowedValues"]:
-        raise SettingsError(field, value, allowed or "one of " + ", ".join(spec["AllowedValues"]))
-    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], text):
-        raise SettingsError(field, value, allowed or f"a value matching {spec['AllowedPattern']}")
-    if spec.get("Type") == "Number":
-        if not re.fullmatch(r"-?[0-9]+", text):
-            raise SettingsError(field, value, "a whole number")
-        low, high = spec.get("MinValue"), spec.get("MaxValue")
-        if (low is not None and int(text) < low) or (high is not None and int(text) > high):
-            raise SettingsError(field, value, f"a whole number from {low} to {high}")
-    return text

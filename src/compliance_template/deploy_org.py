@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,10 +19,11 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from .deploy_inputs import load_inputs
 from .errors import SettingsError
+from .invocation import check_regions, option, set_credentials_hint, set_region_hint
 from .packaging import build_zip
 from .paths import FUNCTIONS_DIR, TEMPLATES_DIR
 
@@ -222,68 +221,82 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Deploy the member template to OUs and regions with a StackSet.",
     )
     parser.add_argument("--stack-set-name", default="compliance-monitoring-members")
-    parser.add_argument("--ous", required=True, help="comma-separated OU ids (ou-...)")
-    parser.add_argument("--regions", required=True, help="comma-separated regions")
-    parser.add_argument("--artifact-bucket-prefix", required=True)
+    parser.add_argument("--ous", default="", help="comma-separated OU ids (ou-...); required")
+    parser.add_argument("--regions", default="", help="comma-separated regions; required")
+    parser.add_argument("--artifact-bucket-prefix", default="", help="required")
     parser.add_argument(
         "--parameters",
         type=Path,
-        required=True,
-        help='the central stack\'s values: {"Parameters": {"CentralBucketName": ..., ...}}',
+        help='required: the central stack\'s values: {"Parameters": {"CentralBucketName": ...}}',
     )
     parser.add_argument("--call-as", choices=("SELF", "DELEGATED_ADMIN"), default="SELF")
     parser.add_argument("--template", type=Path, default=MEMBER_TEMPLATE)
     parser.add_argument("--region", help="where the StackSet lives (default: configured)")
+    parser.add_argument("--profile", help="AWS CLI profile (default: the environment's)")
     args = parser.parse_args(argv)
     try:
-        deployment = _deployment(args)
+        zip_bytes = build_zip(FUNCTIONS_DIR / "processing")
+        deployment = _deployment(args, code_key(zip_bytes))
         body = args.template.read_text(encoding="utf-8")
-        session = boto3.Session(region_name=args.region)
-        status = deploy(session, deployment, body, build_zip(FUNCTIONS_DIR / "processing"))
+        session = boto3.Session(profile_name=args.profile or None, region_name=args.region or None)
+        if not session.region_name:
+            raise NoRegionError()
+        status = deploy(session, deployment, body, zip_bytes)
     except SettingsError as error:
-        print(f"deploy-org: error: {error}", file=sys.stderr)
-        return 2
+        return _fail(str(error))
+    except NoRegionError:
+        return _fail(f"no region for the StackSet: {set_region_hint()}")
     except NoCredentialsError:
-        print("deploy-org: error: no AWS credentials", file=sys.stderr)
-        return 2
-    except (ClientError, BotoCoreError) as error:
-        print(f"deploy-org: error: {error}", file=sys.stderr)
-        return 2
+        return _fail(f"no AWS credentials: {set_credentials_hint()}")
+    except (ClientError, BotoCoreError) as error:  # e.g. ProfileNotFound
+        return _fail(str(error))
     return 0 if status == "SUCCEEDED" else 1
 
 
-def _deployment(args: argparse.Namespace) -> OrgDeployment:
-    inputs = load_inputs(args.template, args.parameters)
-    given = json.loads(args.parameters.read_text(encoding="utf-8"))["Parameters"]
+def _fail(message: str) -> int:
+    print(f"deploy-org: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _deployment(args: argparse.Namespace, processing_key: str) -> OrgDeployment:
+    for flag, value in (
+        ("--ous", args.ous),
+        ("--regions", args.regions),
+        ("--artifact-bucket-prefix", args.artifact_bucket_prefix),
+        ("--parameters", args.parameters),
+    ):
+        if not value:
+            raise SettingsError(option(flag), "", "a value (required)")
     ous = tuple(o for o in args.ous.split(",") if o)
-    regions = tuple(r for r in args.regions.split(",") if r)
     for ou in ous:
         if not ou.startswith(("ou-", "r-")):
-            raise SettingsError("--ous", ou, "OU ids such as ou-ab12-cdef3456 (or the root r-...)")
+            raise SettingsError(
+                option("--ous"), ou, "OU ids such as ou-ab12-cdef3456 (or the root r-...)"
+            )
+    regions = check_regions((r for r in args.regions.split(",") if r), "--regions")
     if not regions:
-        raise SettingsError("--regions", args.regions, "one or more region codes")
-    prefix_pattern = inputs.template["Parameters"]["ArtifactBucketPrefix"]["AllowedPattern"]
-    if not re.fullmatch(prefix_pattern, args.artifact_bucket_prefix):
-        raise SettingsError(
-            "--artifact-bucket-prefix",
-            args.artifact_bucket_prefix,
-            f"a value matching {prefix_pattern}",
-        )
-    missing = [
-        name
-        for name, spec in inputs.template["Parameters"].items()
-        if "Default" not in spec
-        and name not in given
-        and name not in ("ArtifactBucketPrefix", "ProcessingCodeKey")
-    ]
-    if missing:
-        raise SettingsError("--parameters", ", ".join(missing), "values for these parameters")
+        raise SettingsError(option("--regions"), args.regions, "one or more region codes")
+    if args.region:
+        check_regions([args.region], "--region")
+    # The two parameters deploy-org sets itself are checked against the template like the file's.
+    inputs = load_inputs(
+        args.template,
+        args.parameters,
+        provided={
+            "ArtifactBucketPrefix": (
+                args.artifact_bucket_prefix,
+                option("--artifact-bucket-prefix"),
+            ),
+            "ProcessingCodeKey": (processing_key, "ProcessingCodeKey"),
+        },
+    )
+    own = ("ArtifactBucketPrefix", "ProcessingCodeKey")
     return OrgDeployment(
         stack_set_name=args.stack_set_name,
         organizational_units=ous,
         regions=regions,
         artifact_bucket_prefix=args.artifact_bucket_prefix,
-        parameters={name: str(value) for name, value in given.items()},
+        parameters={name: value for name, value in inputs.parameters.items() if name not in own},
         call_as=args.call_as,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from troposphere import Template
 
@@ -23,9 +24,36 @@ LONGEST_RULE_PREFIX = "p" * 40  # RuleNamePrefix allows 40 characters
 LONGEST_ARN = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:" + "f" * 64
 
 
+# troposphere refuses the 501st resource (and the 201st parameter or output) while the template
+# is built, with a ValueError of its own, before check_limits can count.
+_TROPOSPHERE_LIMIT = re.compile(
+    r"Maximum (?:number of )?(resources|parameters|outputs) (\d+) reached"
+)
+
+
+def build_within_limits(build: Callable[[], Template], kind: str) -> Template:
+    """Build the template and check it against the limits; a limit reached is a SettingsError."""
+    try:
+        template = build()
+    except ValueError as error:
+        reached = _TROPOSPHERE_LIMIT.fullmatch(str(error))
+        if reached is None:
+            raise
+        section, limit = reached.groups()
+        raise SettingsError(
+            "rules", f"more than {limit} {section}", f"at most {limit} per template{_hint(kind)}"
+        ) from None
+    check_limits(template, kind)
+    return template
+
+
+def _hint(kind: str) -> str:
+    return "" if "conformance-pack" in kind else "; or use --kind conformance-pack"
+
+
 def check_limits(template: Template, kind: str) -> None:
     document = template.to_dict()
-    hint = "" if "conformance-pack" in kind else "; or use --kind conformance-pack"
+    hint = _hint(kind)
     resources = len(document.get("Resources", {}))
     if resources > MAX_RESOURCES:
         raise SettingsError(

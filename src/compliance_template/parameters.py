@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from troposphere import Parameter, Template
 
 from .catalog import DeployParameter
-from .errors import SettingsError
+from .errors import SettingsError, shown
 
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -28,7 +28,18 @@ SCHEDULE_PATTERN = (
     r"|cron\([^ ()]+( [^ ()]+){5}\))$"
 )
 HTTPS_URL_PATTERN = r"^(https://[^\s]+)?$"
-TAG_KEY_PATTERN = r"^[A-Za-z0-9 _.:/=+@-]{1,128}$"
+# AWS reserves the prefix aws: in any letter case, in tag keys and values (docs/aws-facts.md,
+# "Tags"). Written without a case-insensitive flag so CloudFormation, cfn-lint and Python read
+# the pattern the same way. The remediation function applies the same rule to its environment
+# (functions/_shared/settings.py, RESERVED_TAG_PREFIX); a test ties the two together.
+RESERVED_TAG_PREFIX = "aws:"
+NOT_RESERVED = (
+    "(?!"
+    + "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in RESERVED_TAG_PREFIX)
+    + ")"
+)
+TAG_KEY_PATTERN = rf"^{NOT_RESERVED}[A-Za-z0-9 _.:/=+@-]{{1,128}}$"
+TAG_VALUE_PATTERN = rf"^{NOT_RESERVED}[A-Za-z0-9 _.:/=+@-]{{0,256}}$"
 RULE_PREFIX_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,39}$"
 RUNBOOK_URL_PATTERN = r"^(https://[^\s]+[^/\s])?$"
 
@@ -49,6 +60,24 @@ class ParameterSpec:
     min_value: int | None = None
     max_value: int | None = None
 
+    @classmethod
+    def from_template(cls, name: str, declared: dict) -> ParameterSpec:
+        """The constraints of a parameter as a template declares it (deploy-time checks)."""
+        default = declared.get("Default")
+        return cls(
+            name,
+            group="",
+            label=name,
+            description=declared.get("Description", ""),
+            default=None if default is None else str(default),
+            cfn_type=declared.get("Type", "String"),
+            allowed_values=tuple(str(v) for v in declared.get("AllowedValues", ())),
+            allowed_pattern=declared.get("AllowedPattern"),
+            constraint_description=declared.get("ConstraintDescription"),
+            min_value=_number(declared.get("MinValue")),
+            max_value=_number(declared.get("MaxValue")),
+        )
+
     def allowed_text(self) -> str:
         """Human-readable constraint, shared by CloudFormation and our own error messages."""
         if self.constraint_description:
@@ -58,6 +87,10 @@ class ParameterSpec:
         if self.cfn_type == "Number":
             return f"a whole number from {self.min_value} to {self.max_value}"
         return f"a value matching {self.allowed_pattern}"
+
+
+def _number(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 GROUP_RULES = "Compliance rules"
@@ -153,7 +186,8 @@ BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "Resources carrying this tag key are never changed by remediation.",
         "compliance:exempt",
         allowed_pattern=TAG_KEY_PATTERN,
-        constraint_description="a tag key of 1-128 letters, digits, spaces or _.:/=+-@",
+        constraint_description="a tag key of 1-128 letters, digits, spaces or _.:/=+-@, "
+        "not starting with aws: (in any case)",
     ),
     ParameterSpec(
         "S3RemediationEncryption",
@@ -332,8 +366,14 @@ def from_deploy_parameter(spec: DeployParameter) -> ParameterSpec:
 
 def check_value(spec: ParameterSpec, value: object, field: str) -> str:
     """Return `value` as the string CloudFormation would receive, or raise SettingsError."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise SettingsError(field, value, spec.allowed_text())
+    if isinstance(value, bool):
+        # JSON true/false is not the string CloudFormation compares with "true"/"false".
+        raise SettingsError(
+            field, value, f'{spec.allowed_text()}, written as a JSON string ("{shown(value)}")'
+        )
+    if not isinstance(value, str | int):
+        kind = "" if spec.cfn_type == "Number" else ", as a JSON string"
+        raise SettingsError(field, value, spec.allowed_text() + kind)
     text = str(value)
     if spec.cfn_type == "Number":
         if not re.fullmatch(r"-?[0-9]+", text):

@@ -22,6 +22,7 @@ from .catalog import ManagedRule
 from .deploy_inputs import DeployInputs, load_inputs
 from .errors import SettingsError
 from .functions import SPECS
+from .invocation import check_regions, set_credentials_hint, set_region_hint
 from .paths import TEMPLATES_DIR
 
 # botocore's MaxNumberOfConfigRulesExceededException: "the maximum number of 1000 rules".
@@ -314,21 +315,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         inputs = load_inputs(args.template, args.parameters)
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        session = boto3.Session(profile_name=args.profile or None, region_name=args.region or None)
         if not session.region_name:
             raise NoRegionError()
+        check_regions([session.region_name], "--region")
         facts = gather_facts(session, args.stack_name)
     except SettingsError as error:
         print(f"preflight: error: {error}", file=sys.stderr)
         return 2
     except NoRegionError:
-        print("preflight: error: no region: pass --region or set AWS_REGION", file=sys.stderr)
+        print(f"preflight: error: no region: {set_region_hint()}", file=sys.stderr)
         return 2
     except NoCredentialsError:
-        print(
-            "preflight: error: no AWS credentials: set AWS_PROFILE or run `aws configure`",
-            file=sys.stderr,
-        )
+        print(f"preflight: error: no AWS credentials: {set_credentials_hint()}", file=sys.stderr)
         return 2
     except (ClientError, BotoCoreError) as error:
         print(f"preflight: error: {error}", file=sys.stderr)

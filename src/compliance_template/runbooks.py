@@ -93,7 +93,7 @@ def write_runbooks(directory: Path) -> list[Path]:
     written = []
     for rule in CATALOG:
         path = directory / f"{rule.identifier}.md"
-        write_atomically(path, render_runbook(rule))
+        write_atomically(path, render_runbook(rule), field="--runbooks")
         written.append(path)
     return written
 

@@ -7,7 +7,6 @@ that names the field, the value and what is allowed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,16 +15,19 @@ from types import MappingProxyType
 
 from .catalog import BY_IDENTIFIER, DEFAULT_RULES, ManagedRule, ParamKind
 from .errors import SettingsError
+from .json_files import read_json_file
 from .parameters import (
     BASE_PARAMETERS,
     PERIODIC_FREQUENCY,
+    TAG_KEY_PATTERN,
+    TAG_VALUE_PATTERN,
     ParameterSpec,
     check_value,
     from_deploy_parameter,
 )
 
-TAG_KEY = re.compile(r"^(?!aws:)[A-Za-z0-9 _.:/=+@-]{1,128}$")
-TAG_VALUE = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{0,256}$")
+TAG_KEY = re.compile(TAG_KEY_PATTERN)
+TAG_VALUE = re.compile(TAG_VALUE_PATTERN)
 DEFAULT_TAGS = {"project": "compliance-monitoring"}
 KNOWN_FIELDS = ("rules", "remediate", "rule_parameters", "parameter_defaults", "tags")
 
@@ -73,19 +75,7 @@ class Settings:
 
 def load_settings(path: Path, code_root: str = "../functions") -> Settings:
     """Read and validate a JSON settings file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SettingsError(
-            "--settings", str(path), f"a readable file ({error.strerror})"
-        ) from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SettingsError(
-            "--settings", str(path), f"valid JSON (line {error.lineno}: {error.msg})"
-        ) from None
-    return Settings.from_mapping(raw, code_root=code_root)
+    return Settings.from_mapping(read_json_file(path, "--settings"), code_root=code_root)
 
 
 def deploy_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
@@ -231,12 +221,18 @@ def _tags(value: object) -> Mapping[str, str]:
     if len(value) > 40:
         raise SettingsError("tags", f"{len(value)} tags", "at most 40 tags (stack tags count too)")
     for key, tag_value in value.items():
-        if not TAG_KEY.match(key):
+        if not TAG_KEY.fullmatch(key):
             raise SettingsError(
-                f"tags.{key}", key, "1-128 of letters, digits, spaces and _.:/=+-@, not aws:"
+                f"tags.{key}",
+                key,
+                "a key of 1-128 letters, digits, spaces and _.:/=+-@, not starting with aws: "
+                "(in any case)",
             )
-        if not isinstance(tag_value, str) or not TAG_VALUE.match(tag_value):
+        if not isinstance(tag_value, str) or not TAG_VALUE.fullmatch(tag_value):
             raise SettingsError(
-                f"tags.{key}", tag_value, "a string of up to 256 letters, digits, spaces, _.:/=+-@"
+                f"tags.{key}",
+                tag_value,
+                "a string of up to 256 letters, digits, spaces, _.:/=+-@, not starting with aws: "
+                "(in any case)",
             )
     return MappingProxyType(dict(sorted(value.items())))

@@ -44,7 +44,7 @@ def option(flag: str) -> str:
 
 
 def set_region_hint() -> str:
-    return f"set {option('--region')} (or AWS_REGION, or the AWS CLI's configured region)"
+    return f"set {option('--region')} or AWS_REGION"
 
 
 def set_credentials_hint() -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
+import pytest
 from cfnlint.decode import decode_str
 from template_helpers import ROOT
 
@@ -89,3 +92,190 @@ def test_list_rules_shows_the_catalog(capsys):
     assert main(["--list-rules"]) == 0
     listing = capsys.readouterr().out
     assert "DB_INSTANCE_BACKUP_ENABLED" in listing and "opt-in" in listing
+
+
+# --- bad input files, write errors, output targets ---------------------------------------------
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "allowed"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "a UTF-8 text file (byte 0 is not UTF-8)"),
+        ('{"rules": []}'.encode("utf-16"), "a UTF-8 text file (this one is UTF-16 or UTF-32)"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested at most 20 levels deep"),
+        (b'{"tags": ' * 30 + b"1" + b"}" * 30, "JSON nested at most 20 levels deep"),
+    ],
+    ids=["binary", "utf-16", "recursion-error-deep", "deeper-than-settings-need"],
+)
+def test_unreadable_settings_content_is_one_line_exit_2_and_no_file(
+    tmp_path, capsys, content, allowed
+):
+    settings = tmp_path / "settings.json"
+    settings.write_bytes(content)
+    out = tmp_path / "out.json"
+    assert main(["--settings", str(settings), "--out", str(out)]) == 2
+    assert one_error_line(capsys) == (
+        f'generate.py: error: --settings: "{settings}" is not allowed; {allowed}'
+    )
+    assert list(tmp_path.iterdir()) == [settings]
+
+
+def test_out_whose_parent_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "stack.json"
+    assert main(["--out", str(out)]) == 2
+    assert one_error_line(capsys) == (
+        f'generate.py: error: --out: "{out}" is not allowed; '
+        f"a path inside a folder ({tmp_path / 'file'} is a file)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_out_that_is_a_directory_is_refused(tmp_path, capsys):
+    out = tmp_path / "folder"
+    out.mkdir()
+    assert main(["--out", str(out)]) == 2
+    assert one_error_line(capsys).endswith("is not allowed; a file path (this is a folder)")
+    assert list(out.iterdir()) == []
+
+
+def test_permission_denied_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    # chmod does not deny root, so the denial is injected where the temporary file is made.
+    import compliance_template.output as output
+
+    def denied(**kwargs):
+        raise PermissionError(13, "Permission denied", str(kwargs["dir"]))
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", denied)
+    out = tmp_path / "stack.json"
+    assert main(["--out", str(out)]) == 2
+    assert one_error_line(capsys) == (
+        f'generate.py: error: --out: "{out}" is not allowed; '
+        f"a path this user can write (Permission denied: {tmp_path})"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root is not denied by file modes")
+def test_read_only_folder_is_refused(tmp_path, capsys):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert main(["--out", str(folder / "stack.json")]) == 2
+        assert "a path this user can write (Permission denied" in one_error_line(capsys)
+    finally:
+        folder.chmod(0o755)
+
+
+def test_failed_rename_removes_the_temporary_file(tmp_path, capsys, monkeypatch):
+    import compliance_template.output as output
+
+    def fails(source, target):
+        raise PermissionError(1, "Operation not permitted", str(target))
+
+    monkeypatch.setattr(output.os, "replace", fails)
+    out = tmp_path / "stack.json"
+    out.write_text("previous")
+    assert main(["--out", str(out)]) == 2
+    assert "Operation not permitted" in one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == [out] and out.read_text() == "previous"
+
+
+def test_runbooks_into_a_file_is_one_line(tmp_path, capsys):
+    target = tmp_path / "runbooks"
+    target.write_text("not a folder")
+    assert main(["--runbooks", str(target)]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith("generate.py: error: --runbooks: ")
+    assert line.endswith(f"a path inside a folder ({target} is a file)")
+    assert target.read_text() == "not a folder"
+
+
+def test_out_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path):
+    real = tmp_path / "real" / "stack.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "stack.json"
+    link.symlink_to(real)
+    assert main(["--out", str(link)]) == 0
+    assert link.is_symlink() and link.resolve() == real
+    assert json.loads(real.read_text())["Resources"]
+    # The temporary file was made beside the target, and is gone.
+    assert sorted(p.name for p in real.parent.iterdir()) == ["stack.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "stack.json"]
+
+
+def test_out_that_is_a_fifo_is_refused_and_stays_a_fifo(tmp_path, capsys):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    assert main(["--out", str(fifo)]) == 2
+    assert one_error_line(capsys).endswith(
+        "a regular file or a new path (this is a FIFO, which a write would replace)"
+    )
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_out_that_is_a_device_is_refused(tmp_path, capsys):
+    link = tmp_path / "null.json"
+    link.symlink_to("/dev/null")
+    assert main(["--out", str(link)]) == 2
+    assert "this is a device" in one_error_line(capsys)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_out_dash_still_writes_standard_output(capsys):
+    assert main(["--out", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["Resources"]
+
+
+def test_more_resources_than_cloudformation_allows_is_one_line(tmp_path, capsys, monkeypatch):
+    # No catalog today reaches 500 resources; a lower troposphere limit stands in for a larger
+    # configuration. troposphere raises while the template is built, before our own count.
+    import troposphere
+
+    monkeypatch.setattr(troposphere, "MAX_RESOURCES", 20)
+    out = tmp_path / "stack.json"
+    assert main(["--out", str(out)]) == 2
+    assert one_error_line(capsys) == (
+        'generate.py: error: rules: "more than 20 resources" is not allowed; '
+        "at most 20 per template; or use --kind conformance-pack"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- a custom settings file does not replace the committed template -----------------------------
+
+
+def test_settings_without_out_go_to_build_not_to_the_committed_template(
+    tmp_path, capsys, monkeypatch
+):
+    import compliance_template.cli as cli
+
+    monkeypatch.setattr(cli, "BUILD_DIR", tmp_path / "build")
+    committed = (ROOT / "templates" / "compliance-monitoring.json").read_bytes()
+    settings = tmp_path / "my-account.json"
+    settings.write_text(json.dumps({"rules": ["S3_BUCKET_VERSIONING_ENABLED"]}))
+    assert main(["--settings", str(settings)]) == 0
+    written = tmp_path / "build" / "my-account.json"
+    assert capsys.readouterr().err.strip() == f"generate.py: wrote {written}"
+    rules = [
+        r["Properties"]["Source"]["SourceIdentifier"]
+        for r in json.loads(written.read_text())["Resources"].values()
+        if r["Type"] == "AWS::Config::ConfigRule"
+    ]
+    assert rules == ["S3_BUCKET_VERSIONING_ENABLED"]
+    assert (ROOT / "templates" / "compliance-monitoring.json").read_bytes() == committed
+
+
+def test_help_says_where_a_settings_file_is_written():
+    help_text = " ".join(run("--help").stdout.split())
+    assert "with --settings FILE, build/<FILE's name without .json>.json" in help_text

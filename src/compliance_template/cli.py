@@ -51,7 +51,7 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help=f"where to write the template; - for standard output. Default: "
         f"{DEFAULT_OUT.relative_to(PROJECT_ROOT)} without --settings; with --settings FILE, "
-        f"{BUILD_DIR.relative_to(PROJECT_ROOT)}/<FILE's name without .json>.json (never a "
+        f"{BUILD_DIR.name}/<FILE's name without .json>.json (never a "
         "committed template)",
     )
     parser.add_argument(

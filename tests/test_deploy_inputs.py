@@ -26,6 +26,8 @@ MEMBER_VALUES = {
     "CentralKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 }
 
+ORG_ARGS = ["--ous", "ou-ab12-cdef3456", "--artifact-bucket-prefix", "org-artifacts"]
+
 
 @pytest.fixture
 def no_aws(monkeypatch, tmp_path):
@@ -56,8 +58,7 @@ TOOLS = {
     "preflight": lambda path: preflight.main(["--region", "eu-west-1", "--parameters", path]),
     "deploy": lambda path: deploy.main(["deploy", "--region", "eu-west-1", "--parameters", path]),
     "deploy-org": lambda path: deploy_org.main(
-        ["--ous", "ou-ab12-cdef3456", "--regions", "eu-west-1", "--region", "eu-west-1"]
-        + ["--artifact-bucket-prefix", "org-artifacts", "--parameters", path]
+        [*ORG_ARGS, "--regions", "eu-west-1", "--region", "eu-west-1", "--parameters", path]
     ),
 }
 
@@ -185,8 +186,7 @@ def deploy_org_args(path: str) -> argparse.Namespace:
 def test_unknown_regions_are_named(no_aws, tmp_path, capsys):
     path = file_with(tmp_path, {"Parameters": MEMBER_VALUES})
     code = deploy_org.main(
-        ["--ous", "ou-ab12-cdef3456", "--regions", "eu-west-1,eu-wets-1,us-east-7"]
-        + ["--artifact-bucket-prefix", "org-artifacts", "--parameters", path]
+        [*ORG_ARGS, "--regions", "eu-west-1,eu-wets-1,us-east-7", "--parameters", path]
     )
     assert code == 2
     line = one_line(capsys)
@@ -211,10 +211,7 @@ def test_known_regions_are_cfn_lints():
 def test_deploy_org_without_a_region_says_how_to_set_one(no_aws, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv(MAKE_ENV, "1")
     path = file_with(tmp_path, {"Parameters": MEMBER_VALUES})
-    code = deploy_org.main(
-        ["--ous", "ou-ab12-cdef3456", "--regions", "eu-west-1"]
-        + ["--artifact-bucket-prefix", "org-artifacts", "--parameters", path]
-    )
+    code = deploy_org.main([*ORG_ARGS, "--regions", "eu-west-1", "--parameters", path])
     assert code == 2
     assert one_line(capsys) == (
         "deploy-org: error: no region for the StackSet: set REGION= or AWS_REGION"

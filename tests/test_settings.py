@@ -101,6 +101,14 @@ def error_for(raw: object) -> SettingsError:
             "one of false, true",
         ),
         ({"tags": {"aws:owner": "x"}}, "tags.aws:owner", "not starting with aws:"),
+        # AWS reserves the prefix in any letter case, in keys and in values.
+        ({"tags": {"AWS:owner": "x"}}, "tags.AWS:owner", "not starting with aws: (in any case)"),
+        ({"tags": {"owner": "Aws:team"}}, "tags.owner", "not starting with aws: (in any case)"),
+        (
+            {"parameter_defaults": {"ExemptionTagKey": "AWS:exempt"}},
+            "parameter_defaults.ExemptionTagKey",
+            "not starting with aws: (in any case)",
+        ),
         ({"tags": {"owner": 5}}, "tags.owner", "a string of up to 256"),
         ({"ruless": []}, "ruless", "known fields are"),
         ([], "settings", "a JSON object"),

@@ -24,7 +24,7 @@ _URL = re.compile(r"https?://\S+")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # AWS reserves this tag prefix in any letter case. The same constant is in
 # compliance_template/parameters.py (the template refuses such keys at deploy time); this code
-# cannot import the package, so tests/test_tags_and_limits.py ties the two together.
+# cannot import the package, so tests/functions/test_reserved_tag_prefix.py ties them together.
 RESERVED_TAG_PREFIX = "aws:"
 _TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
 

@@ -23,7 +23,8 @@ TOO_LONG = ["a" * 129]
 
 def template_accepts(key: str) -> bool:
     template = json.loads((TEMPLATES / "compliance-monitoring.json").read_text())
-    return re.fullmatch(template["Parameters"]["ExemptionTagKey"]["AllowedPattern"], key) is not None
+    pattern = template["Parameters"]["ExemptionTagKey"]["AllowedPattern"]
+    return re.fullmatch(pattern, key) is not None
 
 
 def generator_accepts(key: str) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 
 from template_helpers import ROOT, as_dict
 
@@ -88,3 +90,69 @@ def test_every_make_variable_is_documented():
     internal = {"BIN", "VENV", "STAMP", "CFN_LINT", "AWS_TARGET", "PREFLIGHT_ARGS", "TOOL"}
     for variable in sorted(variables - internal):
         assert f"| `{variable}` |" in README, variable
+
+
+# --- every command in the README runs as written from a fresh clone ------------------------------
+
+
+def readme_commands() -> list[str]:
+    """Lines of shell blocks, `$ ` prompts of other blocks, and inline code, one space apart."""
+    blocks = re.findall(r"```(\w*)\n(.*?)```", README, flags=re.DOTALL)
+    lines = [
+        line.removeprefix("$ ")
+        for kind, block in blocks
+        for line in block.splitlines()
+        if kind == "sh" or line.startswith("$ ")
+    ]
+    inline = re.sub(r"```.*?```", "", README, flags=re.DOTALL)
+    lines += re.findall(r"`([^`]+)`", inline)
+    return [" ".join(line.split()) for line in lines if line.strip()]
+
+
+def test_every_make_target_in_the_readme_exists():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.MULTILINE))
+    used = {m for c in readme_commands() for m in re.findall(r"^make ([a-z][a-z-]*)", c)}
+    assert used >= {"template", "test", "deploy", "deploy-org", "deploy-local"}
+    assert used <= targets, used - targets
+
+
+def git_mode(path: str) -> str:
+    listing = subprocess.run(
+        ["git", "ls-files", "-s", "--", path], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return listing.split()[0]
+
+
+def test_every_script_the_readme_runs_is_executable_with_a_working_shebang():
+    first_words = {command.split()[0] for command in readme_commands()}
+    run_directly = sorted(
+        word.removeprefix("./")
+        for word in first_words
+        if word.startswith(("./", ".ci/")) and (ROOT / word).is_file()
+    )
+    assert "generate.py" in run_directly and ".ci/run" in run_directly
+    for path in run_directly:
+        assert git_mode(path) == "100755", path  # a fresh clone gets the exec bit from git
+        shebang = (ROOT / path).read_text(encoding="utf-8").splitlines()[0]
+        assert shebang.startswith("#!/usr/bin/env "), path
+        assert shutil.which(shebang.split()[1]), shebang
+
+
+def test_generate_py_runs_as_written_even_outside_the_virtual_environment():
+    # -S: no site-packages, as a system python3 without the dependencies would be.
+    for command in (["./generate.py", "--help"], ["python3", "-S", "generate.py", "--help"]):
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        assert "--settings" in result.stdout
+
+
+def test_generate_py_without_a_virtual_environment_says_make_venv(tmp_path):
+    copy = tmp_path / "generate.py"
+    shutil.copy(ROOT / "generate.py", copy)
+    result = subprocess.run(
+        ["python3", "-S", str(copy), "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("generate.py: error: compliance_template is not")
+    assert "run `make venv`" in result.stderr and "Traceback" not in result.stderr

@@ -32,7 +32,7 @@ help:
 	@echo "make deploy     preflight, package and deploy (PARAMETERS=file ARTIFACT_BUCKET= REGION= PROFILE= STACK= TEMPLATE=)"
 	@echo "make destroy    delete the stack; the reports bucket and key are kept and reported"
 	@echo "make deploy-local  deploy, verify, update and delete on a local emulator"
-	@echo "make deploy-org OUS=ou-.. REGIONS=eu-west-1,.. ARTIFACT_PREFIX=.. PARAMETERS=file  StackSet for members"
+	@echo "make deploy-org OUS=ou-.. REGIONS=eu-west-1,.. ARTIFACT_PREFIX=.. PARAMETERS=file [REGION= PROFILE=]  StackSet for members"
 	@echo "make release-baseline  record templates/ as the released copy update safety compares to"
 	@echo "make clean      remove build output and caches (keeps .venv)"
 

@@ -241,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         session = boto3.Session(profile_name=args.profile or None, region_name=args.region or None)
         if not session.region_name:
             raise NoRegionError()
+        check_regions([session.region_name], "--region")
         status = deploy(session, deployment, body, zip_bytes)
     except SettingsError as error:
         return _fail(str(error))
@@ -276,8 +277,6 @@ def _deployment(args: argparse.Namespace, processing_key: str) -> OrgDeployment:
     regions = check_regions((r for r in args.regions.split(",") if r), "--regions")
     if not regions:
         raise SettingsError(option("--regions"), args.regions, "one or more region codes")
-    if args.region:
-        check_regions([args.region], "--region")
     # The two parameters deploy-org sets itself are checked against the template like the file's.
     inputs = load_inputs(
         args.template,

@@ -112,8 +112,12 @@ def one_error_line(capsys) -> str:
         ('{"rules": []}'.encode("utf-16"), "a UTF-8 text file (this one is UTF-16 or UTF-32)"),
         (b"[" * 100_000 + b"]" * 100_000, "JSON nested at most 20 levels deep"),
         (b'{"tags": ' * 30 + b"1" + b"}" * 30, "JSON nested at most 20 levels deep"),
+        (
+            b'{"rules": ' + b"1" * 5000 + b"}",
+            "valid JSON (numbers of at most 4300 digits)",
+        ),
     ],
-    ids=["binary", "utf-16", "recursion-error-deep", "deeper-than-settings-need"],
+    ids=["binary", "utf-16", "recursion-error-deep", "deeper-than-settings-need", "huge-number"],
 )
 def test_unreadable_settings_content_is_one_line_exit_2_and_no_file(
     tmp_path, capsys, content, allowed

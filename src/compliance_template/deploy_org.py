@@ -289,6 +289,8 @@ def _deployment(args: argparse.Namespace, processing_key: str) -> OrgDeployment:
             "ProcessingCodeKey": (processing_key, "ProcessingCodeKey"),
         },
     )
+    # Every other parameter is passed, defaults included (as `make deploy` does): the StackSet
+    # then runs with what the template and the file say, not with values of an earlier run.
     own = ("ArtifactBucketPrefix", "ProcessingCodeKey")
     return OrgDeployment(
         stack_set_name=args.stack_set_name,

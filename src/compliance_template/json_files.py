@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import sys
 from pathlib import Path
 
 from .errors import SettingsError
@@ -41,6 +42,12 @@ def read_json_file(path: Path, field: str, max_depth: int = MAX_DEPTH) -> object
         ) from None
     except RecursionError:  # the parser's own limit, far deeper than MAX_DEPTH
         raise _too_deep(field, path, max_depth) from None
+    except ValueError:  # the only other one: an integer longer than Python converts
+        raise SettingsError(
+            field,
+            str(path),
+            f"valid JSON (numbers of at most {sys.get_int_max_str_digits()} digits)",
+        ) from None
     if depth(value, max_depth) > max_depth:
         raise _too_deep(field, path, max_depth)
     return value

@@ -236,6 +236,13 @@ def test_out_that_is_a_device_is_refused(tmp_path, capsys):
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
+def test_out_in_a_symlink_loop_is_one_line(tmp_path, capsys):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    assert main(["--out", str(tmp_path / "a")]) == 2
+    assert "Symlink loop" in one_error_line(capsys)
+
+
 def test_out_dash_still_writes_standard_output(capsys):
     assert main(["--out", "-"]) == 0
     assert json.loads(capsys.readouterr().out)["Resources"]

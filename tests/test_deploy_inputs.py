@@ -235,6 +235,19 @@ def test_under_make_messages_name_make_variables(no_aws, tmp_path, capsys, monke
     assert one_line(capsys).startswith('deploy: error: PARAMETERS=: "missing.json" is not allowed')
 
 
+def test_a_profile_that_does_not_exist_is_named(no_aws, tmp_path, capsys, monkeypatch):
+    path = file_with(tmp_path, {"Parameters": MEMBER_VALUES})
+    org = [*ORG_ARGS, "--regions", "eu-west-1", "--parameters", path, "--profile", "nosuch"]
+    allowed = "is not allowed; a profile of the AWS CLI (aws configure list-profiles)"
+    assert deploy_org.main(org) == 2
+    assert one_line(capsys) == f'deploy-org: error: --profile: "nosuch" {allowed}'
+    assert preflight.main(["--region", "eu-west-1", "--profile", "nosuch"]) == 2
+    assert one_line(capsys) == f'preflight: error: --profile: "nosuch" {allowed}'
+    monkeypatch.setenv(MAKE_ENV, "1")
+    assert deploy.main(["destroy", "--region", "eu-west-1", "--profile", "nosuch"]) == 2
+    assert one_line(capsys) == f'deploy: error: PROFILE=: "nosuch" {allowed}'
+
+
 def test_without_make_messages_name_flags(no_aws, capsys):
     assert deploy.main(["deploy", "--region", "eu-west-1"]) == 2
     assert one_line(capsys) == (

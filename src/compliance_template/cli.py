@@ -15,7 +15,7 @@ from .conformance_pack import build_conformance_pack
 from .errors import SettingsError
 from .limits import build_within_limits
 from .organization import build_central_template, build_member_template
-from .output import FORMATS, render, write_atomically
+from .output import FORMATS, render, resolve, write_atomically
 from .paths import BUILD_DIR, FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
 from .runbooks import write_runbooks
 from .settings import Settings, load_settings
@@ -96,7 +96,7 @@ def generate(args: argparse.Namespace) -> None:
     out = args.out if args.out is not None else default_out(args.settings, args.format)
     to_stdout = str(out) == "-"
     fmt = args.format or ("yaml" if out.suffix in (".yaml", ".yml") else "json")
-    out_dir = Path.cwd() if to_stdout else out.resolve().parent
+    out_dir = Path.cwd() if to_stdout else resolve(out).parent
     code_root = Path(os.path.relpath(FUNCTIONS_DIR, out_dir)).as_posix()
     settings = (
         load_settings(args.settings, code_root) if args.settings else Settings(code_root=code_root)

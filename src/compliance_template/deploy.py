@@ -30,7 +30,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from . import preflight
+from . import invocation, preflight
 from .deploy_inputs import load_inputs
 from .errors import SettingsError
 from .invocation import check_regions, option, set_credentials_hint, set_region_hint
@@ -542,8 +542,8 @@ def _account(session: boto3.Session) -> str:
 
 def session_for(target: Target) -> boto3.Session:
     try:
-        return boto3.Session(profile_name=target.profile, region_name=target.region)
-    except BotoCoreError as error:  # e.g. ProfileNotFound
+        return invocation.session(target.profile, target.region)
+    except SettingsError as error:  # e.g. a profile that does not exist
         raise DeployError(str(error)) from None
 
 

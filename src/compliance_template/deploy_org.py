@@ -21,6 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from . import invocation
 from .deploy_inputs import load_inputs
 from .errors import SettingsError
 from .invocation import check_regions, option, set_credentials_hint, set_region_hint
@@ -238,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         zip_bytes = build_zip(FUNCTIONS_DIR / "processing")
         deployment = _deployment(args, code_key(zip_bytes))
         body = args.template.read_text(encoding="utf-8")
-        session = boto3.Session(profile_name=args.profile or None, region_name=args.region or None)
+        session = invocation.session(args.profile, args.region)
         if not session.region_name:
             raise NoRegionError()
         check_regions([session.region_name], "--region")
@@ -249,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"no region for the StackSet: {set_region_hint()}")
     except NoCredentialsError:
         return _fail(f"no AWS credentials: {set_credentials_hint()}")
-    except (ClientError, BotoCoreError) as error:  # e.g. ProfileNotFound
+    except (ClientError, BotoCoreError) as error:
         return _fail(str(error))
     return 0 if status == "SUCCEEDED" else 1
 

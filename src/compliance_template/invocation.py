@@ -2,7 +2,7 @@
 
 The Makefile sets COMPLIANCE_TEMPLATE_MAKE=1 for the tools it runs, so a message names what the
 user typed (`REGION=`) rather than the flag make passed on (`--region`). Also the checks every
-deploy tool makes on region names.
+deploy tool makes on region names and profiles.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+import boto3
+from botocore.exceptions import ProfileNotFound
 from cfnlint.helpers import REGIONS
 
 from .errors import SettingsError
@@ -50,6 +52,16 @@ def set_region_hint() -> str:
 def set_credentials_hint() -> str:
     profile = "PROFILE=" if under_make() else "--profile or AWS_PROFILE"
     return f"set {profile}, or run `aws configure`"
+
+
+def session(profile: str | None, region: str | None) -> boto3.Session:
+    """A boto3 session; an empty value (e.g. `PROFILE=`) means "not given"."""
+    try:
+        return boto3.Session(profile_name=profile or None, region_name=region or None)
+    except ProfileNotFound:
+        raise SettingsError(
+            option("--profile"), profile, "a profile of the AWS CLI (aws configure list-profiles)"
+        ) from None
 
 
 def check_regions(regions: Iterable[str], flag: str) -> tuple[str, ...]:

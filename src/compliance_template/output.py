@@ -33,10 +33,7 @@ def write_bytes_atomically(path: Path, data: bytes, field: str = "--out") -> Non
     turn it into a file. Every failure is one `SettingsError` naming `field`; nothing is left
     behind.
     """
-    try:
-        target = path.resolve()  # follows symlinks, also to a target that does not exist yet
-    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python 3.11)
-        raise SettingsError(field, str(path), f"a path that resolves ({error})") from None
+    target = resolve(path, field)
     _check_target(target, path, field)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +53,14 @@ def write_bytes_atomically(path: Path, data: bytes, field: str = "--out") -> Non
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def resolve(path: Path, field: str = "--out") -> Path:
+    """The absolute path with symlinks followed (also to a target that does not exist yet)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python 3.11)
+        raise SettingsError(field, str(path), f"a path that resolves ({error})") from None
 
 
 def _check_target(target: Path, given: Path, field: str) -> None:

@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from . import invocation
 from .catalog import ManagedRule
 from .deploy_inputs import DeployInputs, load_inputs
 from .errors import SettingsError
@@ -315,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         inputs = load_inputs(args.template, args.parameters)
-        session = boto3.Session(profile_name=args.profile or None, region_name=args.region or None)
+        session = invocation.session(args.profile, args.region)
         if not session.region_name:
             raise NoRegionError()
         check_regions([session.region_name], "--region")

@@ -195,7 +195,10 @@ def test_dashboard_metric_lines_are_strings_then_one_options_object(any_template
     for line in lines:
         *fields, last = line
         if isinstance(last, dict):
-            assert set(last) <= {"label", "stat", "period", "color", "yAxis", "visible", "id"}
+            # "expression": a metric math or SEARCH line, which is that one object alone.
+            allowed = {"label", "stat", "period", "color", "yAxis", "visible", "id", "expression"}
+            assert set(last) <= allowed
+            assert "expression" not in last or not fields
         else:
             fields.append(last)
         assert all(isinstance(field, str) for field in fields), line

@@ -58,7 +58,12 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         config.remediation_function,
     )
     outcome = delivery.deliver(plan, port, request_id)
-    if outcome.status != "duplicate":
+    if outcome.status == "stale":
+        # Not a change any more: a newer evaluation of the resource was handled first.
+        observability.emit_metrics(
+            namespace, {"StaleEvaluation": 1}, {"RuleName": change.rule_name}
+        )
+    elif outcome.status != "duplicate":
         observability.emit_metrics(
             namespace,
             {"ComplianceChange": 1},

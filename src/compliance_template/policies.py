@@ -44,6 +44,8 @@ VERSION = "2012-10-17"
 ENCRYPTION_HEADER = "s3:x-amz-server-side-encryption"
 KEY_ID_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 ACCOUNT = Ref("AWS::AccountId")
+# Key policy statements only a stack with its own topic needs.
+TOPIC_KEY_STATEMENTS = ("AlarmsPublishToEncryptedTopic", "NotificationsRedriveToEncryptedQueues")
 
 
 def _document(*statements: Statement) -> PolicyDocument:
@@ -79,7 +81,7 @@ def key_policy(
     if not alarms_publish:
         # An organization member has no topic of its own for alarms to publish to.
         statements = document.properties["Statement"]
-        statements[:] = [s for s in statements if s.Sid != "AlarmsPublishToEncryptedTopic"]
+        statements[:] = [s for s in statements if s.Sid not in TOPIC_KEY_STATEMENTS]
     if organization_id is not None:
         # Member accounts' processing functions write to the central bucket and publish to the
         # central topic, both encrypted with this key: data keys, through S3 and SNS only.
@@ -147,6 +149,17 @@ def _key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
             Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
             Resource=["*"],
             Condition=Condition(StringEquals("aws:SourceAccount", ACCOUNT)),
+        ),
+        # SNS moves notifications it could not deliver to the subscriptions' encrypted redrive
+        # queues, calling KMS as its service principal (SQS developer guide, "Configure KMS
+        # permissions for AWS services": no condition given). Each queue's policy lets only our
+        # topic send to it.
+        Statement(
+            Sid="NotificationsRedriveToEncryptedQueues",
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal("sns")]),
+            Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
+            Resource=["*"],
         ),
         # EventBridge writes events it could not deliver to the encrypted dead-letter queue.
         # No aws:SourceAccount/SourceArn here: EventBridge's KMS requests do not carry them, so
@@ -334,14 +347,33 @@ def queue_policy(queue_arn: Arn, event_rules: Sequence[Arn]) -> PolicyDocument:
             Resource=[queue_arn],
             Condition=Condition(ArnEquals("aws:SourceArn", list(event_rules))),
         ),
+        _deny_insecure_queue_access(queue_arn),
+    )
+
+
+def redrive_queue_policy(queue_arn: Arn, topic_arn: Arn) -> PolicyDocument:
+    """SNS moves what it could not deliver from our topic to a subscription's redrive queue."""
+    return _document(
         Statement(
-            Sid="DenyInsecureTransport",
-            Effect=Deny,
-            Principal=Principal("*"),
-            Action=[sqs.Action("*")],
+            Sid="TopicRedrivesUndeliverable",
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal("sns")]),
+            Action=[sqs.SendMessage],
             Resource=[queue_arn],
-            Condition=Condition(Bool("aws:SecureTransport", "false")),
+            Condition=Condition(ArnEquals("aws:SourceArn", topic_arn)),
         ),
+        _deny_insecure_queue_access(queue_arn),
+    )
+
+
+def _deny_insecure_queue_access(queue_arn: Arn) -> Statement:
+    return Statement(
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[sqs.Action("*")],
+        Resource=[queue_arn],
+        Condition=Condition(Bool("aws:SecureTransport", "false")),
     )
 
 

@@ -37,7 +37,7 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, Ref, Sub
 
-from .naming import FINDING_TAG_KEY, account_root, arn, service_principal
+from .naming import FINDING_TAG_KEY, LATEST_PREFIX, account_root, arn, service_principal
 
 Arn = str | AWSHelperFn
 VERSION = "2012-10-17"
@@ -194,7 +194,8 @@ def bucket_policy(
     document = _bucket_policy(bucket_arn, key_arn)
     if organization_id is not None and member_prefix is not None:
         # Member accounts' processing functions record compliance changes here (and read their
-        # own records back to detect duplicates); nothing else, and only inside the organization.
+        # own records back to detect duplicates) and keep the latest evaluation per rule and
+        # resource; nothing else, and only inside the organization.
         in_organization = StringEquals("aws:PrincipalOrgID", organization_id)
         _append(
             document,
@@ -203,7 +204,7 @@ def bucket_policy(
                 Effect=Allow,
                 Principal=Principal("AWS", ["*"]),
                 Action=[s3.GetObject, s3.PutObject],
-                Resource=[_objects(bucket_arn, member_prefix)],
+                Resource=[_objects(bucket_arn, member_prefix), _objects(bucket_arn, LATEST_PREFIX)],
                 Condition=Condition(in_organization),
             ),
         )
@@ -407,6 +408,17 @@ def _function_basics(
     ]
 
 
+def latest_evaluation_statement(bucket_arn: Arn) -> Statement:
+    """Processing keeps the newest evaluation per rule and resource: it reads the object only
+    after a refused create, so it never asks for a missing key and needs no s3:ListBucket."""
+    return Statement(
+        Sid="KeepLatestEvaluations",
+        Effect=Allow,
+        Action=[s3.GetObject, s3.PutObject],
+        Resource=[_objects(bucket_arn, LATEST_PREFIX)],
+    )
+
+
 def processing_policy(
     log_group_arn: Arn,
     queue_arn: Arn,
@@ -416,7 +428,7 @@ def processing_policy(
     remediation_arn: Arn | None,
     remote_key_arn: Arn | None = None,
 ) -> PolicyDocument:
-    extra = []
+    extra = [latest_evaluation_statement(bucket_arn)]
     if remediation_arn is not None:
         extra.append(
             Statement(

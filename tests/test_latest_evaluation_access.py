@@ -34,7 +34,7 @@ def test_the_functions_and_the_policies_name_the_same_prefix():
         import changes
     finally:
         sys.path.pop(0)
-    assert changes.LATEST_PREFIX == f"{LATEST_PREFIX}/"
+    assert f"{LATEST_PREFIX}/" == changes.LATEST_PREFIX
 
 
 @pytest.mark.parametrize("name", ["compliance-monitoring.json", "org-member.json"])

@@ -111,7 +111,7 @@ class Outcome:
 
 def deliver(plan: Plan, port: Port, request_id: str) -> Outcome:
     if port.claim(plan.key, plan.record):
-        return _judged(plan, port, plan.record, plan.side_effects, "recorded")
+        return _run(plan, port, plan.record, plan.side_effects, "recorded")
     existing = port.load(plan.key)
     if existing is None:
         # Written a moment ago and gone now (deleted by hand?): let the retry start over.
@@ -120,27 +120,10 @@ def deliver(plan: Plan, port: Port, request_id: str) -> Outcome:
     incomplete = delivery.get("incomplete")
     if isinstance(incomplete, list) and incomplete:
         pending = tuple(name for name in plan.side_effects if name in incomplete)
-        return _judged(plan, port, existing, pending, "recovered", clear_incomplete=True)
+        return _run(plan, port, existing, pending, "recovered", clear_incomplete=True)
     if delivery.get("requestId") == request_id:
-        return _judged(plan, port, existing, plan.side_effects, "recovered")
+        return _run(plan, port, existing, plan.side_effects, "recovered")
     return Outcome("duplicate", plan.key, ())
-
-
-def _judged(
-    plan: Plan,
-    port: Port,
-    record: dict[str, Any],
-    pending: tuple[str, ...],
-    status: str,
-    *,
-    clear_incomplete: bool = False,
-) -> Outcome:
-    """Run the side effects only for the newest evaluation of the rule and resource."""
-    newer = newer_evaluation(plan, port)
-    if newer is None:
-        return _run(plan, port, record, pending, status, clear_incomplete=clear_incomplete)
-    port.save(plan.key, changes.stale_record(record, newer))
-    return Outcome("stale", plan.key, ())
 
 
 def newer_evaluation(plan: Plan, port: Port) -> dict[str, Any] | None:
@@ -175,6 +158,11 @@ def _run(
     *,
     clear_incomplete: bool = False,
 ) -> Outcome:
+    # Side effects only for the newest evaluation of the rule and resource.
+    newer = newer_evaluation(plan, port)
+    if newer is not None:
+        port.save(plan.key, changes.stale_record(record, newer))
+        return Outcome("stale", plan.key, ())
     done: list[str] = []
     try:
         for name in pending:

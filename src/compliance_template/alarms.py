@@ -28,23 +28,12 @@ def add_alarms(stack: Stack) -> None:
                 comparison="GreaterThanOrEqualToThreshold",
                 missing="notBreaching",
             )
-    _alarm(
+    _queue_alarm(
         stack,
         "DeadLetterQueueAlarm",
         "Events failed every retry and wait in the dead-letter queue: find the cause in the "
         "function logs, then redrive them.",
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        [
-            cloudwatch.MetricDimension(
-                Name="QueueName", Value=GetAtt(stack.id("queue"), "QueueName")
-            )
-        ],
-        statistic="Maximum",
-        period=300,
-        threshold=1,
-        comparison="GreaterThanOrEqualToThreshold",
-        missing="notBreaching",
+        stack.id("queue"),
     )
     _add_delivery_alarms(stack)
     for rule in stack.settings.enabled_rules:
@@ -91,21 +80,34 @@ def _add_delivery_alarms(stack: Stack) -> None:
     )
     for subscription, condition in SUBSCRIPTIONS:
         queue = redrive_queue_id(subscription)
-        _alarm(
+        _queue_alarm(
             stack,
             f"{queue}Alarm",
             f"Notifications SNS could not deliver to {subscription} wait in {queue} (kept 14 "
             "days): fix the endpoint, then read them there.",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            [cloudwatch.MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
-            statistic="Maximum",
-            period=300,
-            threshold=1,
-            comparison="GreaterThanOrEqualToThreshold",
-            missing="notBreaching",
-            condition=condition,
+            queue,
+            condition,
         )
+
+
+def _queue_alarm(
+    stack: Stack, title: str, description: str, queue: str, condition: str | None = None
+) -> None:
+    """Any message waiting in the queue: it holds only what could not be delivered."""
+    _alarm(
+        stack,
+        title,
+        description,
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        [cloudwatch.MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
+        statistic="Maximum",
+        period=300,
+        threshold=1,
+        comparison="GreaterThanOrEqualToThreshold",
+        missing="notBreaching",
+        condition=condition,
+    )
 
 
 def _existing(stack: Stack, condition: str | None) -> str | None:

@@ -154,24 +154,12 @@ def _key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
         # queues, calling KMS as its service principal (SQS developer guide, "Configure KMS
         # permissions for AWS services": no condition given). Each queue's policy lets only our
         # topic send to it.
-        Statement(
-            Sid="NotificationsRedriveToEncryptedQueues",
-            Effect=Allow,
-            Principal=Principal("Service", [service_principal("sns")]),
-            Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
-            Resource=["*"],
-        ),
+        _service_writes_encrypted_queue("NotificationsRedriveToEncryptedQueues", "sns"),
         # EventBridge writes events it could not deliver to the encrypted dead-letter queue.
         # No aws:SourceAccount/SourceArn here: EventBridge's KMS requests do not carry them, so
         # such a condition would silently drop every dead letter. The queue policy scopes
         # EventBridge to our two rules.
-        Statement(
-            Sid="EventBridgeWritesEncryptedDeadLetters",
-            Effect=Allow,
-            Principal=Principal("Service", [service_principal("events")]),
-            Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
-            Resource=["*"],
-        ),
+        _service_writes_encrypted_queue("EventBridgeWritesEncryptedDeadLetters", "events"),
         # The functions write SSE-KMS objects, publish to the topic and (through Lambda) send
         # failed events to the queue: data keys and decryption, only through those services.
         Statement(
@@ -182,6 +170,18 @@ def _key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
             Resource=["*"],
             Condition=Condition(StringEquals("kms:ViaService", _via_services("s3", "sns", "sqs"))),
         ),
+    )
+
+
+def _service_writes_encrypted_queue(sid: str, service: str) -> Statement:
+    """What an AWS service needs to send to a queue encrypted with the key (SQS developer guide,
+    "Configure KMS permissions for AWS services")."""
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Principal=Principal("Service", [service_principal(service)]),
+        Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
+        Resource=["*"],
     )
 
 

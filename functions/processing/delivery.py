@@ -158,8 +158,14 @@ def _run(
     *,
     clear_incomplete: bool = False,
 ) -> Outcome:
-    # Side effects only for the newest evaluation of the rule and resource.
-    newer = newer_evaluation(plan, port)
+    # Side effects only for the newest evaluation of the rule and resource. If that cannot be
+    # told, the side effects are marked incomplete like a failed one, so a redrive still
+    # finishes them instead of taking the claimed record for done.
+    try:
+        newer = newer_evaluation(plan, port)
+    except Exception as error:
+        _mark_incomplete(plan, port, record, list(pending), error)
+        raise
     if newer is not None:
         port.save(plan.key, changes.stale_record(record, newer))
         return Outcome("stale", plan.key, ())

@@ -348,6 +348,29 @@ def test_a_redrive_from_the_dead_letter_queue_finishes_what_failed(world):
     assert len(world.notifications()) == 1
 
 
+def test_when_the_latest_evaluation_cannot_be_written_a_redrive_still_notifies(world, monkeypatch):
+    real = world.aws.put_json_conditionally
+    failures = {"left": 3}  # the first attempt and Lambda's two retries
+
+    def unavailable(*args, **kwargs):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "injected"}}, "PutObject")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(world.aws, "put_json_conditionally", unavailable)
+    for _ in range(3):
+        with pytest.raises(ClientError):
+            run(change_event(), "req-1")
+    [key] = change_keys(world)
+    assert world.read_json(key)["delivery"]["incomplete"] == ["notification"]
+    assert world.notifications() == []
+
+    assert run(change_event(), "req-redrive")["status"] == "recovered"
+    assert len(world.notifications()) == 1
+    assert "incomplete" not in world.read_json(key)["delivery"]
+
+
 def test_when_even_the_failure_marker_cannot_be_written_the_retry_still_notifies(world, capsys):
     world.fail("sns", "Publish")
     s3 = world.aws.client("s3")

@@ -74,7 +74,7 @@ class ComplianceChange:
     event_id: str | None
     event_time: str | None
     # Orders evaluations of one rule and resource; see `evaluation_rank`.
-    rank: tuple[str, str, str] = ("", "", "")
+    rank: tuple[str, str, str]
 
     @property
     def ordering_text(self) -> str:

@@ -195,7 +195,12 @@ def test_dashboard_metric_lines_are_strings_then_one_options_object(any_template
     for line in lines:
         *fields, last = line
         if isinstance(last, dict):
-            assert set(last) <= {"label", "stat", "period", "color", "yAxis", "visible", "id"}
+            # "expression": a metric math or SEARCH line, which is that one object alone.
+            allowed = {"label", "stat", "period", "color", "yAxis", "visible", "id", "expression"}
+            assert set(last) <= allowed
+            if "expression" in last:
+                assert not fields, line
+                continue
         else:
             fields.append(last)
         assert all(isinstance(field, str) for field in fields), line
@@ -206,7 +211,12 @@ def test_dashboard_metric_lines_are_strings_then_one_options_object(any_template
 def test_dashboard_shows_function_health_and_each_rule(any_template):
     dashboard = any_template["Resources"]["ComplianceDashboard"]["Properties"]
     body = json.loads(dashboard["DashboardBody"]["Fn::Sub"])
-    metrics = [line for w in body["widgets"] for line in w["properties"]["metrics"]]
+    metrics = [
+        line
+        for w in body["widgets"]
+        for line in w["properties"]["metrics"]
+        if isinstance(line[0], str)  # not a SEARCH expression
+    ]
     lambda_metrics = {(line[1], line[3]) for line in metrics if line[0] == "AWS/Lambda"}
     for metric in ("Invocations", "Errors", "Duration", "Throttles"):
         for function in ("Processing", "Reporting", "Remediation"):

@@ -61,18 +61,54 @@ def put_json(
     """
     extra = {"IfNoneMatch": "*"} if only_if_absent else {}
     try:
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=canonical_json(document).encode("utf-8"),
-            ContentType="application/json",
-            **extra,
-        )
+        _put(s3, bucket, key, document, extra)
     except ClientError as error:
         if only_if_absent and error_code(error) == "PreconditionFailed":
             return False
         raise
     return True
+
+
+def _put(s3: Any, bucket: str, key: str, document: Any, condition: Mapping[str, str]) -> None:
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=canonical_json(document).encode("utf-8"),
+        ContentType="application/json",
+        **condition,
+    )
+
+
+def put_json_conditionally(
+    s3: Any, bucket: str, key: str, document: Any, *, etag: str | None
+) -> bool:
+    """Store a JSON document only if the key is absent (``etag`` None) or still holds the
+    version with that ETag; False when another writer got there first (S3 answers 412, 409
+    for a concurrent conditional write, or 404 when If-Match meets a deleted key)."""
+    condition = {"IfNoneMatch": "*"} if etag is None else {"IfMatch": etag}
+    try:
+        _put(s3, bucket, key, document, condition)
+    except ClientError as error:
+        if error_code(error) in ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey"):
+            return False
+        raise
+    return True
+
+
+def get_json_with_etag(s3: Any, bucket: str, key: str) -> tuple[Any, str | None]:
+    """A JSON document and its ETag; (None, None) when the key does not exist."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error_code(error) in ("NoSuchKey", "404"):
+            return None, None
+        raise
+    body = response["Body"].read()
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None  # not ours: the caller replaces it
+    return document, str(response["ETag"])
 
 
 def get_json(s3: Any, bucket: str, key: str) -> Any:

@@ -58,7 +58,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         config.remediation_function,
     )
     outcome = delivery.deliver(plan, port, request_id)
-    if outcome.status != "duplicate":
+    # A stale evaluation is no change any more (a newer one was handled first): its record and
+    # the log line below say so; it is not counted as a change.
+    if outcome.status not in ("duplicate", "stale"):
         observability.emit_metrics(
             namespace,
             {"ComplianceChange": 1},

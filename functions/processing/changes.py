@@ -22,6 +22,8 @@ DETAIL_TYPE = "Config Rules Compliance Change"
 MESSAGE_TYPE = "ComplianceChangeNotification"
 COMPLIANCE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA")
 RECORD_PREFIX = "compliance-changes/"
+LATEST_PREFIX = "compliance-latest/"
+LATEST_KIND = "latest-evaluation"
 FINDING_KIND = "compliance-finding"
 SCHEMA_VERSION = 1
 
@@ -71,6 +73,8 @@ class ComplianceChange:
     recorded_at: str | None
     event_id: str | None
     event_time: str | None
+    # Orders evaluations of one rule and resource; see `evaluation_rank`.
+    rank: tuple[str, str, str]
 
     @property
     def ordering_text(self) -> str:
@@ -95,6 +99,7 @@ def parse_event(event: Any) -> ComplianceChange:
         or {}
     )
     old = v.optional_object(detail, "oldEvaluationResult", "detail")
+    ordering = _ordering(new, identifier)
     return ComplianceChange(
         account=v.string(
             detail,
@@ -127,11 +132,31 @@ def parse_event(event: Any) -> ComplianceChange:
             else None
         ),
         annotation=v.optional_string(new, "annotation", new_path),
-        ordering=_ordering(new, identifier),
+        ordering=ordering,
         recorded_at=v.optional_string(new, "resultRecordedTime", new_path, max_length=64),
         event_id=v.optional_string(event, "id", "", max_length=128),
         event_time=v.optional_string(event, "time", "", max_length=64),
+        rank=evaluation_rank(new, ordering),
     )
+
+
+def evaluation_rank(new: Mapping[str, Any], ordering: datetime) -> tuple[str, str, str]:
+    """Which of two evaluations of the same rule and resource is newer: the later
+    ``resultRecordedTime`` (when Config recorded the result), then the later
+    ``configRuleInvokedTime`` (when the rule ran), then the later ``orderingTimestamp`` (the
+    change that triggered it). An absent time counts as the ordering timestamp. Fixed-width UTC
+    text, so ranks compare as tuples of strings, also when read back from S3."""
+    path = "detail.newEvaluationResult"
+    times = [
+        v.timestamp(new, key, path) if new.get(key) is not None else ordering
+        for key in ("resultRecordedTime", "configRuleInvokedTime")
+    ]
+    recorded, invoked = (_rank_text(moment) for moment in times)
+    return recorded, invoked, _rank_text(ordering)
+
+
+def _rank_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _with_fallback(
@@ -175,6 +200,59 @@ def record_key(change: ComplianceChange) -> str:
         f"{keys.key_part(change.resource_type)}/{keys.key_part(change.resource_id)}/"
         f"{keys.compact_time(change.ordering)}.json"
     )
+
+
+def latest_key(change: ComplianceChange) -> str:
+    """One object per account, region, rule and resource: the newest evaluation seen."""
+    return (
+        f"{LATEST_PREFIX}account={change.account}/region={change.region}/"
+        f"rule={keys.key_part(change.rule_name)}/{keys.key_part(change.resource_type)}/"
+        f"{keys.key_part(change.resource_id)}.json"
+    )
+
+
+def latest_document(plan: Plan) -> dict[str, Any]:
+    change = plan.change
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "kind": LATEST_KIND,
+        "account": change.account,
+        "region": change.region,
+        "ruleName": change.rule_name,
+        "resourceType": change.resource_type,
+        "resourceId": change.resource_id,
+        "complianceType": change.compliance_type,
+        "orderingTimestamp": change.ordering_text,
+        "resultRecordedTime": change.recorded_at,
+        "rank": list(change.rank),
+        "recordKey": plan.key,
+    }
+
+
+def stored_rank(document: Any) -> tuple[str, ...] | None:
+    """The rank of a stored latest evaluation; None when the object is not one we wrote."""
+    rank = document.get("rank") if isinstance(document, dict) else None
+    if isinstance(rank, list) and len(rank) == 3 and all(isinstance(t, str) for t in rank):
+        return tuple(rank)
+    return None
+
+
+def stale_record(record: dict[str, Any], newer: Mapping[str, Any]) -> dict[str, Any]:
+    """The record of a stale evaluation: marked, with the newer evaluation that superseded it."""
+    delivery = {
+        name: value
+        for name, value in (record.get("delivery") or {}).items()
+        if name not in ("incomplete", "lastError")
+    }
+    return {
+        **record,
+        "stale": True,
+        "supersededBy": {
+            name: newer.get(name)
+            for name in ("complianceType", "orderingTimestamp", "resultRecordedTime", "recordKey")
+        },
+        "delivery": {**delivery, "planned": [], "skipped": delivery.get("planned", [])},
+    }
 
 
 def notification_kind(change: ComplianceChange) -> str | None:

@@ -13,7 +13,15 @@ as the claim on the evaluation:
 
 When a side effect fails the record is rewritten with the ones still ``incomplete`` and the error
 is raised, so the platform retries and, once retries run out, the event lands in the dead-letter
-queue. The happy path costs one call per side effect: the record, the notification, the hand-off.
+queue.
+
+EventBridge may also deliver an older evaluation after a newer one. Before any side effect, the
+evaluation is compared with the newest one seen for its rule and resource, kept in one object
+(``changes.latest_key``) that is only ever replaced by a conditional write: ``If-None-Match: *``
+for the first, ``If-Match: <ETag>`` of the version read for the others. Of two concurrent
+invocations only one write can succeed; the other reads again and decides again. An evaluation
+older than the stored one is *stale*: its record is rewritten marked ``stale`` with the newer
+evaluation, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -23,16 +31,23 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aws
+import changes
 import observability
 from changes import Notification, Plan
 
 logger = observability.get_logger("processing.delivery")
+# Each lost race means another evaluation of the same resource was written in between; a few in
+# a row within one invocation is already unlikely, so after this many the platform retries.
+LATEST_ATTEMPTS = 5
 
 
 class Port(Protocol):
     def claim(self, key: str, record: dict[str, Any]) -> bool: ...
     def load(self, key: str) -> dict[str, Any] | None: ...
     def save(self, key: str, record: dict[str, Any]) -> None: ...
+    def create_latest(self, key: str, document: dict[str, Any]) -> bool: ...
+    def load_latest(self, key: str) -> tuple[Any, str | None]: ...
+    def replace_latest(self, key: str, document: dict[str, Any], etag: str) -> bool: ...
     def notify(self, notification: Notification) -> str: ...
     def hand_off(self, payload: dict[str, Any]) -> None: ...
 
@@ -55,6 +70,15 @@ class AwsPort:
 
     def save(self, key: str, record: dict[str, Any]) -> None:
         aws.put_json(self._s3, self._bucket, key, record)
+
+    def create_latest(self, key: str, document: dict[str, Any]) -> bool:
+        return aws.put_json_conditionally(self._s3, self._bucket, key, document, etag=None)
+
+    def load_latest(self, key: str) -> tuple[Any, str | None]:
+        return aws.get_json_with_etag(self._s3, self._bucket, key)
+
+    def replace_latest(self, key: str, document: dict[str, Any], etag: str) -> bool:
+        return aws.put_json_conditionally(self._s3, self._bucket, key, document, etag=etag)
 
     def notify(self, notification: Notification) -> str:
         return aws.publish(
@@ -80,7 +104,7 @@ class AwsPort:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # "recorded", "recovered" or "duplicate"
+    status: str  # "recorded", "recovered", "stale" or "duplicate"
     key: str
     sent: tuple[str, ...]
 
@@ -102,6 +126,29 @@ def deliver(plan: Plan, port: Port, request_id: str) -> Outcome:
     return Outcome("duplicate", plan.key, ())
 
 
+def newer_evaluation(plan: Plan, port: Port) -> dict[str, Any] | None:
+    """Make this evaluation the latest of its rule and resource unless a newer one is stored;
+    return that newer one (this evaluation is then stale), or None."""
+    key = changes.latest_key(plan.change)
+    document = changes.latest_document(plan)
+    if port.create_latest(key, document):
+        return None
+    for _ in range(LATEST_ATTEMPTS):
+        stored, etag = port.load_latest(key)
+        if etag is None:  # gone since (expired): start the object again
+            if port.create_latest(key, document):
+                return None
+            continue
+        rank = changes.stored_rank(stored)
+        if rank is not None and rank > plan.change.rank:
+            return stored
+        if rank == plan.change.rank:  # this evaluation, written by an earlier attempt
+            return None
+        if port.replace_latest(key, document, etag):
+            return None
+    raise RuntimeError(f"{key} kept changing: {LATEST_ATTEMPTS} conditional writes lost")
+
+
 def _run(
     plan: Plan,
     port: Port,
@@ -111,6 +158,17 @@ def _run(
     *,
     clear_incomplete: bool = False,
 ) -> Outcome:
+    # Side effects only for the newest evaluation of the rule and resource. If that cannot be
+    # told, the side effects are marked incomplete like a failed one, so a redrive still
+    # finishes them instead of taking the claimed record for done.
+    try:
+        newer = newer_evaluation(plan, port)
+    except Exception as error:
+        _mark_incomplete(plan, port, record, list(pending), error)
+        raise
+    if newer is not None:
+        port.save(plan.key, changes.stale_record(record, newer))
+        return Outcome("stale", plan.key, ())
     done: list[str] = []
     try:
         for name in pending:

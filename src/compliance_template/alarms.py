@@ -6,6 +6,7 @@ from __future__ import annotations
 from troposphere import AWSHelperFn, GetAtt, Ref, cloudwatch
 
 from .naming import METRICS_NAMESPACE, logical, rule_name
+from .notifications import SUBSCRIPTIONS, redrive_queue_id
 from .regions import condition_name
 from .stack import Stack
 
@@ -27,24 +28,14 @@ def add_alarms(stack: Stack) -> None:
                 comparison="GreaterThanOrEqualToThreshold",
                 missing="notBreaching",
             )
-    _alarm(
+    _queue_alarm(
         stack,
         "DeadLetterQueueAlarm",
         "Events failed every retry and wait in the dead-letter queue: find the cause in the "
         "function logs, then redrive them.",
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        [
-            cloudwatch.MetricDimension(
-                Name="QueueName", Value=GetAtt(stack.id("queue"), "QueueName")
-            )
-        ],
-        statistic="Maximum",
-        period=300,
-        threshold=1,
-        comparison="GreaterThanOrEqualToThreshold",
-        missing="notBreaching",
+        stack.id("queue"),
     )
+    _add_delivery_alarms(stack)
     for rule in stack.settings.enabled_rules:
         # The reporting function publishes this once a run; between runs the alarm keeps its
         # state ("ignore" missing data) instead of flapping back to OK.
@@ -63,6 +54,60 @@ def add_alarms(stack: Stack) -> None:
             missing="ignore",
             condition=_existing(stack, condition_name(rule)),
         )
+
+
+def _add_delivery_alarms(stack: Stack) -> None:
+    """Notifications SNS could not deliver. These alarms notify the same topic, so when an
+    endpoint is down their own message may be undeliverable too: it then waits in that
+    subscription's redrive queue, which the dashboard shows."""
+    _alarm(
+        stack,
+        "NotificationsFailedAlarm",
+        "SNS could not deliver notifications of the topic to a subscription: check the "
+        "endpoints, then read the undelivered messages in the subscriptions' redrive queues.",
+        "AWS/SNS",
+        "NumberOfNotificationsFailed",
+        [
+            cloudwatch.MetricDimension(
+                Name="TopicName", Value=GetAtt(stack.id("topic"), "TopicName")
+            )
+        ],
+        statistic="Sum",
+        period=300,
+        threshold=1,
+        comparison="GreaterThanOrEqualToThreshold",
+        missing="notBreaching",
+    )
+    for subscription, condition in SUBSCRIPTIONS:
+        queue = redrive_queue_id(subscription)
+        _queue_alarm(
+            stack,
+            f"{queue}Alarm",
+            f"Notifications SNS could not deliver to {subscription} wait in {queue} (kept 14 "
+            "days): fix the endpoint, then read them there.",
+            queue,
+            condition,
+        )
+
+
+def _queue_alarm(
+    stack: Stack, title: str, description: str, queue: str, condition: str | None = None
+) -> None:
+    """Any message waiting in the queue: it holds only what could not be delivered."""
+    _alarm(
+        stack,
+        title,
+        description,
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        [cloudwatch.MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
+        statistic="Maximum",
+        period=300,
+        threshold=1,
+        comparison="GreaterThanOrEqualToThreshold",
+        missing="notBreaching",
+        condition=condition,
+    )
 
 
 def _existing(stack: Stack, condition: str | None) -> str | None:

@@ -13,6 +13,7 @@ from troposphere import FindInMap, Ref, Sub, cloudwatch
 
 from .catalog import ManagedRule
 from .naming import METRICS_NAMESPACE
+from .notifications import SUBSCRIPTIONS, redrive_queue_id
 from .stack import Stack
 
 WIDTH, HEIGHT = 12, 6
@@ -132,9 +133,41 @@ def dashboard_body(stack: Stack) -> dict[str, object]:
             300,
         )
     )
+    if "topic" in stack.ids:
+        widgets.append(_undelivered_notifications_widget(stack))
     for index, widget in enumerate(widgets):
         widget["x"], widget["y"] = (index % 2) * WIDTH, (index // 2) * HEIGHT
     return {"widgets": widgets}
+
+
+def _undelivered_notifications_widget(stack: Stack) -> dict[str, object]:
+    """Failed deliveries of the topic and what waits in the subscriptions' redrive queues.
+
+    The alarms on these notify the same topic, so they may be undeliverable themselves: this
+    widget is where a failing endpoint stays visible. The queues exist only with their
+    subscription, and the body cannot refer to a resource that may not exist, so their lines are
+    a search on the names CloudFormation gives them (<stack>-<logical id>-<suffix>).
+    """
+    queues = " OR ".join(f'"{redrive_queue_id(name)}"' for name, _ in SUBSCRIPTIONS)
+    search = (
+        'SEARCH(\'{AWS/SQS,QueueName} MetricName="ApproximateNumberOfMessagesVisible" '
+        f"\"${{AWS::StackName}}\" ({queues})', 'Maximum', 300)"
+    )
+    return _widget(
+        "Notifications SNS could not deliver",
+        [
+            metric_line(
+                "AWS/SNS",
+                "NumberOfNotificationsFailed",
+                (("TopicName", f"${{{stack.id('topic')}.TopicName}}"),),
+                label="failed deliveries",
+                stat="Sum",
+            ),
+            [{"expression": search, "id": "redrive", "label": "waiting in redrive queues"}],
+        ],
+        "Maximum",
+        300,
+    )
 
 
 def add_dashboard(stack: Stack) -> None:

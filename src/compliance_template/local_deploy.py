@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -433,10 +433,31 @@ class Cycle:
         expect(q.get("MessageRetentionPeriod") == "1209600", "queue keeps messages 14 days")
         queue_sids = {s["Sid"] for s in json.loads(q["Policy"])["Statement"]}
         expect("EventBridgeDeadLetters" in queue_sids, f"queue policy {queue_sids}")
+        redrive = self.check_redrive_queue(sns, sqs, "EmailSubscription")
         return (
             f"topic encrypted with the key, policy {sorted(sids)}, e-mail subscription; "
-            f"dead-letter queue encrypted with the key, 14 days, policy {sorted(queue_sids)}"
+            f"dead-letter queue encrypted with the key, 14 days, policy {sorted(queue_sids)}; "
+            f"{redrive}"
         )
+
+    def check_redrive_queue(self, sns: Any, sqs: Any, subscription: str) -> str:
+        """The subscription redrives to its own encrypted queue, which only the topic may use."""
+        queue_id = f"{subscription}DeadLetterQueue"
+        url = self.physical[queue_id]
+        q = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        expect(q.get("KmsMasterKeyId") == self.key_arn, f"{queue_id} not encrypted with the key")
+        expect(q.get("MessageRetentionPeriod") == "1209600", f"{queue_id} keeps messages 14 days")
+        [statement] = [
+            s for s in json.loads(q["Policy"])["Statement"] if s["Sid"] != "DenyInsecureTransport"
+        ]
+        source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+        expect(source == self.physical["NotificationTopic"], f"{queue_id} policy source {source}")
+        attributes = sns.get_subscription_attributes(SubscriptionArn=self.physical[subscription])[
+            "Attributes"
+        ]
+        target = json.loads(attributes.get("RedrivePolicy", "{}")).get("deadLetterTargetArn")
+        expect(target == q["QueueArn"], f"{subscription} redrives to {target}")
+        return f"{subscription} redrives to {queue_id} (encrypted, 14 days, only the topic sends)"
 
     def check_functions(self, log_level: str = "INFO") -> str:
         aws_lambda = self.client("lambda")
@@ -640,9 +661,18 @@ class Cycle:
         ]
         expect(len(handed) == 1 and handed[0].invocation_type == "Event", f"hand-off {handed}")
         self.hand_off = handed[0].payload
+        late = self.run_handler(
+            "processing",
+            compliance_change_event(
+                rule, "AWS::S3::Bucket", self.example_bucket, datetime.now(UTC) - timedelta(hours=1)
+            ),
+        )
+        expect(late.get("status") == "stale", f"an older evaluation delivered late: {late}")
+        expect(self.notifications() == [], "a stale evaluation was notified")
         return (
             f"processing: NON_COMPLIANT change of {rule} recorded at s3://.../{key.split('/')[0]}/"
-            f'...; 1 notification "{sent[0].get("Subject", "")}"; async hand-off to remediation'
+            f'...; 1 notification "{sent[0].get("Subject", "")}"; async hand-off to remediation; '
+            "an older evaluation delivered after it recorded as stale, not notified"
         )
 
     def run_remediation(self) -> str:

@@ -11,6 +11,8 @@ METRICS_NAMESPACE = "ComplianceMonitoring"
 FINDING_TAG_KEY = "compliance:finding"
 # Prefixes of the reports bucket, one per writer; IAM policies are scoped to them.
 CHANGES_PREFIX = "compliance-changes"
+# Processing's newest evaluation per rule and resource, replaced by conditional writes only.
+LATEST_PREFIX = "compliance-latest"
 REPORTS_PREFIX = "reports"
 REMEDIATION_PREFIX = "remediation"
 CONFIG_PREFIX = "config"

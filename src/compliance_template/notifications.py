@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, sns
+from troposphere import GetAtt, Ref, sns, sqs
 
 from . import policies
 from .stack import HAS_EMAIL, HAS_HTTPS, Stack
+
+# Each subscription with the condition it exists under; each gets its own redrive queue, named
+# <subscription>DeadLetterQueue, so a look at one queue tells which endpoint is failing.
+SUBSCRIPTIONS = (("EmailSubscription", HAS_EMAIL), ("HttpsSubscription", HAS_HTTPS))
 
 # SNS honours a delivery policy only on HTTP/S subscriptions (for e-mail, SQS and Lambda it does
 # nothing), and caps the total retry time at 3600 s. Worst case here: 10 retries x 300 s.
@@ -48,6 +52,7 @@ def add_notifications(stack: Stack) -> None:
             TopicArn=topic.ref(),
             Protocol="email",
             Endpoint=Ref("NotificationEmail"),
+            RedrivePolicy=_redrive_queue(stack, "EmailSubscription", HAS_EMAIL),
         )
     )
     stack.add(
@@ -58,6 +63,40 @@ def add_notifications(stack: Stack) -> None:
             Protocol="https",
             Endpoint=Ref("NotificationHttpsUrl"),
             DeliveryPolicy=HTTPS_DELIVERY_POLICY,
+            RedrivePolicy=_redrive_queue(stack, "HttpsSubscription", HAS_HTTPS),
         )
     )
     stack.output("NotificationTopicArn", "Topic with compliance notifications", topic.ref())
+
+
+def redrive_queue_id(subscription: str) -> str:
+    return f"{subscription}DeadLetterQueue"
+
+
+def _redrive_queue(stack: Stack, subscription: str, condition: str) -> dict[str, object]:
+    """An encrypted queue that keeps what SNS could not deliver to the subscription, after the
+    delivery policy's retries (HTTPS) or at once (e-mail): without one SNS discards the message.
+    Returns the subscription's RedrivePolicy."""
+    topic_arn = Ref(stack.id("topic"))
+    queue = stack.add(
+        sqs.Queue(
+            redrive_queue_id(subscription),
+            Condition=condition,
+            KmsMasterKeyId=GetAtt(stack.id("key"), "Arn"),
+            # The maximum: time to notice the alarm, fix the endpoint and read what was missed.
+            MessageRetentionPeriod=14 * 24 * 3600,
+            # Copies of notifications: the bucket keeps the records they were made from.
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+        ),
+        role=redrive_queue_id(subscription),
+    )
+    stack.add(
+        sqs.QueuePolicy(
+            f"{redrive_queue_id(subscription)}Policy",
+            Condition=condition,
+            Queues=[queue.ref()],
+            PolicyDocument=policies.redrive_queue_policy(GetAtt(queue, "Arn"), topic_arn),
+        )
+    )
+    return {"deadLetterTargetArn": GetAtt(queue, "Arn")}

@@ -37,13 +37,15 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, Ref, Sub
 
-from .naming import FINDING_TAG_KEY, account_root, arn, service_principal
+from .naming import FINDING_TAG_KEY, LATEST_PREFIX, account_root, arn, service_principal
 
 Arn = str | AWSHelperFn
 VERSION = "2012-10-17"
 ENCRYPTION_HEADER = "s3:x-amz-server-side-encryption"
 KEY_ID_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 ACCOUNT = Ref("AWS::AccountId")
+# Key policy statements only a stack with its own topic needs.
+TOPIC_KEY_STATEMENTS = ("AlarmsPublishToEncryptedTopic", "NotificationsRedriveToEncryptedQueues")
 
 
 def _document(*statements: Statement) -> PolicyDocument:
@@ -79,7 +81,7 @@ def key_policy(
     if not alarms_publish:
         # An organization member has no topic of its own for alarms to publish to.
         statements = document.properties["Statement"]
-        statements[:] = [s for s in statements if s.Sid != "AlarmsPublishToEncryptedTopic"]
+        statements[:] = [s for s in statements if s.Sid not in TOPIC_KEY_STATEMENTS]
     if organization_id is not None:
         # Member accounts' processing functions write to the central bucket and publish to the
         # central topic, both encrypted with this key: data keys, through S3 and SNS only.
@@ -148,17 +150,16 @@ def _key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
             Resource=["*"],
             Condition=Condition(StringEquals("aws:SourceAccount", ACCOUNT)),
         ),
+        # SNS moves notifications it could not deliver to the subscriptions' encrypted redrive
+        # queues, calling KMS as its service principal (SQS developer guide, "Configure KMS
+        # permissions for AWS services": no condition given). Each queue's policy lets only our
+        # topic send to it.
+        _service_writes_encrypted_queue("NotificationsRedriveToEncryptedQueues", "sns"),
         # EventBridge writes events it could not deliver to the encrypted dead-letter queue.
         # No aws:SourceAccount/SourceArn here: EventBridge's KMS requests do not carry them, so
         # such a condition would silently drop every dead letter. The queue policy scopes
         # EventBridge to our two rules.
-        Statement(
-            Sid="EventBridgeWritesEncryptedDeadLetters",
-            Effect=Allow,
-            Principal=Principal("Service", [service_principal("events")]),
-            Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
-            Resource=["*"],
-        ),
+        _service_writes_encrypted_queue("EventBridgeWritesEncryptedDeadLetters", "events"),
         # The functions write SSE-KMS objects, publish to the topic and (through Lambda) send
         # failed events to the queue: data keys and decryption, only through those services.
         Statement(
@@ -172,6 +173,18 @@ def _key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
     )
 
 
+def _service_writes_encrypted_queue(sid: str, service: str) -> Statement:
+    """What an AWS service needs to send to a queue encrypted with the key (SQS developer guide,
+    "Configure KMS permissions for AWS services")."""
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Principal=Principal("Service", [service_principal(service)]),
+        Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
+        Resource=["*"],
+    )
+
+
 def bucket_policy(
     bucket_arn: Arn,
     key_arn: Arn,
@@ -181,7 +194,8 @@ def bucket_policy(
     document = _bucket_policy(bucket_arn, key_arn)
     if organization_id is not None and member_prefix is not None:
         # Member accounts' processing functions record compliance changes here (and read their
-        # own records back to detect duplicates); nothing else, and only inside the organization.
+        # own records back to detect duplicates) and keep the latest evaluation per rule and
+        # resource; nothing else, and only inside the organization.
         in_organization = StringEquals("aws:PrincipalOrgID", organization_id)
         _append(
             document,
@@ -190,7 +204,7 @@ def bucket_policy(
                 Effect=Allow,
                 Principal=Principal("AWS", ["*"]),
                 Action=[s3.GetObject, s3.PutObject],
-                Resource=[_objects(bucket_arn, member_prefix)],
+                Resource=[_objects(bucket_arn, member_prefix), _objects(bucket_arn, LATEST_PREFIX)],
                 Condition=Condition(in_organization),
             ),
         )
@@ -334,14 +348,33 @@ def queue_policy(queue_arn: Arn, event_rules: Sequence[Arn]) -> PolicyDocument:
             Resource=[queue_arn],
             Condition=Condition(ArnEquals("aws:SourceArn", list(event_rules))),
         ),
+        _deny_insecure_queue_access(queue_arn),
+    )
+
+
+def redrive_queue_policy(queue_arn: Arn, topic_arn: Arn) -> PolicyDocument:
+    """SNS moves what it could not deliver from our topic to a subscription's redrive queue."""
+    return _document(
         Statement(
-            Sid="DenyInsecureTransport",
-            Effect=Deny,
-            Principal=Principal("*"),
-            Action=[sqs.Action("*")],
+            Sid="TopicRedrivesUndeliverable",
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal("sns")]),
+            Action=[sqs.SendMessage],
             Resource=[queue_arn],
-            Condition=Condition(Bool("aws:SecureTransport", "false")),
+            Condition=Condition(ArnEquals("aws:SourceArn", topic_arn)),
         ),
+        _deny_insecure_queue_access(queue_arn),
+    )
+
+
+def _deny_insecure_queue_access(queue_arn: Arn) -> Statement:
+    return Statement(
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[sqs.Action("*")],
+        Resource=[queue_arn],
+        Condition=Condition(Bool("aws:SecureTransport", "false")),
     )
 
 
@@ -375,6 +408,17 @@ def _function_basics(
     ]
 
 
+def latest_evaluation_statement(bucket_arn: Arn) -> Statement:
+    """Processing keeps the newest evaluation per rule and resource: it reads the object only
+    after a refused create, so it never asks for a missing key and needs no s3:ListBucket."""
+    return Statement(
+        Sid="KeepLatestEvaluations",
+        Effect=Allow,
+        Action=[s3.GetObject, s3.PutObject],
+        Resource=[_objects(bucket_arn, LATEST_PREFIX)],
+    )
+
+
 def processing_policy(
     log_group_arn: Arn,
     queue_arn: Arn,
@@ -384,7 +428,7 @@ def processing_policy(
     remediation_arn: Arn | None,
     remote_key_arn: Arn | None = None,
 ) -> PolicyDocument:
-    extra = []
+    extra = [latest_evaluation_statement(bucket_arn)]
     if remediation_arn is not None:
         extra.append(
             Statement(

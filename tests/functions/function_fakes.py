@@ -6,6 +6,7 @@ real paginators and real parameter validation; only the HTTP exchange is replace
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections import Counter
@@ -144,6 +145,10 @@ class FakeConfig:
         return _ok({"AggregateEvaluationResults": []})
 
 
+def _etag(body: bytes) -> str:
+    return f'"{hashlib.md5(body).hexdigest()}"'  # what S3 answers for a single-part upload
+
+
 class StubStorage:
     """S3, SNS and Lambda answering success at once; keeps object sizes, not their bytes."""
 
@@ -159,7 +164,7 @@ class StubStorage:
 
     def _params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         # Runs before serialisation: the only place the API parameters are still plain values.
-        self._request = (params.get("Key"), params.get("IfNoneMatch"), None)
+        self._request = (params.get("Key"), params.get("IfNoneMatch"), None, params.get("IfMatch"))
         if model.name != "PutObject":
             return
         body = params.get("Body")
@@ -173,23 +178,29 @@ class StubStorage:
             size = len(body or b"")
             kept = bytes(body) if params["Key"].endswith(".json") and size < 1 << 20 else None
         self.sizes[params["Key"]] = size
-        self._request = (params["Key"], params.get("IfNoneMatch"), kept)
+        self._request = (params["Key"], params.get("IfNoneMatch"), kept, params.get("IfMatch"))
 
     def _answer(self, model: Any, **_: Any) -> Any:
         self.calls[model.name] += 1
-        key, if_none_match, body = self._request
+        key, if_none_match, body, if_match = self._request
         name = model.name
         if name == "PutObject":
             if if_none_match == "*" and key in self.objects:
                 return _error("PreconditionFailed", 412)
+            if if_match is not None and key not in self.objects:
+                return _error("NoSuchKey", 404)
+            if if_match is not None and if_match != _etag(self.objects[key]):
+                return _error("PreconditionFailed", 412)
             if body is not None:
                 self.objects[key] = body
-            return _ok({"ETag": '"etag"'})
+            return _ok({"ETag": _etag(body or b"")})
         if name == "GetObject":
             if key not in self.objects:
                 return _error("NoSuchKey", 404)
             stored = self.objects[key]
-            return _ok({"Body": StreamingBody(io.BytesIO(stored), len(stored))})
+            return _ok(
+                {"Body": StreamingBody(io.BytesIO(stored), len(stored)), "ETag": _etag(stored)}
+            )
         if name == "ListObjectsV2":
             return _ok({"CommonPrefixes": [], "KeyCount": 0, "IsTruncated": False})
         if name == "Publish":

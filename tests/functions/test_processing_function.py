@@ -144,27 +144,49 @@ def test_duplicate_delivery_gives_one_record_one_notification_one_metric(world, 
     assert len(emf_metrics(capsys.readouterr().out)) == 1
 
 
-def test_out_of_order_delivery_keeps_each_evaluation_under_its_own_date_partition(world):
+def test_a_late_older_evaluation_is_recorded_as_stale_and_not_notified(world, capsys):
     newer = change_event("COMPLIANT", "NON_COMPLIANT", ordering="2024-05-02T09:00:00.000Z")
     older = change_event("NON_COMPLIANT", "COMPLIANT", ordering="2024-05-01T23:59:59.999Z")
-    run(newer, "req-1")
-    run(older, "req-2")
+    assert run(newer, "req-1")["status"] == "recorded"
+    late = run(older, "req-2")  # EventBridge delivered the older evaluation last
 
+    assert late["status"] == "stale" and late["sent"] == []
     keys = change_keys(world)
-    assert len(keys) == 2
+    assert len(keys) == 2  # never lose a record
     assert any("/day=01/" in k and k.endswith("20240501T235959.999Z.json") for k in keys)
     assert any("/day=02/" in k and k.endswith("20240502T090000.000Z.json") for k in keys)
-    # Each notification says when its evaluation happened, so a late one can be read in order.
-    evaluated = sorted(
-        line
-        for n in world.notifications()
-        for line in n["message"].splitlines()
-        if line.startswith("Evaluated:")
+    record = world.read_json(late["key"])
+    assert record["stale"] is True
+    assert record["supersededBy"]["complianceType"] == "COMPLIANT"
+    assert record["supersededBy"]["orderingTimestamp"] == "2024-05-02T09:00:00.000Z"
+    assert record["delivery"]["planned"] == [] and record["delivery"]["skipped"] == ["notification"]
+    # The last (and only) message a person reads is the resolution, which is still true.
+    [message] = world.notifications()
+    assert message["subject"].startswith("RESOLVED:")
+    output = capsys.readouterr().out
+    # Only the newer evaluation counts as a change; the stale one is logged as stale.
+    assert [m["ComplianceType"] for m in emf_metrics(output)] == ["COMPLIANT"]
+    assert any(d.get("message") == "compliance change stale" for d in stdout_documents(output))
+    [latest] = world.keys("compliance-latest/")
+    assert world.read_json(latest)["recordKey"] == run(newer, "req-3")["key"]
+
+
+def test_latest_evaluation_is_judged_by_recorded_time_then_invoked_time(world):
+    first = change_event("NON_COMPLIANT", "COMPLIANT", ordering="2024-05-01T12:00:00.000Z")
+    second = change_event("COMPLIANT", "NON_COMPLIANT", ordering="2024-05-01T12:00:00.000Z")
+    # Same triggering change (same ordering timestamp) would be a duplicate; a re-evaluation of
+    # it is recorded later: it has its own ordering in practice, here a later recorded time.
+    second["detail"]["newEvaluationResult"]["evaluationResultIdentifier"]["orderingTimestamp"] = (
+        "2024-05-01T11:00:00.000Z"
     )
-    assert evaluated == [
-        "Evaluated:   2024-05-01T23:59:59.999Z",
-        "Evaluated:   2024-05-02T09:00:00.000Z",
-    ]
+    second["detail"]["newEvaluationResult"]["resultRecordedTime"] = "2024-05-01T13:00:00.000Z"
+    assert run(second, "req-1")["status"] == "recorded"
+    # Older ordering timestamp, but first[...] was recorded before second: stale.
+    assert run(first, "req-2")["status"] == "stale"
+    tie = change_event("NON_COMPLIANT", "COMPLIANT", ordering="2024-05-01T10:00:00.000Z")
+    tie["detail"]["newEvaluationResult"]["resultRecordedTime"] = "2024-05-01T13:00:00.000Z"
+    tie["detail"]["newEvaluationResult"]["configRuleInvokedTime"] = "2024-05-01T14:00:00.000Z"
+    assert run(tie, "req-3")["status"] == "recorded"  # same recorded time, rule ran later
 
 
 def test_record_key_is_idempotent_and_safe_for_any_resource_id():
@@ -225,6 +247,10 @@ MALFORMED.update(
                 "yesterday",
             ),
             "detail.newEvaluationResult.evaluationResultIdentifier.orderingTimestamp",
+        ),
+        "unparseable invoked time (orders evaluations)": (
+            _broken(("detail", "newEvaluationResult", "configRuleInvokedTime"), "soon"),
+            "detail.newEvaluationResult.configRuleInvokedTime",
         ),
         "old result not an object": (
             _broken(("detail", "oldEvaluationResult"), "COMPLIANT"),
@@ -322,14 +348,37 @@ def test_a_redrive_from_the_dead_letter_queue_finishes_what_failed(world):
     assert len(world.notifications()) == 1
 
 
+def test_when_the_latest_evaluation_cannot_be_written_a_redrive_still_notifies(world, monkeypatch):
+    real = world.aws.put_json_conditionally
+    failures = {"left": 3}  # the first attempt and Lambda's two retries
+
+    def unavailable(*args, **kwargs):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "injected"}}, "PutObject")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(world.aws, "put_json_conditionally", unavailable)
+    for _ in range(3):
+        with pytest.raises(ClientError):
+            run(change_event(), "req-1")
+    [key] = change_keys(world)
+    assert world.read_json(key)["delivery"]["incomplete"] == ["notification"]
+    assert world.notifications() == []
+
+    assert run(change_event(), "req-redrive")["status"] == "recovered"
+    assert len(world.notifications()) == 1
+    assert "incomplete" not in world.read_json(key)["delivery"]
+
+
 def test_when_even_the_failure_marker_cannot_be_written_the_retry_still_notifies(world, capsys):
     world.fail("sns", "Publish")
     s3 = world.aws.client("s3")
     calls = {"n": 0}
 
-    def fail_second_put(**_):
+    def fail_third_put(**_):  # the record, the latest evaluation, then the failure marker
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 3:
             from types import SimpleNamespace
 
             return SimpleNamespace(status_code=503, headers={}, content=b""), {
@@ -338,7 +387,7 @@ def test_when_even_the_failure_marker_cannot_be_written_the_retry_still_notifies
             }
         return None
 
-    s3.meta.events.register("before-call.s3.PutObject", fail_second_put)
+    s3.meta.events.register("before-call.s3.PutObject", fail_third_put)
     with pytest.raises(ClientError):
         run(change_event(), "req-1")
     logs = stdout_documents(capsys.readouterr().out)
@@ -380,22 +429,35 @@ def test_hand_off_failure_is_retried_without_sending_the_notification_again(worl
     assert len(world.invocations) == 2  # the refused attempt and the retry
 
 
-def test_one_aws_call_per_side_effect(world, monkeypatch):
+def test_one_aws_call_per_side_effect_plus_the_latest_evaluation(world, monkeypatch):
     world.enable_remediation_function()
     monkeypatch.setenv("REMEDIATE_RULES", '["ENCRYPTED_VOLUMES"]')
     calls = []
     for service in ("s3", "sns", "lambda"):
         world.aws.client(service).meta.events.register(
-            "before-call.*.*", lambda model, **_: calls.append(model.name)
+            "before-parameter-build.*.*",
+            lambda model, params, **_: calls.append(_call(model, params)),
         )
     run(change_event("NON_COMPLIANT", "COMPLIANT"), "req-1")
-    assert calls == ["PutObject", "Publish", "Invoke"]
+    # The record, the first latest evaluation of the resource (If-None-Match), the side effects.
+    assert calls == ["PutObject IfNoneMatch", "PutObject IfNoneMatch", "Publish", "Invoke"]
     calls.clear()
     run(change_event("NOT_APPLICABLE", "COMPLIANT", ordering="2024-06-01T00:00:00Z"), "req-2")
-    assert calls == ["PutObject"]
+    # The latest exists: refused, read, replaced with If-Match.
+    assert calls == [
+        "PutObject IfNoneMatch",
+        "PutObject IfNoneMatch",
+        "GetObject",
+        "PutObject IfMatch",
+    ]
     calls.clear()
     run(change_event("NON_COMPLIANT", "COMPLIANT"), "req-3")  # duplicate: a read, no side effect
-    assert calls == ["PutObject", "GetObject"]
+    assert calls == ["PutObject IfNoneMatch", "GetObject"]
+
+
+def _call(model, params):
+    condition = [name for name in ("IfNoneMatch", "IfMatch") if name in params]
+    return " ".join([model.name, *condition])
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,8 @@ def _check(spec: dict, value: object, field: str) -> str:
         raise SettingsError(field, value, allowed or "one of " + ", ".join(spec["AllowedValues"]))
     if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], text):
         raise SettingsError(field, value, allowed or f"a value matching {spec['AllowedPattern']}")
+    if "MaxLength" in spec and len(text) > int(spec["MaxLength"]):
+        raise SettingsError(field, value, allowed or f"at most {spec['MaxLength']} characters")
     if spec.get("Type") == "Number":
         if not re.fullmatch(r"-?[0-9]+", text):
             raise SettingsError(field, value, "a whole number")

@@ -23,6 +23,7 @@ from .catalog import FACTS_REGIONS_SOURCE, ManagedRule, has_facts_for
 from .deploy_inputs import DeployInputs, load_inputs
 from .errors import SettingsError
 from .functions import SPECS
+from .naming import MAX_RULE_NAME
 from .paths import TEMPLATES_DIR
 
 # botocore's MaxNumberOfConfigRulesExceededException: "the maximum number of 1000 rules".
@@ -67,6 +68,7 @@ def run_checks(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
             check_region_facts,
             check_recorder,
             check_delivery_channel,
+            check_rule_names,
             check_name_clash,
             check_rule_quota,
         ]
@@ -215,6 +217,22 @@ def _created_singleton(check: str, kind: str, existing: list[dict]) -> Finding:
             "set CreateConfigRecorder=false",
         )
     return Finding(check, Status.OK, "none yet; the stack creates one")
+
+
+def check_rule_names(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    """A template generated before RuleNamePrefix had a MaxLength lets names pass the limit."""
+    name = "rule name length"
+    long = [n for n in map(inputs.rule_name, inputs.rules) if len(n) > MAX_RULE_NAME]
+    if long:
+        return [
+            Finding(
+                name,
+                Status.ERROR,
+                f"{', '.join(long)} longer than {MAX_RULE_NAME} characters: the report cannot "
+                "read their results (GetComplianceDetailsByConfigRule); shorten RuleNamePrefix",
+            )
+        ]
+    return [Finding(name, Status.OK, f"at most {MAX_RULE_NAME} characters")]
 
 
 def check_name_clash(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:

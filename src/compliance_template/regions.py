@@ -2,7 +2,8 @@
 
 One template can then target every region (a StackSet over all enabled regions) without failing
 on `InvalidParameterValueException` for a rule the region lacks. Everything that belongs to the
-rule (its alarm, its IAM resource, its entry in the functions' rule list) follows its condition.
+rule (its alarm, its IAM resource, its entries in the functions' RULES and REMEDIATE_RULES)
+follows its condition.
 """
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ def _resolved(value: object, prefix_length: int) -> object:
     if isinstance(value, list):
         return [_resolved(item, prefix_length) for item in value]
     if isinstance(value, dict):
-        if len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref")):
+        key = next(iter(value), "")
+        if len(value) == 1 and (key == "Ref" or key.startswith("Fn::")):
             return _longest(value, prefix_length)
         return {key: _resolved(item, prefix_length) for key, item in value.items()}
     return value

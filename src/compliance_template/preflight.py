@@ -1,8 +1,8 @@
 """Preflight: check the target account and region before a deploy.
 
 `run_checks` is pure (facts in, findings out); `gather_facts` does the AWS calls; `main` prints
-a table. Exit 1 only for what would make the deploy fail; warnings are for what would make the
-stack useless (rules that report nothing).
+a table. Exit 1 only for what would make the deploy or the report fail (a rule name the report
+cannot read); warnings are for what would make the stack useless (rules that report nothing).
 """
 
 from __future__ import annotations

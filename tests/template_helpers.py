@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
+
+from cfnlint.helpers import REGIONS
 
 from compliance_template.output import render
 from compliance_template.settings import Settings
@@ -13,6 +18,21 @@ from compliance_template.template import build_template
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 EXAMPLES = ROOT / "examples"
+# Every region cfn-lint knows outside the isolated (ISO) and sovereign partitions, which publish
+# no public service list to lint against: the regions the templates are checked for.
+LINT_REGIONS = sorted(r for r in REGIONS if not r.startswith(("us-iso", "eu-iso", "eusc")))
+
+
+def _load_scan() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("scan", ROOT / "scripts" / "scan.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["scan"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+# scripts/scan.py: the security scan, whose example values for resources also serve `resolve`.
+scan = _load_scan()
 
 
 def as_dict(settings: Settings) -> dict:
@@ -41,20 +61,24 @@ def evaluate_condition(template: dict, name: str, region: str, parameters: dict)
 
 
 def resolve(value: object, template: dict, region: str, parameters: dict) -> object:
-    """A small CloudFormation evaluator for the intrinsics the region tests need."""
+    """A small CloudFormation evaluator for the intrinsics the region tests need: conditions on
+    `AWS::Region` and parameters, Fn::If, Fn::Join, Fn::Sub and `AWS::NoValue`. A resource's Ref
+    or Fn::GetAtt, and a parameter without a value, become the security scan's example values."""
     if isinstance(value, list):
         items = [resolve(v, template, region, parameters) for v in value]
         return [item for item in items if item is not NO_VALUE]
     if not isinstance(value, dict) or len(value) != 1:
         return value
     ((function, argument),) = value.items()
-    pseudo = {"AWS::Region": region, "AWS::NoValue": NO_VALUE}
 
     def again(inner: object) -> object:
         return resolve(inner, template, region, parameters)
 
     if function == "Ref":
-        return pseudo.get(argument, parameters.get(argument))
+        return _ref(argument, template, region, parameters)
+    if function == "Fn::GetAtt":
+        name, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
+        return _attribute(template, name, attribute)
     if function == "Condition":
         return evaluate_condition(template, argument, region, parameters)
     if function == "Fn::Equals":
@@ -75,8 +99,45 @@ def resolve(value: object, template: dict, region: str, parameters: dict) -> obj
     if function == "Fn::Join":
         return argument[0].join(str(part) for part in again(argument[1]))
     if function == "Fn::Sub" and isinstance(argument, str):
-        return re.sub(r"\$\{([^}]+)\}", lambda m: str(again({"Ref": m.group(1)})), argument)
+        return re.sub(r"\$\{([^}]+)\}", lambda m: str(_placeholder(m.group(1), again)), argument)
     return value
+
+
+def _placeholder(name: str, again: object) -> object:
+    """`${Name}` is a Ref, `${Name.Attribute}` a GetAtt."""
+    if "." in name and not name.startswith("AWS::"):
+        return again({"Fn::GetAtt": name.split(".", 1)})
+    return again({"Ref": name})
+
+
+def _ref(name: str, template: dict, region: str, parameters: dict) -> object:
+    if name == "AWS::NoValue":
+        return NO_VALUE
+    if name == "AWS::Region":
+        return region
+    if name in scan.PSEUDO_PARAMETERS:
+        return scan.PSEUDO_PARAMETERS[name]
+    resources = template.get("Resources", {})
+    if name in resources:
+        return scan.REF_VALUES.get(resources[name]["Type"], "{name}").format(name=name.lower())
+    if parameters.get(name) is not None:
+        return parameters[name]
+    # A parameter the deployer must give: the scan's example of a well-formed value.
+    return scan.PARAMETER_EXAMPLES[name]
+
+
+def _attribute(template: dict, name: str, attribute: str) -> str:
+    kind = template["Resources"][name]["Type"]
+    return scan.ATTRIBUTES[(kind, attribute)].format(name=name.lower())
+
+
+def parameter_defaults(template: dict) -> dict[str, str]:
+    """The template's parameter defaults (parameters without one are left out)."""
+    return {
+        name: str(spec["Default"])
+        for name, spec in template.get("Parameters", {}).items()
+        if "Default" in spec
+    }
 
 
 NO_VALUE = object()

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from pathlib import Path
+
+from cfnlint.helpers import REGIONS
 
 from compliance_template.catalog import (
     BY_IDENTIFIER,
     CATALOG,
     DEFAULT_RULES,
+    FACTS_REGIONS,
+    FACTS_REGIONS_SOURCE,
     KNOWN_INVALID_IDENTIFIERS,
+    ParamKind,
     Trigger,
+    has_facts_for,
 )
 
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -91,3 +99,72 @@ def test_seed_rule_facts():
         assert rule.triggers == frozenset({Trigger.CHANGE})
         assert {p.name for p in rule.parameters} == parameters
     assert BY_IDENTIFIER["DESIRED_INSTANCE_TYPE"].parameter("instanceType").required
+
+
+# What the newest managed-rule pages (read 2026-12-01) list as unavailable, for the rules whose
+# region list could be verified: `catalog.Provenance` names the page of each.
+NEWEST_UNAVAILABLE = {
+    "DB_INSTANCE_BACKUP_ENABLED": {"cn-north-1", "cn-northwest-1", "us-gov-east-1",
+                                   "us-gov-west-1", "mx-central-1", "ap-east-2"},
+    "ENCRYPTED_VOLUMES": {"cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
+                          "mx-central-1", "ap-east-2"},
+    "S3_BUCKET_VERSIONING_ENABLED": {"cn-north-1", "cn-northwest-1", "us-gov-east-1",
+                                     "us-gov-west-1", "mx-central-1", "ap-east-2",
+                                     "ap-southeast-7"},
+    "RDS_STORAGE_ENCRYPTED": {"cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
+                              "mx-central-1", "ap-east-2", "ap-southeast-7"},
+}  # fmt: skip
+# Regions the 2023 pages left out that the newest pages offer the verified rules in.
+NOW_OFFERED = ("ap-south-2", "ap-southeast-4", "eu-south-2", "eu-central-2", "ap-southeast-3",
+               "af-south-1", "ap-northeast-3", "eu-south-1")  # fmt: skip
+
+
+def test_every_rule_records_where_and_when_its_facts_were_read():
+    for rule in CATALOG:
+        facts = rule.facts
+        assert re.fullmatch(
+            r"https://docs\.(aws\.amazon\.com|amazonaws\.cn)/([a-z]{2}_[a-z]{2}/)?config/latest/"
+            r"developerguide/[a-z0-9-]+\.html",
+            facts.url,
+        ), rule.identifier
+        assert facts.url.endswith(f"/{rule.docs_page}.html"), rule.identifier
+        assert date.fromisoformat(facts.read_on) >= date(2026, 12, 1), rule.identifier
+        assert isinstance(facts.regions_verified, bool)
+    assert FACTS_REGIONS_SOURCE.regions_verified
+
+
+def test_region_lists_are_those_of_the_newest_pages():
+    for rule in CATALOG:
+        if not rule.facts.regions_verified:
+            continue
+        assert set(rule.unavailable_regions) == NEWEST_UNAVAILABLE.get(rule.identifier, set()), (
+            rule.identifier
+        )
+        assert all(rule.available_in(region) for region in NOW_OFFERED), rule.identifier
+
+
+def test_region_facts_speak_of_regions_cfn_lint_knows():
+    assert set(REGIONS) >= FACTS_REGIONS
+    for rule in CATALOG:
+        assert set(rule.unavailable_regions) <= FACTS_REGIONS, rule.identifier
+    assert has_facts_for("eu-west-1") and has_facts_for("mx-central-1")
+    # Newer than the facts (New Zealand), or not a public region at all.
+    assert not has_facts_for("ap-southeast-6") and not has_facts_for("us-isob-east-1")
+
+
+def test_restricted_incoming_traffic_is_change_and_periodic_with_a_port_list():
+    rule = BY_IDENTIFIER["RESTRICTED_INCOMING_TRAFFIC"]
+    assert rule.triggers == frozenset({Trigger.CHANGE, Trigger.PERIODIC})
+    assert rule.deploy_trigger is Trigger.CHANGE
+    assert rule.parameter("blockedPorts").kind is ParamKind.CSV
+    assert rule.facts.url.endswith("/restricted-common-ports.html")
+
+
+def test_catalog_page_lists_every_rules_facts():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "catalog.md").read_text()
+    rows = {line.split("|")[1].strip(" `"): line for line in page.splitlines() if "| `" in line}
+    for rule in CATALOG:
+        row = rows[rule.identifier]
+        assert rule.facts.url in row and rule.facts.read_on in row, rule.identifier
+        assert (", ".join(rule.unavailable_regions) or "none") in row, rule.identifier
+        assert ("yes" if rule.facts.regions_verified else "**no**") in row, rule.identifier

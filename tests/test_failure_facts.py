@@ -369,8 +369,12 @@ def test_event_rule_matches_our_rules_compliance_changes(any_template):
     assert pattern["source"] == ["aws.config"]
     assert pattern["detail-type"] == ["Config Rules Compliance Change"]
     config_rules = resources_of(any_template, "AWS::Config::ConfigRule").values()
-    names = sorted(name["Fn::Sub"] for name in pattern["detail"]["configRuleName"])
-    assert names == sorted(r["Properties"]["ConfigRuleName"]["Fn::Sub"] for r in config_rules)
+    (match,) = pattern["detail"]["configRuleName"]
+    prefix = match["prefix"]["Fn::Sub"]
+    assert prefix == "${RuleNamePrefix}-"
+    assert all(
+        r["Properties"]["ConfigRuleName"]["Fn::Sub"].startswith(prefix) for r in config_rules
+    )
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": ["ProcessingFunction", "Arn"]}
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}

@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from cfnlint.helpers import REGIONS
-from template_helpers import TEMPLATES
+from template_helpers import LINT_REGIONS, TEMPLATES
 
 from compliance_template.settings import Settings
 from compliance_template.template import build_template
-
-# The isolated (ISO) and sovereign partitions publish no public service list to lint against.
-LINT_REGIONS = sorted(r for r in REGIONS if not r.startswith(("us-iso", "eu-iso", "eusc")))
 
 
 def findings(text: str) -> list[str]:

@@ -146,12 +146,50 @@ def facts(**kwargs) -> AccountFacts:
     return AccountFacts(**{**base, **kwargs})
 
 
-def test_region_without_a_rule_fails():
+def test_region_without_a_rule_warns_that_the_template_leaves_it_out():
+    """The rule's region condition drops it there: the deploy works, the rule reports nothing."""
     inputs = load_inputs(TEMPLATE, None)
-    findings = run_checks(inputs, facts(region="ap-southeast-4"))
+    findings = run_checks(inputs, facts(region="mx-central-1"))
     (region,) = [f for f in findings if f.check == "rules available in region"]
-    assert region.status is Status.ERROR
-    assert "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED" in region.detail
+    assert region.status is Status.WARN
+    assert "DB_INSTANCE_BACKUP_ENABLED, ENCRYPTED_VOLUMES not offered in mx-central-1" in (
+        region.detail
+    )
+    assert Status.ERROR not in {f.status for f in findings}
+
+
+def test_region_newer_than_the_catalog_facts_warns():
+    inputs = load_inputs(TEMPLATE, None)
+    (finding,) = [
+        f
+        for f in run_checks(inputs, facts(region="ap-southeast-6"))
+        if f.check == "rules available in region"
+    ]
+    assert finding.status is Status.WARN
+    assert "no region facts for ap-southeast-6" in finding.detail
+    assert "all 4 rules are deployed" in finding.detail
+
+
+def test_unknown_region_warns_that_cfn_lint_does_not_know_it():
+    inputs = load_inputs(TEMPLATE, None)
+    (finding,) = [
+        f
+        for f in run_checks(inputs, facts(region="xx-nowhere-9"))
+        if f.check == "rules available in region"
+    ]
+    assert finding.status is Status.WARN
+    assert "not a region cfn-lint" in finding.detail
+
+
+def test_rules_with_unverified_region_lists_are_named():
+    inputs = load_inputs(TEMPLATES / "compliance-monitoring-all-rules.json", None)
+    (finding,) = [
+        f for f in run_checks(inputs, facts(region="eu-west-1")) if f.check == "region facts"
+    ]
+    assert finding.status is Status.WARN
+    assert "EC2_EBS_ENCRYPTION_BY_DEFAULT, IAM_PASSWORD_POLICY" in finding.detail
+    default = run_checks(load_inputs(TEMPLATE, None), facts(region="eu-west-1"))
+    assert [f.status for f in default if f.check == "region facts"] == [Status.OK]
 
 
 def test_quota_and_concurrency_limits():

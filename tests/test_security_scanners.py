@@ -5,14 +5,12 @@ template with a real weakness."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import re
 import socket
-import sys
 
 import pytest
-from template_helpers import ROOT, TEMPLATES
+from template_helpers import ROOT, TEMPLATES, scan
 
 from compliance_template.suppressions import (
     CONDITIONAL_SKIPS,
@@ -21,16 +19,6 @@ from compliance_template.suppressions import (
     key_shared_with_organization_only,
 )
 
-
-def _load_scan():
-    spec = importlib.util.spec_from_file_location("scan", ROOT / "scripts" / "scan.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["scan"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-scan = _load_scan()
 PATHS = sorted(TEMPLATES.glob("*.json"))
 SINGLE = TEMPLATES / "compliance-monitoring.json"
 # Words a reason needs at least: one that says why, and what makes the risk acceptable.

@@ -6,9 +6,10 @@ rule is one entry here plus its tests.
 
 Every fact in an entry (identifier, resource types, trigger kind, parameter names and types,
 regions where the rule is missing) was checked against the AWS Config developer guide's
-managed-rule page named in ``docs_page`` (``source_url``). The region lists are those pages as
-archived in mid-2023: regions launched since then are not listed on them, so a rule's availability
-there is unknown until someone re-reads the page (docs/catalog.md says how).
+managed-rule page; ``facts`` records which copy of the page was read, when, and whether its region
+list could be verified. A region the facts do not cover (``FACTS_REGIONS``: one launched after the
+pages were read) gets every rule deployed, and preflight warns that its availability there is
+unknown (docs/catalog.md says how to re-read the pages).
 """
 
 from __future__ import annotations
@@ -57,6 +58,17 @@ class RuleParameter:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where facts come from: the page read (the English page, or its newest translation when the
+    stored English copy was older), the day it was read, and whether its region list is verified
+    (False: the global page could not be read, so the older list is kept until it is)."""
+
+    url: str
+    read_on: str
+    regions_verified: bool
+
+
+@dataclass(frozen=True)
 class ManagedRule:
     identifier: str
     docs_page: str
@@ -64,6 +76,7 @@ class ManagedRule:
     rationale: str
     resource_types: tuple[str, ...]
     triggers: frozenset[Trigger]
+    facts: Provenance
     parameters: tuple[RuleParameter, ...] = ()
     unavailable_regions: tuple[str, ...] = ()
     enabled_by_default: bool = False
@@ -114,8 +127,54 @@ UAE, JAKARTA, CAPE_TOWN, OSAKA, MILAN = (
     "ap-northeast-3",
     "eu-south-1",
 )
+MEXICO, TAIPEI, THAILAND = "mx-central-1", "ap-east-2", "ap-southeast-7"
+BEIJING, NINGXIA = "cn-north-1", "cn-northwest-1"
+GOVCLOUD_EAST, GOVCLOUD_WEST = "us-gov-east-1", "us-gov-west-1"
 
-_NEWER_REGIONS_MISSING = (HYDERABAD, MELBOURNE, SPAIN, ZURICH)
+READ_ON = "2026-12-01"
+
+
+def _read(page: str, verified: bool = True, language: str = "") -> Provenance:
+    """The developer guide's page for a rule, in `language` (e.g. "es_es/") when that translation
+    was newer than the stored English copy."""
+    return Provenance(
+        f"https://docs.aws.amazon.com/{language}config/latest/developerguide/{page}.html",
+        READ_ON,
+        verified,
+    )
+
+
+# The regions the rule pages' region lists speak about: those listed on the guide's "Managed
+# Rules by Region Availability" page when it was read. A region outside this set is newer than
+# the facts, whatever the rule pages say.
+FACTS_REGIONS_SOURCE = _read("managing-rules-by-region-availability")
+FACTS_REGIONS: frozenset[str] = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
+        "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+        "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+        "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1", "cn-north-1",
+        "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
+        "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
+        "me-south-1", "mx-central-1", "sa-east-1", "us-gov-east-1", "us-gov-west-1",
+    }
+)  # fmt: skip
+
+
+def has_facts_for(region: str) -> bool:
+    """False for a region the catalog's region lists predate: availability there is unknown."""
+    return region in FACTS_REGIONS
+
+
+_NOT_IN_CHINA_GOVCLOUD_MEXICO_TAIPEI = (
+    BEIJING,
+    GOVCLOUD_EAST,
+    GOVCLOUD_WEST,
+    MEXICO,
+    TAIPEI,
+    NINGXIA,
+)
+_AND_NOT_THAILAND = (*_NOT_IN_CHINA_GOVCLOUD_MEXICO_TAIPEI, THAILAND)
 
 INSTANCE_TYPES_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+(,[a-z][a-z0-9-]*\.[a-z0-9]+)*$"
 
@@ -127,6 +186,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Unapproved instance types break cost budgets and capacity planning.",
         resource_types=("AWS::EC2::Instance",),
         triggers=frozenset({Trigger.CHANGE}),
+        facts=_read("desired-instance-type"),
         parameters=(
             RuleParameter(
                 "instanceType",
@@ -160,7 +220,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Unencrypted buckets expose data at rest and fail most audit frameworks.",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE}),
-        unavailable_regions=_NEWER_REGIONS_MISSING,
+        facts=_read("s3-bucket-server-side-encryption-enabled", language="us_en/"),
         enabled_by_default=True,
         remediation="Enables default encryption (SSE-KMS with the AWS managed key, or SSE-S3).",
         check_by_hand="aws s3api get-bucket-encryption --bucket <resource-id>",
@@ -176,6 +236,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Without automated backups a deleted or corrupted database cannot be restored.",
         resource_types=("AWS::RDS::DBInstance",),
         triggers=frozenset({Trigger.CHANGE}),
+        facts=_read("db-instance-backup-enabled", language="es_es/"),
         parameters=(
             RuleParameter("backupRetentionPeriod", ParamKind.INT),
             RuleParameter(
@@ -196,7 +257,7 @@ CATALOG: tuple[ManagedRule, ...] = (
             RuleParameter("preferredBackupWindow", ParamKind.STRING),
             RuleParameter("checkReadReplicas", ParamKind.BOOLEAN),
         ),
-        unavailable_regions=_NEWER_REGIONS_MISSING,
+        unavailable_regions=_NOT_IN_CHINA_GOVCLOUD_MEXICO_TAIPEI,
         enabled_by_default=True,
         remediation="Sets the backup retention period to the minimum; never on Aurora members.",
         check_by_hand='aws rds describe-db-instances --db-instance-identifier <resource-id> --query "DBInstances[].[BackupRetentionPeriod,DBClusterIdentifier,Engine]"',
@@ -212,8 +273,9 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Unencrypted volumes and their snapshots expose data at rest.",
         resource_types=("AWS::EC2::Volume",),
         triggers=frozenset({Trigger.CHANGE}),
+        facts=_read("encrypted-volumes"),
         parameters=(RuleParameter("kmsId", ParamKind.STRING),),
-        unavailable_regions=(JAKARTA, CAPE_TOWN, OSAKA, MELBOURNE, MILAN),
+        unavailable_regions=_NOT_IN_CHINA_GOVCLOUD_MEXICO_TAIPEI,
         enabled_by_default=True,
         remediation="No in-place fix exists: optionally turns on EBS encryption by default "
         "for the region and reports the volume with the manual runbook.",
@@ -230,7 +292,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Public read access is the most common cause of S3 data leaks.",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE, Trigger.PERIODIC}),
-        unavailable_regions=_NEWER_REGIONS_MISSING,
+        facts=_read("s3-bucket-public-read-prohibited"),
         check_by_hand="aws s3api get-bucket-policy-status --bucket <resource-id> && aws s3api get-public-access-block --bucket <resource-id>",
         fix_by_hand=(
             "Block public access: `aws s3api put-public-access-block --bucket <resource-id> --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`.",
@@ -244,7 +306,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Requests without TLS can be read or changed in transit.",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE}),
-        unavailable_regions=_NEWER_REGIONS_MISSING,
+        facts=_read("s3-bucket-ssl-requests-only"),
         check_by_hand="aws s3api get-bucket-policy --bucket <resource-id>",
         fix_by_hand=(
             "Add a statement to the bucket policy that denies `s3:*` on the bucket and its objects when `aws:SecureTransport` is `false`.",
@@ -257,7 +319,9 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Versioning lets you recover objects that were overwritten or deleted.",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE}),
+        facts=_read("s3-bucket-versioning-enabled"),
         parameters=(RuleParameter("isMfaDeleteEnabled", ParamKind.STRING),),
+        unavailable_regions=_AND_NOT_THAILAND,
         check_by_hand="aws s3api get-bucket-versioning --bucket <resource-id>",
         fix_by_hand=(
             "`aws s3api put-bucket-versioning --bucket <resource-id> --versioning-configuration Status=Enabled`, and add a lifecycle rule that expires old versions.",
@@ -270,8 +334,9 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Unencrypted database storage and its snapshots expose data at rest.",
         resource_types=("AWS::RDS::DBInstance",),
         triggers=frozenset({Trigger.CHANGE}),
+        facts=_read("rds-storage-encrypted"),
         parameters=(RuleParameter("kmsKeyId", ParamKind.STRING),),
-        unavailable_regions=_NEWER_REGIONS_MISSING,
+        unavailable_regions=_AND_NOT_THAILAND,
         check_by_hand='aws rds describe-db-instances --db-instance-identifier <resource-id> --query "DBInstances[].StorageEncrypted"',
         fix_by_hand=(
             "Storage encryption cannot be turned on in place: snapshot the instance, copy the snapshot with `--kms-key-id`, restore a new instance from the encrypted copy, and switch clients over.",
@@ -284,7 +349,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="A publicly accessible database is reachable from the internet.",
         resource_types=("AWS::RDS::DBInstance",),
         triggers=frozenset({Trigger.CHANGE}),
-        unavailable_regions=_NEWER_REGIONS_MISSING,
+        facts=_read("rds-instance-public-access-check", language="en_us/"),
         check_by_hand='aws rds describe-db-instances --db-instance-identifier <resource-id> --query "DBInstances[].PubliclyAccessible"',
         fix_by_hand=(
             "`aws rds modify-db-instance --db-instance-identifier <resource-id> --no-publicly-accessible --apply-immediately`, after checking that no client connects from outside the VPC.",
@@ -296,18 +361,11 @@ CATALOG: tuple[ManagedRule, ...] = (
         description="Security groups do not allow unrestricted incoming traffic to risky ports.",
         rationale="Ports such as 3389 or 3306 open to 0.0.0.0/0 are scanned within minutes.",
         resource_types=("AWS::EC2::SecurityGroup",),
-        triggers=frozenset({Trigger.CHANGE}),
-        parameters=tuple(RuleParameter(f"blockedPort{i}", ParamKind.INT) for i in range(1, 6)),
-        unavailable_regions=(
-            JAKARTA,
-            CAPE_TOWN,
-            UAE,
-            HYDERABAD,
-            OSAKA,
-            MELBOURNE,
-            MILAN,
-            SPAIN,
-            ZURICH,
+        triggers=frozenset({Trigger.CHANGE, Trigger.PERIODIC}),
+        facts=_read("restricted-common-ports"),
+        parameters=(
+            *(RuleParameter(f"blockedPort{i}", ParamKind.INT) for i in range(1, 6)),
+            RuleParameter("blockedPorts", ParamKind.CSV),
         ),
         check_by_hand='aws ec2 describe-security-groups --group-ids <resource-id> --query "SecurityGroups[].IpPermissions"',
         fix_by_hand=(
@@ -321,6 +379,12 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="With it on, every new volume and snapshot copy is encrypted.",
         resource_types=(),
         triggers=frozenset({Trigger.PERIODIC}),
+        # Only the China partition's copy of the page could be read: the 2023 list is kept.
+        facts=Provenance(
+            "https://docs.amazonaws.cn/en_us/config/latest/developerguide/ec2-ebs-encryption-by-default.html",
+            READ_ON,
+            regions_verified=False,
+        ),
         unavailable_regions=(UAE, HYDERABAD, OSAKA, MELBOURNE, SPAIN, ZURICH),
         check_by_hand="aws ec2 get-ebs-encryption-by-default",
         fix_by_hand=(
@@ -334,6 +398,8 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Weak password policies make console credentials easy to guess.",
         resource_types=(),
         triggers=frozenset({Trigger.PERIODIC}),
+        # The stored global page is cut off before its region line: the 2023 list is kept.
+        facts=_read("iam-password-policy", verified=False, language="en_us/"),
         parameters=(
             RuleParameter("RequireUppercaseCharacters", ParamKind.BOOLEAN),
             RuleParameter("RequireLowercaseCharacters", ParamKind.BOOLEAN),
@@ -356,6 +422,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         rationale="Without CloudTrail there is no record of who changed what.",
         resource_types=(),
         triggers=frozenset({Trigger.PERIODIC}),
+        facts=_read("cloudtrail-enabled"),
         parameters=(
             RuleParameter("s3BucketName", ParamKind.STRING),
             RuleParameter("snsTopicArn", ParamKind.STRING),

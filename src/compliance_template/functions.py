@@ -24,7 +24,7 @@ from troposphere import (
 )
 
 from . import policies
-from .catalog import ManagedRule
+from .catalog import BY_IDENTIFIER, ManagedRule
 from .naming import (
     CHANGES_PREFIX,
     METRICS_NAMESPACE,
@@ -32,7 +32,7 @@ from .naming import (
     REPORTS_PREFIX,
     logical,
 )
-from .regions import only_where_available
+from .regions import json_of_available, only_where_available
 from .stack import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY, Stack
 from .suppressions import cfn_lint_metadata
 
@@ -193,7 +193,10 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
     if name == "processing":
         hand_off = _remediation_arn(stack)
         common["REMEDIATION_FUNCTION"] = hand_off or ""
-        common["REMEDIATE_RULES"] = json.dumps(sorted(stack.settings.remediate) if hand_off else [])
+        remediate = tuple(BY_IDENTIFIER[r] for r in sorted(stack.settings.remediate))
+        common["REMEDIATE_RULES"] = (
+            remediate_variable(remediate, regional) if hand_off and remediate else "[]"
+        )
     elif name == "reporting":
         aggregator = Ref(stack.id("aggregator"))
         # A central account always reads the organization aggregator; a single stack only when
@@ -221,11 +224,17 @@ def rules_variable(rules: tuple[ManagedRule, ...], regional: bool = True) -> Joi
     """JSON object {rule name: catalog identifier}. With `regional`, each entry is present only
     where its rule is deployed, so the JSON stays valid in every region; a central account lists
     every rule, since its members run them in all regions."""
-    entries = []
-    for rule in sorted(rules, key=lambda r: r.slug):
-        entry = Sub(f'"${{RuleNamePrefix}}-{rule.slug}":{json.dumps(rule.identifier)}')
-        entries.append(only_where_available(rule, entry) if regional else entry)
-    return Join("", ["{", Join(",", entries), "}"])
+
+    def entry(rule: ManagedRule) -> Sub:
+        return Sub(f'"${{RuleNamePrefix}}-{rule.slug}":{json.dumps(rule.identifier)}')
+
+    return json_of_available(tuple(sorted(rules, key=lambda r: r.slug)), "{}", entry, regional)
+
+
+def remediate_variable(rules: tuple[ManagedRule, ...], regional: bool = True) -> Join:
+    """JSON list of the identifiers processing hands to remediation, following the same region
+    conditions as `rules_variable`: the function refuses an identifier that RULES lacks."""
+    return json_of_available(rules, "[]", lambda rule: json.dumps(rule.identifier), regional)
 
 
 def _add_function(

@@ -14,13 +14,15 @@ from collections.abc import Callable
 from troposphere import Template
 
 from .errors import SettingsError
+from .parameters import RULE_PREFIX_MAX
 
 MAX_RESOURCES = 500
 MAX_TEMPLATE_BYTES = 1_000_000  # from S3; `deploy --s3-bucket` uploads it there
 MAX_PARAMETERS = 200
 MAX_OUTPUTS = 200
 MAX_ENVIRONMENT_BYTES = 4096  # Lambda: all variables of a function together
-LONGEST_RULE_PREFIX = "p" * 40  # RuleNamePrefix allows 40 characters
+# EventBridge quota "Event pattern size", in characters (adjustable; PutRule accepts up to 4,096).
+MAX_EVENT_PATTERN_CHARS = 2048
 LONGEST_ARN = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:" + "f" * 64
 
 
@@ -66,41 +68,72 @@ def check_limits(template: Template, kind: str) -> None:
         count = len(document.get(section, {}))
         if count > limit:
             raise SettingsError("rules", f"{count} {section.lower()}", f"at most {limit}{hint}")
+    # The template's own bound on the prefix: every rule name is measured at its longest.
+    prefix = document.get("Parameters", {}).get("RuleNamePrefix", {})
+    prefix_length = int(prefix.get("MaxLength", RULE_PREFIX_MAX))
     for name, resource in document.get("Resources", {}).items():
+        properties = resource.get("Properties", {})
         if resource.get("Type") == "AWS::Lambda::Function":
-            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
-            worst = worst_case_environment_bytes(variables)
+            variables = properties.get("Environment", {}).get("Variables", {})
+            worst = worst_case_environment_bytes(variables, prefix_length)
             if worst > MAX_ENVIRONMENT_BYTES:
                 raise SettingsError(
                     "rules",
                     f"{name} environment of up to {worst} bytes",
                     f"at most {MAX_ENVIRONMENT_BYTES} bytes (Lambda){hint}",
                 )
+        if resource.get("Type") == "AWS::Events::Rule" and "EventPattern" in properties:
+            worst = worst_case_pattern_chars(properties["EventPattern"], prefix_length)
+            if worst > MAX_EVENT_PATTERN_CHARS:
+                raise SettingsError(
+                    "rules",
+                    f"{name} event pattern of up to {worst} characters",
+                    f"at most {MAX_EVENT_PATTERN_CHARS} (EventBridge){hint}",
+                )
 
 
-def worst_case_environment_bytes(variables: dict) -> int:
+def worst_case_environment_bytes(variables: dict, prefix_length: int = RULE_PREFIX_MAX) -> int:
     """Size of the variables with every deploy-time value at its longest."""
-    return sum(len(key) + len(_longest(value)) for key, value in variables.items())
+    return sum(len(key) + len(_longest(value, prefix_length)) for key, value in variables.items())
 
 
-def _longest(value: object) -> str:
-    """The longest text a value can resolve to: rule names with the longest prefix, every
-    other reference as the longest ARN, the longer branch of each Fn::If."""
+def worst_case_pattern_chars(pattern: object, prefix_length: int = RULE_PREFIX_MAX) -> int:
+    """Length of the event pattern as JSON (with JSON's default spacing, which is no shorter than
+    what CloudFormation sends) with every deploy-time value at its longest."""
+    return len(json.dumps(_resolved(pattern, prefix_length)))
+
+
+def _resolved(value: object, prefix_length: int) -> object:
+    """The JSON value with each intrinsic function replaced by its longest text."""
+    if isinstance(value, list):
+        return [_resolved(item, prefix_length) for item in value]
+    if isinstance(value, dict):
+        key = next(iter(value), "")
+        if len(value) == 1 and (key == "Ref" or key.startswith("Fn::")):
+            return _longest(value, prefix_length)
+        return {key: _resolved(item, prefix_length) for key, item in value.items()}
+    return value
+
+
+def _longest(value: object, prefix_length: int) -> str:
+    """The longest text a value can resolve to: rule names with a prefix of `prefix_length`,
+    every other reference as the longest ARN, the longer branch of each Fn::If."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "".join(_longest(item) for item in value)
+        return "".join(_longest(item, prefix_length) for item in value)
     if not isinstance(value, dict) or len(value) != 1:
         return json.dumps(value)
     ((function, argument),) = value.items()
     if function == "Ref":
         return "" if argument == "AWS::NoValue" else LONGEST_ARN
     if function == "Fn::If":
-        return max((_longest(argument[1]), _longest(argument[2])), key=len)
+        branches = (_longest(argument[1], prefix_length), _longest(argument[2], prefix_length))
+        return max(branches, key=len)
     if function == "Fn::Join":
-        parts = [_longest(part) for part in argument[1]]
+        parts = [_longest(part, prefix_length) for part in argument[1]]
         return argument[0].join(part for part in parts if part)
     if function == "Fn::Sub" and isinstance(argument, str):
-        text = argument.replace("${RuleNamePrefix}", LONGEST_RULE_PREFIX)
+        text = argument.replace("${RuleNamePrefix}", "p" * prefix_length)
         return re.sub(r"\$\{[^}]+\}", LONGEST_ARN, text)
     return LONGEST_ARN

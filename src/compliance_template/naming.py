@@ -16,6 +16,9 @@ LATEST_PREFIX = "compliance-latest"
 REPORTS_PREFIX = "reports"
 REMEDIATION_PREFIX = "remediation"
 CONFIG_PREFIX = "config"
+# Longest Config rule name the reporting function can read: GetComplianceDetailsByConfigRule takes
+# at most 64 characters (botocore: StringWithCharLimit64), though PutConfigRule accepts 128.
+MAX_RULE_NAME = 64
 
 
 def arn(service: str, resource: str, region: bool = True, account: bool = True) -> Sub:

@@ -19,13 +19,8 @@ from .dashboard import add_dashboard
 from .encryption import add_encryption
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
-from .parameters import (
-    BASE_PARAMETERS,
-    GROUP_ORDER,
-    ORGANIZATION_PARAMETERS,
-    add_parameter,
-)
-from .settings import Settings, rule_parameter_specs
+from .parameters import GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
+from .settings import Settings, base_parameter_specs, rule_parameter_specs
 from .stack import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, Stack
 from .storage import add_storage
 from .triggers import add_triggers
@@ -123,7 +118,8 @@ def _template(settings: Settings, kind: str) -> Template:
 def _add_parameters(
     template: Template, settings: Settings, names: tuple[str, ...], with_rules: bool
 ) -> None:
-    available = {spec.name: spec for spec in (*BASE_PARAMETERS, *ORGANIZATION_PARAMETERS)}
+    base = base_parameter_specs(settings.rules)
+    available = {spec.name: spec for spec in (*base, *ORGANIZATION_PARAMETERS)}
     specs = [available[name] for name in names]
     if with_rules:
         specs += rule_parameter_specs(settings.rules)

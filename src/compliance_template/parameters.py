@@ -8,12 +8,14 @@ settings file, so a bad default fails at generation time instead of in the conso
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from troposphere import Parameter, Template
 
-from .catalog import DeployParameter
+from .catalog import DeployParameter, ManagedRule
 from .errors import SettingsError, shown
+from .naming import MAX_RULE_NAME
 
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -40,7 +42,8 @@ NOT_RESERVED = (
 )
 TAG_KEY_PATTERN = rf"^{NOT_RESERVED}[A-Za-z0-9 _.:/=+@-]{{1,128}}$"
 TAG_VALUE_PATTERN = rf"^{NOT_RESERVED}[A-Za-z0-9 _.:/=+@-]{{0,256}}$"
-RULE_PREFIX_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,39}$"
+RULE_PREFIX_PATTERN = r"^[A-Za-z][A-Za-z0-9-]*$"
+RULE_PREFIX_MAX = 40  # also the most any rule set allows (`rule_name_prefix`)
 RUNBOOK_URL_PATTERN = r"^(https://[^\s]+[^/\s])?$"
 
 
@@ -59,6 +62,7 @@ class ParameterSpec:
     constraint_description: str | None = None
     min_value: int | None = None
     max_value: int | None = None
+    max_length: int | None = None
 
     @classmethod
     def from_template(cls, name: str, declared: dict) -> ParameterSpec:
@@ -76,6 +80,7 @@ class ParameterSpec:
             constraint_description=declared.get("ConstraintDescription"),
             min_value=_number(declared.get("MinValue")),
             max_value=_number(declared.get("MaxValue")),
+            max_length=_number(declared.get("MaxLength")),
         )
 
     def allowed_text(self) -> str:
@@ -109,7 +114,9 @@ BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "with rules that already exist in the account and region.",
         "compliance",
         allowed_pattern=RULE_PREFIX_PATTERN,
-        constraint_description="1-40 letters, digits or hyphens, starting with a letter",
+        constraint_description=f"1-{RULE_PREFIX_MAX} letters, digits or hyphens, starting with a "
+        "letter",
+        max_length=RULE_PREFIX_MAX,
     ),
     ParameterSpec(
         "NotificationEmail",
@@ -387,7 +394,24 @@ def check_value(spec: ParameterSpec, value: object, field: str) -> str:
         raise SettingsError(field, value, spec.allowed_text())
     if spec.allowed_pattern and not re.fullmatch(spec.allowed_pattern, text):
         raise SettingsError(field, value, spec.allowed_text())
+    if spec.max_length is not None and len(text) > spec.max_length:
+        raise SettingsError(field, value, spec.allowed_text())
     return text
+
+
+def rule_name_prefix(rules: Sequence[ManagedRule]) -> ParameterSpec:
+    """RuleNamePrefix for these rules: short enough that the longest name, <prefix>-<slug>, stays
+    within MAX_RULE_NAME, so the reporting function can read every rule's results."""
+    base = next(spec for spec in BASE_PARAMETERS if spec.name == "RuleNamePrefix")
+    longest = max((rule.slug for rule in rules), key=len)
+    room = min(RULE_PREFIX_MAX, MAX_RULE_NAME - 1 - len(longest))
+    return replace(
+        base,
+        max_length=room,
+        constraint_description=f"1-{room} letters, digits or hyphens, starting with a letter "
+        f"(rule names <prefix>-<rule> of at most {MAX_RULE_NAME} characters, the longest rule "
+        f"being {longest})",
+    )
 
 
 def add_parameter(template: Template, spec: ParameterSpec, default: str | None) -> Parameter:
@@ -405,6 +429,8 @@ def add_parameter(template: Template, spec: ParameterSpec, default: str | None) 
         kwargs["MinValue"] = spec.min_value
     if spec.max_value is not None:
         kwargs["MaxValue"] = spec.max_value
+    if spec.max_length is not None:
+        kwargs["MaxLength"] = spec.max_length
     parameter = template.add_parameter(Parameter(spec.name, **kwargs))
     template.set_parameter_label(parameter, spec.label)
     template.add_parameter_to_group(parameter, spec.group)

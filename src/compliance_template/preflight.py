@@ -1,8 +1,8 @@
 """Preflight: check the target account and region before a deploy.
 
 `run_checks` is pure (facts in, findings out); `gather_facts` does the AWS calls; `main` prints
-a table. Exit 1 only for what would make the deploy fail; warnings are for what would make the
-stack useless (rules that report nothing).
+a table. Exit 1 only for what would make the deploy or the report fail (a rule name the report
+cannot read); warnings are for what would make the stack useless (rules that report nothing).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from . import invocation
-from .catalog import ManagedRule
+from .catalog import FACTS_REGIONS_SOURCE, ManagedRule, has_facts_for
 from .deploy_inputs import DeployInputs, load_inputs
 from .errors import SettingsError
 from .functions import SPECS
 from .invocation import check_regions, set_credentials_hint, set_region_hint
+from .naming import MAX_RULE_NAME
 from .paths import TEMPLATES_DIR
 
 # botocore's MaxNumberOfConfigRulesExceededException: "the maximum number of 1000 rules".
@@ -63,7 +64,15 @@ class AccountFacts:
 def run_checks(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
     # A template without rules (the organization's central stack) needs no recorder here.
     rule_checks = (
-        [check_region, check_recorder, check_delivery_channel, check_name_clash, check_rule_quota]
+        [
+            check_region,
+            check_region_facts,
+            check_recorder,
+            check_delivery_channel,
+            check_rule_names,
+            check_name_clash,
+            check_rule_quota,
+        ]
         if inputs.rules
         else []
     )
@@ -78,17 +87,52 @@ def run_checks(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
 
 
 def check_region(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
-    missing = [r.identifier for r in inputs.rules if not r.available_in(facts.region)]
-    if missing:
+    name = "rules available in region"
+    if not has_facts_for(facts.region):
+        known = (
+            "newer than the catalog's region facts"
+            if facts.region in invocation.KNOWN_REGIONS
+            else "not a region cfn-lint knows"
+        )
         return [
             Finding(
-                "rules available in region",
-                Status.ERROR,
-                f"{', '.join(missing)} not offered in {facts.region}: remove from `rules` in the "
-                "settings file and regenerate",
+                name,
+                Status.WARN,
+                f"no region facts for {facts.region} ({known}, read "
+                f"{FACTS_REGIONS_SOURCE.read_on}): all {len(inputs.rules)} rules are deployed; "
+                "creating one AWS does not offer there fails the stack: check each rule's page "
+                "(docs/catalog.md)",
             )
         ]
-    return [Finding("rules available in region", Status.OK, f"all {len(inputs.rules)} rules")]
+    missing = [r.identifier for r in inputs.rules if not r.available_in(facts.region)]
+    if missing:
+        # Each such rule has a region condition: the stack deploys without it.
+        return [
+            Finding(
+                name,
+                Status.WARN,
+                f"{', '.join(missing)} not offered in {facts.region}: the stack leaves them out "
+                "here, so nothing checks what they cover",
+            )
+        ]
+    return [Finding(name, Status.OK, f"all {len(inputs.rules)} rules")]
+
+
+def check_region_facts(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    name = "region facts"
+    unverified = [r.identifier for r in inputs.rules if not r.facts.regions_verified]
+    if unverified:
+        return [
+            Finding(
+                name,
+                Status.WARN,
+                f"{', '.join(unverified)}: region list not verified against the current rule "
+                "page (docs/catalog.md); the deploy fails if the rule is missing here",
+            )
+        ]
+    return [
+        Finding(name, Status.OK, f"the region lists of all {len(inputs.rules)} rules are verified")
+    ]
 
 
 def check_recorder(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
@@ -174,6 +218,22 @@ def _created_singleton(check: str, kind: str, existing: list[dict]) -> Finding:
             "set CreateConfigRecorder=false",
         )
     return Finding(check, Status.OK, "none yet; the stack creates one")
+
+
+def check_rule_names(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    """A template generated before RuleNamePrefix had a MaxLength lets names pass the limit."""
+    name = "rule name length"
+    long = [n for n in map(inputs.rule_name, inputs.rules) if len(n) > MAX_RULE_NAME]
+    if long:
+        return [
+            Finding(
+                name,
+                Status.ERROR,
+                f"{', '.join(long)} longer than {MAX_RULE_NAME} characters: the report cannot "
+                "read their results (GetComplianceDetailsByConfigRule); shorten RuleNamePrefix",
+            )
+        ]
+    return [Finding(name, Status.OK, f"at most {MAX_RULE_NAME} characters")]
 
 
 def check_name_clash(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:

@@ -24,6 +24,7 @@ from .parameters import (
     ParameterSpec,
     check_value,
     from_deploy_parameter,
+    rule_name_prefix,
 )
 
 TAG_KEY = re.compile(TAG_KEY_PATTERN)
@@ -80,7 +81,13 @@ def load_settings(path: Path, code_root: str = "../functions") -> Settings:
 
 def deploy_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
     """All CloudFormation parameters of a stack with these rules, in console order."""
-    return (*BASE_PARAMETERS, *rule_parameter_specs(rules))
+    return (*base_parameter_specs(rules), *rule_parameter_specs(rules))
+
+
+def base_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
+    """The parameters every stack may have, RuleNamePrefix constrained for these rules."""
+    prefix = rule_name_prefix([BY_IDENTIFIER[r] for r in rules])
+    return tuple(prefix if spec.name == prefix.name else spec for spec in BASE_PARAMETERS)
 
 
 def rule_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, awslambda, events, sqs
+from troposphere import GetAtt, Ref, Sub, awslambda, events, sqs
 
 from . import policies
-from .naming import rule_name
 from .stack import Stack
 
 # EventBridge's own retries before a target's event goes to the dead-letter queue.
 TARGET_RETRY = events.RetryPolicy(MaximumRetryAttempts=8, MaximumEventAgeInSeconds=3600)
 
 
-def compliance_event_pattern(rule_names: list[object]) -> dict[str, object]:
+def compliance_event_pattern() -> dict[str, object]:
+    """Compliance changes of every rule named `<RuleNamePrefix>-...`: EventBridge prefix matching,
+    so the pattern's size does not grow with the rules (EventBridge allows 2,048 characters).
+    Other rules sharing the prefix reach processing too, which ignores rules not in its RULES."""
     return {
         "source": ["aws.config"],
         "detail-type": ["Config Rules Compliance Change"],
-        "detail": {"configRuleName": rule_names},
+        "detail": {"configRuleName": [{"prefix": Sub("${RuleNamePrefix}-")}]},
     }
 
 
@@ -24,15 +26,13 @@ def add_triggers(stack: Stack) -> None:
     """Compliance changes for processing and the schedule for reporting, where they run."""
     event_rules = []
     if "processing" in stack.functions:
-        rules = stack.settings.enabled_rules
         event_rules.append(
             _rule(
                 stack,
                 "ComplianceChangeRule",
                 "processing",
                 "Compliance changes of this stack's Config rules",
-                # Names, not Refs: a region without a rule simply never matches its name.
-                EventPattern=compliance_event_pattern([rule_name(rule.slug) for rule in rules]),
+                EventPattern=compliance_event_pattern(),
             )
         )
     if "reporting" in stack.functions:

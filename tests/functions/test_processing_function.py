@@ -16,6 +16,7 @@ from conftest import (
     FUNCTIONS,
     REGION,
     REMEDIATION_ARN,
+    RULES,
     emf_metrics,
     lambda_context,
     load_app,
@@ -306,6 +307,17 @@ def test_events_of_rules_the_stack_does_not_manage_are_ignored(world, capsys):
     assert change_keys(world) == [] and world.notifications() == []
     [log] = stdout_documents(capsys.readouterr().out)
     assert log["level"] == "INFO" and log["rule"] == "someone-elses-rule"
+
+
+def test_a_rule_sharing_the_prefix_is_logged_and_skipped_without_a_retry(world, capsys):
+    """The event pattern matches the rule-name prefix, so another stack's rule with a longer
+    prefix (or any other rule starting with ours) reaches processing: skipped, not failed."""
+    rule = "compliance-x-desired-instance-type"
+    assert rule.startswith("compliance-") and rule not in RULES
+    assert run(change_event(rule=rule)) == {"status": "ignored", "rule": rule}
+    assert change_keys(world) == [] and world.notifications() == [] and world.invocations == []
+    [log] = stdout_documents(capsys.readouterr().out)
+    assert log["level"] == "INFO" and log["message"].startswith("ignored")
 
 
 def test_s3_failure_raises_for_a_platform_retry_and_the_retry_completes(world):

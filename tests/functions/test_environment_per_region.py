@@ -1,0 +1,79 @@
+"""Every function's configuration, as the committed templates set it, is accepted by the
+function's own settings loader in every region the templates are linted for: the environment
+follows the rules each region deploys, so no event fails on a rule that is conditioned out."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import changes
+import findings
+import pytest
+from conftest import load_app
+from template_helpers import (
+    LINT_REGIONS,
+    TEMPLATES,
+    evaluate_condition,
+    parameter_defaults,
+    resolve,
+    resources_of,
+)
+
+LOADERS = {
+    "ProcessingFunction": changes.load_settings,
+    "ReportingFunction": lambda env: load_app("reporting").load_settings(env),
+    "RemediationFunction": findings.load_settings,
+}
+
+
+@cache
+def _template(name: str) -> dict:
+    return json.loads((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+WITH_FUNCTIONS = sorted(
+    path.name
+    for path in TEMPLATES.glob("*.json")
+    if resources_of(_template(path.name), "AWS::Lambda::Function")
+)
+
+
+def environment(template: dict, function: str, region: str) -> dict[str, str]:
+    """The function's variables as CloudFormation resolves them in `region` with the defaults."""
+    variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+    parameters = parameter_defaults(template)
+    return {name: str(resolve(v, template, region, parameters)) for name, v in variables.items()}
+
+
+def deployed_rules(template: dict, region: str) -> set[str]:
+    parameters = parameter_defaults(template)
+    return {
+        rule["Properties"]["Source"]["SourceIdentifier"]
+        for rule in resources_of(template, "AWS::Config::ConfigRule").values()
+        if "Condition" not in rule
+        or evaluate_condition(template, rule["Condition"], region, parameters)
+    }
+
+
+def test_every_kind_with_functions_is_covered():
+    """Only the conformance packs have no functions (Config runs their rules alone)."""
+    without = {path.name for path in TEMPLATES.glob("*.json")} - set(WITH_FUNCTIONS)
+    assert without == {"conformance-pack.json", "org-conformance-pack.json"}
+    assert {"compliance-monitoring.json", "org-member.json", "org-central.json"} <= set(
+        WITH_FUNCTIONS
+    )
+
+
+@pytest.mark.parametrize("region", LINT_REGIONS)
+@pytest.mark.parametrize("name", WITH_FUNCTIONS)
+def test_functions_accept_their_configuration_in_every_region(name, region):
+    template = _template(name)
+    rules = deployed_rules(template, region)
+    for function in resources_of(template, "AWS::Lambda::Function"):
+        config = LOADERS[function](environment(template, function, region))
+        common = getattr(config, "common", config)
+        if rules:  # a central account reports every member's rules, so it lists all of them
+            assert set(common.rules.values()) == rules, (function, region)
+        if function == "ProcessingFunction":
+            assert config.remediate_rules <= rules, region

@@ -19,9 +19,9 @@ def test_recorder_and_channel_exist_only_behind_the_opt_in_condition(any_templat
         found = resources_of(any_template, kind)
         assert found, kind
         for name, resource in found.items():
-            assert resource.get("Condition") == "CreateConfigRecorder", name
+            assert resource.get("Condition") == "RecorderRequested", name
     assert any_template["Parameters"]["CreateConfigRecorder"]["Default"] == "false"
-    assert any_template["Conditions"]["CreateConfigRecorder"] == {
+    assert any_template["Conditions"]["RecorderRequested"] == {
         "Fn::Equals": [{"Ref": "CreateConfigRecorder"}, "true"]
     }
 
@@ -30,9 +30,9 @@ def test_rules_wait_for_a_recorder_the_stack_creates(any_template):
     # DependsOn cannot be conditional; a Ref inside Fn::If in Metadata orders the resources.
     for name, rule in resources_of(any_template, "AWS::Config::ConfigRule").items():
         assert rule["Metadata"]["WaitsFor"] == {
-            "Recorder": {"Fn::If": ["CreateConfigRecorder", {"Ref": "ConfigRecorder"}, ""]},
+            "Recorder": {"Fn::If": ["RecorderRequested", {"Ref": "ConfigRecorder"}, ""]},
             "DeliveryChannel": {
-                "Fn::If": ["CreateConfigRecorder", {"Ref": "ConfigDeliveryChannel"}, ""]
+                "Fn::If": ["RecorderRequested", {"Ref": "ConfigDeliveryChannel"}, ""]
             },
         }, name
         assert "DependsOn" not in rule, name

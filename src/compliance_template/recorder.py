@@ -1,7 +1,8 @@
 """The optional configuration recorder and delivery channel, for accounts that have none.
 
 There can be one of each per account and region (Control Tower and Landing Zone accounts always
-have them), so both sit behind the CreateConfigRecorder condition, default off.
+have them), so both sit behind the RecorderRequested condition (parameter CreateConfigRecorder,
+default off).
 """
 
 from __future__ import annotations

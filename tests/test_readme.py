@@ -88,3 +88,29 @@ def test_every_make_variable_is_documented():
     internal = {"BIN", "VENV", "STAMP", "CFN_LINT", "AWS_TARGET", "PREFLIGHT_ARGS"}
     for variable in sorted(variables - internal):
         assert f"| `{variable}` |" in README, variable
+
+
+def test_adding_a_rule_names_every_file_that_must_change():
+    """The functions run without this package: a rule's texts live in their rulebook too, and a
+    remediated rule needs a planner, a state reader and IAM actions (see test_function_packaging).
+    """
+    section = README.split("### The rule catalog", 1)[1].split("\n## ", 1)[0]
+    for path in (
+        "src/compliance_template/catalog.py",
+        "functions/_shared/rulebook.py",
+        "functions/remediation/decide.py",
+        "functions/remediation/resources.py",
+        "src/compliance_template/policies.py",
+    ):
+        assert f"`{path}`" in section and (ROOT / path).is_file(), path
+    assert "is one\nentry there" not in section and "is one entry" not in section
+
+
+def test_set_up_says_the_first_make_template_creates_the_environment():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    first_target = re.search(r"^([a-z-]+):", makefile, flags=re.M).group(1)
+    # A bare `make` runs the first target, which only prints the help.
+    assert first_target == "help"
+    set_up = " ".join(README.split("## Set-up", 1)[1].split("\n## ", 1)[0].split())
+    assert "the first `make` " not in set_up
+    assert "first `make template`" in set_up and "a few minutes" in set_up

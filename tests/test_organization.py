@@ -133,6 +133,7 @@ def test_member_key_grants_only_what_the_member_uses(member):
     assert sorted(statements(key)) == [
         "AccountAdministersKey",
         "CloudWatchLogsEncryptsLogGroups",
+        "DenyGrantsNotForAwsResources",
         "EventBridgeWritesEncryptedDeadLetters",
         "FunctionsUseKeyThroughStorageAndMessaging",
     ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from compliance_template.output import render
 from compliance_template.settings import Settings
@@ -13,6 +16,15 @@ from compliance_template.template import build_template
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 EXAMPLES = ROOT / "examples"
+
+
+def load_scan_script() -> ModuleType:
+    """scripts/scan.py, the security scanners of `make lint`, as a module."""
+    spec = importlib.util.spec_from_file_location("scan", ROOT / "scripts" / "scan.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["scan"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
 
 
 def as_dict(settings: Settings) -> dict:

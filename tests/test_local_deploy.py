@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import socket
@@ -399,6 +400,65 @@ def test_emulated_compliance_details_paginate_like_config():
             raise AssertionError("an unknown rule must raise NoSuchConfigRuleException")
 
 
+POLICY_TEMPLATE = {
+    "Parameters": {"Bucket": {"Type": "String", "Default": "first-bucket"}},
+    "Resources": {
+        "Role": RECORDER_TEMPLATE["Resources"]["Role"],
+        "Policy": {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "Description": "test",
+                "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            # A Ref: moto finds a changed parameter only there, not in Fn::Sub.
+                            "Resource": {"Fn::Join": ["", ["arn:aws:s3:::", {"Ref": "Bucket"}]]},
+                        }
+                    ],
+                },
+            },
+        },
+    },
+}
+
+
+def test_a_managed_policy_is_attached_updated_and_deleted_with_its_stack(aws):
+    """moto attaches an AWS::IAM::ManagedPolicy on create but has no update or delete: the stack
+    would keep the old document, and deleting it fails (the role still has the policy)."""
+    cloudformation, iam = aws("cloudformation"), aws("iam")
+    body = json.dumps(POLICY_TEMPLATE)
+    cloudformation.create_stack(
+        StackName="policy", TemplateBody=body, Capabilities=["CAPABILITY_IAM"]
+    )
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cloudformation.list_stack_resources(StackName="policy")["StackResourceSummaries"]
+    }
+    arn, role = resources["Policy"], resources["Role"]
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [arn]
+
+    cloudformation.update_stack(
+        StackName="policy",
+        TemplateBody=body,
+        Parameters=[{"ParameterKey": "Bucket", "ParameterValue": "second-bucket"}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+    assert "second-bucket" in json.dumps(document["Document"])
+
+    cloudformation.delete_stack(StackName="policy")
+    stacks = cloudformation.list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in stacks if s["StackName"] == "policy"] == ["DELETE_COMPLETE"]
+    assert arn not in [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
+    assert role not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+
+
 # --- pure helpers --------------------------------------------------------------------------------
 
 
@@ -452,9 +512,11 @@ def test_function_modules_are_isolated():
     assert sys.path == saved_path
 
 
-def test_each_function_log_line_is_printed_once(capsys):
+def test_each_function_log_line_is_printed_once(capsys, monkeypatch):
     """The functions share the logger `compliance`; a function imported after another must not
     find the first one's handler still attached (each would print the line again)."""
+    # As in a fresh `make deploy-local`: no handler left by the function tests run before.
+    monkeypatch.setattr(logging.getLogger("compliance"), "handlers", [])
     for folder in ("processing", "remediation", "reporting"):
         with function_module(FUNCTIONS_DIR / folder):
             observability = sys.modules["observability"]

@@ -15,7 +15,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 # Resource types drawn as part of another node or left out of the picture on purpose.
 NOT_DRAWN = {
     "AWS::IAM::Role",
-    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
     "AWS::Lambda::Permission",
     "AWS::Lambda::EventInvokeConfig",
     "AWS::SNS::TopicPolicy",

@@ -19,9 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from .extras import missing_extra
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+except ModuleNotFoundError as missing:  # installed without the deploy extra
+    raise missing_extra("deploy", missing) from None
 
 from .deploy_inputs import load_inputs
 from .errors import SettingsError

@@ -26,24 +26,29 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from unittest import mock
 
-from moto.awslambda.exceptions import UnknownFunctionException
-from moto.awslambda.models import LambdaFunction
-from moto.awslambda.utils import get_backend as lambda_backend
-from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.cloudformation import parsing
-from moto.cloudformation.models import CloudFormationBackend
-from moto.cloudwatch.models import cloudwatch_backends
-from moto.config.exceptions import NoSuchConfigRuleException
-from moto.config.models import config_backends
-from moto.config.responses import ConfigResponse
-from moto.iam.models import ManagedPolicy, iam_backends
-from moto.kms.models import Key, kms_backends
-from moto.logs.models import LogGroup, logs_backends
-from moto.s3.models import FakeBucket, s3_backends
-from moto.server import ThreadedMotoServer
-from moto.sns.models import sns_backends
-from moto.sqs.models import sqs_backends
-from moto.utilities.utils import get_partition
+from .extras import missing_extra
+
+try:
+    from moto.awslambda.exceptions import UnknownFunctionException
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.utils import get_backend as lambda_backend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.cloudformation import parsing
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.config.exceptions import NoSuchConfigRuleException
+    from moto.config.models import config_backends
+    from moto.config.responses import ConfigResponse
+    from moto.iam.models import ManagedPolicy, iam_backends
+    from moto.kms.models import Key, kms_backends
+    from moto.logs.models import LogGroup, logs_backends
+    from moto.s3.models import FakeBucket, s3_backends
+    from moto.server import ThreadedMotoServer
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+    from moto.utilities.utils import get_partition
+except ModuleNotFoundError as missing:  # installed without the local extra
+    raise missing_extra("local", missing) from None
 
 HOST = "127.0.0.1"
 # The AWS CLI must reach the server as "localhost": moto resolves the TemplateURL that

@@ -30,7 +30,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-import boto3
+from .extras import missing_extra
+
+try:
+    import boto3
+except ModuleNotFoundError as missing:  # installed without the local extra (it includes deploy)
+    raise missing_extra("local", missing) from None
 
 from . import deploy
 from .deploy import DeployRequest, Runner, Target

@@ -91,3 +91,12 @@ def test_extras_are_declared_pinned_and_nested():
         assert "==" in requirement or requirement.startswith("compliance-template["), requirement
     # A plain install has none of the deploy or local packages.
     assert not any(d.startswith(("boto3", "awscli", "moto")) for d in project["dependencies"])
+
+
+def test_a_missing_aws_cli_names_the_deploy_extra(monkeypatch, tmp_path):
+    from compliance_template import deploy
+
+    monkeypatch.setattr(deploy.sys, "executable", str(tmp_path / "python"))  # no aws beside it
+    monkeypatch.setattr(deploy.shutil, "which", lambda name: None)
+    with pytest.raises(deploy.DeployError, match=r"pip install 'compliance-template\[deploy\]'"):
+        deploy.find_aws_cli()

@@ -46,7 +46,8 @@ def whole_number_pattern(low: int, high: int) -> str:
         alternatives.append("0")
         low = 1
     while low <= high:
-        step = 1  # the largest power of ten that low is a multiple of and that fits below high
+        # The largest power of ten that low is a multiple of whose block low..low+step-1 fits.
+        step = 1
         while low % (step * 10) == 0 and low + step * 10 - 1 <= high:
             step *= 10
         first = low // step % 10
@@ -56,7 +57,8 @@ def whole_number_pattern(low: int, high: int) -> str:
         prefix = str(low // (step * 10)) if low >= step * 10 else ""
         digits = str(first) if count == 1 else f"[{first}-{first + count - 1}]"
         width = len(str(step)) - 1
-        alternatives.append(prefix + digits + (f"[0-9]{{{width}}}" if width else ""))
+        rest = {0: "", 1: "[0-9]"}.get(width, f"[0-9]{{{width}}}")
+        alternatives.append(prefix + digits + rest)
         low += step * count
     return "^(" + "|".join(alternatives) + ")$"
 

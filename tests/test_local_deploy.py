@@ -171,6 +171,7 @@ def test_parameters_in_effect_are_the_given_values_over_the_defaults():
     template = {"Parameters": {"A": {"Type": "Number", "Default": 30}, "B": {"Type": "String"}}}
     assert parameters_in_effect(template, {}) == {"A": "30"}
     assert parameters_in_effect(template, {"B": "x", "Unknown": "y"}) == {"A": "30", "B": "x"}
+    assert parameters_in_effect(template, {}, previous={"A": "7", "B": "x"}) == {"A": "7", "B": "x"}
     assert updated_parameters({"ReportRetentionDays": "90"})["ReportRetentionDays"] == "30"
     assert updated_parameters({"ReportRetentionDays": "30"})["ReportRetentionDays"] == "90"
 

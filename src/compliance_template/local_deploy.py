@@ -121,10 +121,17 @@ def _sub_names(text: str) -> list[str]:
     return names
 
 
-def parameters_in_effect(template: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, str]:
-    """Each parameter's value in a stack deployed with `given`: given, else the default."""
+def parameters_in_effect(
+    template: Mapping[str, Any],
+    given: Mapping[str, str],
+    previous: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Each parameter's value in a stack deployed with `given`: given, else the value of the
+    previous deploy (`aws cloudformation deploy` keeps a parameter it is not given), else the
+    template's default."""
     declared = template.get("Parameters", {})
     values = {name: str(spec["Default"]) for name, spec in declared.items() if "Default" in spec}
+    values.update({name: value for name, value in (previous or {}).items() if name in declared})
     return {**values, **{name: value for name, value in given.items() if name in declared}}
 
 
@@ -325,7 +332,7 @@ class Cycle:
     types: dict[str, str] = field(default_factory=dict)
     stack_template: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
-    # Every parameter's value in the deployed stack: what was given, else the template's default.
+    # Every parameter's value in the deployed stack (parameters_in_effect).
     parameters: dict[str, str] = field(default_factory=dict)
     notifications_queue: str = ""
     example_bucket: str = f"{STACK}-example-unencrypted"
@@ -372,7 +379,7 @@ class Cycle:
         self.deployed = True  # from here on, the stack may exist: clean up in any case
         outputs = deploy.deploy(request, Runner(out=out or self.out), self.session)
         self._read_stack()
-        self.parameters = parameters_in_effect(self.stack_template, parameters)
+        self.parameters = parameters_in_effect(self.stack_template, parameters, self.parameters)
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in outputs}
         return outputs
 

@@ -1,6 +1,7 @@
 """Figures for the Lambda functions: AWS calls per event, handler time, import cost, reporting.
 
-Prints figures, asserts nothing. No AWS and no network: every client is a real boto3 client whose
+Prints figures, asserts nothing. Import times are measured from the zips `make package` builds
+(`make bench` builds them first). No AWS and no network: every client is a real boto3 client whose
 HTTP exchange is answered in memory (tests/functions/function_fakes.py). Run from the repository
 root with the project's virtual environment:
 
@@ -14,6 +15,7 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,8 +37,11 @@ RULES = {
     "compliance-encrypted-volumes": "ENCRYPTED_VOLUMES",
 }
 
+BUILD = ROOT / "build"
+# Run in a fresh interpreter: times `import boto3` (the runtime's, with its bytecode) and then the
+# function's app module, and reports which of the function's modules came from cached bytecode.
 _IMPORT_PROBE = """
-import sys, time
+import json, sys, time
 sys.path.insert(0, {folder!r})
 t0 = time.perf_counter()
 import boto3
@@ -46,8 +51,41 @@ spec = importlib.util.spec_from_file_location("app", {folder!r} + "/app.py")
 module = sys.modules["app"] = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 t2 = time.perf_counter()
-print(t1 - t0, t2 - t1)
+from_bytecode = sorted(
+    name for name, m in list(sys.modules.items())
+    if (getattr(m, "__file__", None) or "").startswith({folder!r})
+    and getattr(m, "__cached__", None)
+    and __import__("os").path.exists(m.__cached__)
+)
+print(json.dumps({{"boto3": t1 - t0, "app": t2 - t1, "from_bytecode": from_bytecode}}))
 """
+
+
+def extracted_read_only(archive: Path, into: Path) -> Path:
+    """The zip unpacked as Lambda holds it: no bytecode, nothing writable."""
+    import zipfile
+
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(into)
+    for path in sorted(into.rglob("*"), reverse=True):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    into.chmod(0o555)
+    return into
+
+
+def import_probe(folder: Path, write_bytecode: bool = False) -> dict[str, Any]:
+    """Import times in seconds and the function modules loaded from cached bytecode."""
+    env = {"PATH": os.environ["PATH"]}
+    if not write_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE.format(folder=str(folder))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    return json.loads(out)
 
 
 def environment() -> None:
@@ -106,21 +144,35 @@ def stub_clients(storage: Any) -> None:
 
 
 def import_times(runs: int) -> None:
+    """From build/<function>.zip, as Lambda runs it: extracted to a read-only folder, without
+    bytecode (the zips carry none, and Lambda cannot write any there), so every module of the
+    function is compiled from source at each cold start. For comparison, the source folder with
+    its bytecode cached by an earlier run."""
+    import tempfile
+
+    missing = [name for name in NAMES if not (BUILD / f"{name}.zip").is_file()]
+    if missing:
+        sys.exit(f"bench: no build/{missing[0]}.zip: run `make package` (or `make bench`)")
     print(f"\n== Cold import (fresh interpreter, median of {runs}) ==")
-    print(f"{'module':<14}{'import boto3 ms':>18}{'app adds ms':>14}")
+    print(f"{'module':<14}{'import boto3 ms':>18}{'app from zip ms':>18}{'cached bytecode ms':>20}")
     for name in NAMES:
-        boto, added = [], []
-        for _ in range(runs):
-            out = subprocess.run(
-                [sys.executable, "-c", _IMPORT_PROBE.format(folder=str(FUNCTIONS / name))],
-                capture_output=True,
-                text=True,
-                check=True,
-                env={"PATH": os.environ["PATH"]},
-            ).stdout.split()
-            boto.append(float(out[0]) * 1000)
-            added.append(float(out[1]) * 1000)
-        print(f"{name:<14}{statistics.median(boto):>18.1f}{statistics.median(added):>14.1f}")
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as work:
+            folder = extracted_read_only(BUILD / f"{name}.zip", Path(work) / name)
+            try:
+                cold = [import_probe(folder) for _ in range(runs)]
+            finally:
+                for path in [folder, *folder.rglob("*")]:
+                    path.chmod(0o755 if path.is_dir() else 0o644)  # let the cleanup delete it
+        assert not any(run["from_bytecode"] for run in cold), "bytecode in the zip"
+        source = FUNCTIONS / name
+        import_probe(source, write_bytecode=True)  # leaves __pycache__ for the cached runs
+        cached = [import_probe(source) for _ in range(runs)]
+        shutil.rmtree(source / "__pycache__", ignore_errors=True)
+        print(
+            f"{name:<14}{statistics.median(r['boto3'] * 1000 for r in cold):>18.1f}"
+            f"{statistics.median(r['app'] * 1000 for r in cold):>18.1f}"
+            f"{statistics.median(r['app'] * 1000 for r in cached):>20.1f}"
+        )
 
 
 def processing_calls(events: int) -> None:

@@ -23,16 +23,23 @@ EXAMPLES = ROOT / "examples"
 LINT_REGIONS = sorted(r for r in REGIONS if not r.startswith(("us-iso", "eu-iso", "eusc")))
 
 
-def _load_scan() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("scan", ROOT / "scripts" / "scan.py")
+def load_script(relative_path: str) -> ModuleType:
+    """A script of the repository (not part of the package) as a module named after its file."""
+    path = ROOT / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["scan"] = module  # dataclasses look their module up while the class is built
+    sys.modules[path.stem] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
 
+def load_scan_script() -> ModuleType:
+    """scripts/scan.py, the security scanners of `make lint`."""
+    return load_script("scripts/scan.py")
+
+
 # scripts/scan.py: the security scan, whose example values for resources also serve `resolve`.
-scan = _load_scan()
+scan = load_scan_script()
 
 
 def as_dict(settings: Settings) -> dict:

@@ -19,9 +19,9 @@ def test_recorder_and_channel_exist_only_behind_the_opt_in_condition(any_templat
         found = resources_of(any_template, kind)
         assert found, kind
         for name, resource in found.items():
-            assert resource.get("Condition") == "CreateConfigRecorder", name
+            assert resource.get("Condition") == "RecorderRequested", name
     assert any_template["Parameters"]["CreateConfigRecorder"]["Default"] == "false"
-    assert any_template["Conditions"]["CreateConfigRecorder"] == {
+    assert any_template["Conditions"]["RecorderRequested"] == {
         "Fn::Equals": [{"Ref": "CreateConfigRecorder"}, "true"]
     }
 
@@ -30,9 +30,9 @@ def test_rules_wait_for_a_recorder_the_stack_creates(any_template):
     # DependsOn cannot be conditional; a Ref inside Fn::If in Metadata orders the resources.
     for name, rule in resources_of(any_template, "AWS::Config::ConfigRule").items():
         assert rule["Metadata"]["WaitsFor"] == {
-            "Recorder": {"Fn::If": ["CreateConfigRecorder", {"Ref": "ConfigRecorder"}, ""]},
+            "Recorder": {"Fn::If": ["RecorderRequested", {"Ref": "ConfigRecorder"}, ""]},
             "DeliveryChannel": {
-                "Fn::If": ["CreateConfigRecorder", {"Ref": "ConfigDeliveryChannel"}, ""]
+                "Fn::If": ["RecorderRequested", {"Ref": "ConfigDeliveryChannel"}, ""]
             },
         }, name
         assert "DependsOn" not in rule, name
@@ -42,7 +42,8 @@ def test_delivery_channel_does_not_depend_on_recorder(any_template):
     # A DependsOn between them deadlocks the recorder's start (it waits for the channel).
     channel = any_template["Resources"]["ConfigDeliveryChannel"]
     recorder = any_template["Resources"]["ConfigRecorder"]
-    assert "DependsOn" not in channel and "DependsOn" not in recorder
+    # Each waits only for the delivery policy, never for the other.
+    assert channel["DependsOn"] == recorder["DependsOn"] == ["ConfigRecorderDeliveryPolicy"]
 
 
 # Failure 3: made-up managed rule identifiers.
@@ -398,10 +399,10 @@ def test_lambda_permissions_are_scoped_to_their_event_rule(any_template):
 
 
 def test_remediation_write_permissions_exist_only_in_enforce_mode(any_template):
-    writes = any_template["Resources"]["RemediationWritePolicy"]
+    writes = any_template["Resources"]["RemediationEnforceManagedPolicy"]
     assert writes["Condition"] == "EnforceRemediation"
     assert any_template["Parameters"]["RemediationMode"]["Default"] == "dry-run"
-    read = any_template["Resources"]["RemediationPolicy"]["Properties"]["PolicyDocument"]
+    read = any_template["Resources"]["RemediationManagedPolicy"]["Properties"]["PolicyDocument"]
     by_sid = statements(read)
     read_actions = by_sid["ReadBucketState"]["Action"] + by_sid["ReadComputeState"]["Action"]
     assert all(a.split(":")[1].startswith(("Get", "Describe", "List")) for a in read_actions)
@@ -419,7 +420,7 @@ def test_function_policies_are_scoped_to_their_own_prefix(any_template):
         "Remediation": "remediation",
     }
     for name, prefix in prefixes.items():
-        policy = any_template["Resources"][f"{name}Policy"]["Properties"]["PolicyDocument"]
+        policy = any_template["Resources"][f"{name}ManagedPolicy"]["Properties"]["PolicyDocument"]
         objects = statements(policy)["ReadWriteOwnPrefix"]["Resource"]
         assert objects == [
             {

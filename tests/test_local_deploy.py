@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import socket
@@ -28,9 +29,11 @@ from compliance_template.local_deploy import (
     create_only_properties,
     environment,
     function_module,
+    parameters_in_effect,
     parameters_reached,
     replacing_parameters,
     run_cycle,
+    updated_parameters,
 )
 from compliance_template.paths import FUNCTIONS_DIR
 
@@ -94,6 +97,9 @@ def test_make_deploy_local_runs_the_whole_cycle_within_two_minutes():
     assert "$ aws cloudformation deploy" in output and "$ aws cloudformation delete-stack" in output
     assert "Retained (DeletionPolicy Retain), not deleted:" in output
     assert output.rstrip().splitlines()[-1].startswith("emulator stopped")
+    # The functions' own log lines (JSON) appear once each.
+    function_lines = [line for line in output.splitlines() if line.startswith("{")]
+    assert function_lines and len(set(function_lines)) == len(function_lines)
     assert not port_open(emulator_port(output))
     # No AWS CLI process outlives the cycle: none still names its work directory.
     work = re.search(r"(/\S*deploy-local-[^/\s]+)/", output).group(1)
@@ -128,6 +134,46 @@ def test_a_failing_step_still_deletes_the_stack_and_stops_the_emulator():
 
     live = [s.name for s in cloudformation_backends[ACCOUNT_ID][REGION].stacks.values()]
     assert STACK not in live
+
+
+def test_another_template_is_checked_against_its_own_parameter_defaults():
+    """The all-rules example keeps reports 90 days and logs 365 (the default stack: 30 and 90);
+    the checks read the values in effect, and the update changes each value it sets."""
+    template = TEMPLATES / "compliance-monitoring-all-rules.json"
+    defaults = json.loads(template.read_text())["Parameters"]
+    assert (
+        defaults["ReportRetentionDays"]["Default"],
+        defaults["LogRetentionDays"]["Default"],
+    ) == (
+        "90",
+        "365",
+    )
+    out = io.StringIO()
+
+    def steps(cycle):
+        return [
+            Step("account", cycle.account_setup),
+            Step("deploy", cycle.create),
+            Step("bucket", cycle.check_bucket),
+            Step("log groups", cycle.check_log_groups),
+            Step("alarms", cycle.check_alarms),
+            Step("update", cycle.update),
+            Step("destroy", cycle.destroy),
+        ]
+
+    assert run_cycle(out=out, template=template, steps=steps) is True, out.getvalue()[-3000:]
+    text = out.getvalue()
+    assert "lifecycle expiry 90 days" in text and ", 365 days" in text
+    assert "ReportRetentionDays 90->30" in text and "LogRetentionDays 365->30" in text
+
+
+def test_parameters_in_effect_are_the_given_values_over_the_defaults():
+    template = {"Parameters": {"A": {"Type": "Number", "Default": 30}, "B": {"Type": "String"}}}
+    assert parameters_in_effect(template, {}) == {"A": "30"}
+    assert parameters_in_effect(template, {"B": "x", "Unknown": "y"}) == {"A": "30", "B": "x"}
+    assert parameters_in_effect(template, {}, previous={"A": "7", "B": "x"}) == {"A": "7", "B": "x"}
+    assert updated_parameters({"ReportRetentionDays": "90"})["ReportRetentionDays"] == "30"
+    assert updated_parameters({"ReportRetentionDays": "30"})["ReportRetentionDays"] == "90"
 
 
 # --- the emulator's fixes -------------------------------------------------------------------------
@@ -355,6 +401,65 @@ def test_emulated_compliance_details_paginate_like_config():
             raise AssertionError("an unknown rule must raise NoSuchConfigRuleException")
 
 
+POLICY_TEMPLATE = {
+    "Parameters": {"Bucket": {"Type": "String", "Default": "first-bucket"}},
+    "Resources": {
+        "Role": RECORDER_TEMPLATE["Resources"]["Role"],
+        "Policy": {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "Description": "test",
+                "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            # A Ref: moto finds a changed parameter only there, not in Fn::Sub.
+                            "Resource": {"Fn::Join": ["", ["arn:aws:s3:::", {"Ref": "Bucket"}]]},
+                        }
+                    ],
+                },
+            },
+        },
+    },
+}
+
+
+def test_a_managed_policy_is_attached_updated_and_deleted_with_its_stack(aws):
+    """moto attaches an AWS::IAM::ManagedPolicy on create but has no update or delete: the stack
+    would keep the old document, and deleting it fails (the role still has the policy)."""
+    cloudformation, iam = aws("cloudformation"), aws("iam")
+    body = json.dumps(POLICY_TEMPLATE)
+    cloudformation.create_stack(
+        StackName="policy", TemplateBody=body, Capabilities=["CAPABILITY_IAM"]
+    )
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cloudformation.list_stack_resources(StackName="policy")["StackResourceSummaries"]
+    }
+    arn, role = resources["Policy"], resources["Role"]
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [arn]
+
+    cloudformation.update_stack(
+        StackName="policy",
+        TemplateBody=body,
+        Parameters=[{"ParameterKey": "Bucket", "ParameterValue": "second-bucket"}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+    assert "second-bucket" in json.dumps(document["Document"])
+
+    cloudformation.delete_stack(StackName="policy")
+    stacks = cloudformation.list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in stacks if s["StackName"] == "policy"] == ["DELETE_COMPLETE"]
+    assert arn not in [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
+    assert role not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+
+
 # --- pure helpers --------------------------------------------------------------------------------
 
 
@@ -407,6 +512,24 @@ def test_function_modules_are_isolated():
         assert sys.modules["settings"] is not settings_of_processing
     assert "app" not in sys.modules and "settings" not in sys.modules
     assert sys.path == saved_path
+
+
+def test_each_function_log_line_is_printed_once(capsys, monkeypatch):
+    """The functions share the logger `compliance`; a function imported after another must not
+    find the first one's handler still attached (each would print the line again)."""
+    # As in a fresh `make deploy-local`: no handler left by the function tests run before.
+    monkeypatch.setattr(logging.getLogger("compliance"), "handlers", [])
+    for folder in ("processing", "remediation", "reporting"):
+        with function_module(FUNCTIONS_DIR / folder):
+            observability = sys.modules["observability"]
+            observability.configure("INFO")
+            observability.get_logger(folder).info(f"hello from {folder}")
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["message"] for line in lines] == [
+        "hello from processing",
+        "hello from remediation",
+        "hello from reporting",
+    ]
 
 
 def test_environment_is_restored_with_the_default_session():

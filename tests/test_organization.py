@@ -61,7 +61,7 @@ def test_member_writes_to_the_central_bucket_and_topic(member):
     assert variables["REPORTS_BUCKET"] == {"Ref": "CentralBucketName"}
     assert variables["TOPIC_ARN"] == {"Ref": "CentralTopicArn"}
     assert variables["REMEDIATION_FUNCTION"] == ""
-    policy = member["Resources"]["ProcessingPolicy"]["Properties"]["PolicyDocument"]
+    policy = member["Resources"]["ProcessingManagedPolicy"]["Properties"]["PolicyDocument"]
     assert statements(policy)["UseCentralKey"]["Resource"] == [{"Ref": "CentralKeyArn"}]
     assert "HandOffToRemediation" not in statements(policy)
 
@@ -139,6 +139,7 @@ def test_member_key_grants_only_what_the_member_uses(member):
     assert sorted(statements(key)) == [
         "AccountAdministersKey",
         "CloudWatchLogsEncryptsLogGroups",
+        "DenyGrantsNotForAwsResources",
         "EventBridgeWritesEncryptedDeadLetters",
         "FunctionsUseKeyThroughStorageAndMessaging",
     ]

@@ -17,7 +17,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 # Resource types drawn as part of another node or left out of the picture on purpose.
 NOT_DRAWN = {
     "AWS::IAM::Role",
-    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
     "AWS::Lambda::Permission",
     "AWS::Lambda::EventInvokeConfig",
     "AWS::SNS::TopicPolicy",
@@ -156,3 +156,29 @@ def test_generate_py_without_a_virtual_environment_says_make_venv(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("generate.py: error: compliance_template is not")
     assert "run `make venv`" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_adding_a_rule_names_every_file_that_must_change():
+    """The functions run without this package: a rule's texts live in their rulebook too, and a
+    remediated rule needs a planner, a state reader and IAM actions (see test_function_packaging).
+    """
+    section = README.split("### The rule catalog", 1)[1].split("\n## ", 1)[0]
+    for path in (
+        "src/compliance_template/catalog.py",
+        "functions/_shared/rulebook.py",
+        "functions/remediation/decide.py",
+        "functions/remediation/resources.py",
+        "src/compliance_template/policies.py",
+    ):
+        assert f"`{path}`" in section and (ROOT / path).is_file(), path
+    assert "is one\nentry there" not in section and "is one entry" not in section
+
+
+def test_set_up_says_the_first_make_template_creates_the_environment():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    first_target = re.search(r"^([a-z-]+):", makefile, flags=re.M).group(1)
+    # A bare `make` runs the first target, which only prints the help.
+    assert first_target == "help"
+    set_up = " ".join(README.split("## Set-up", 1)[1].split("\n## ", 1)[0].split())
+    assert "the first `make` " not in set_up
+    assert "first `make template`" in set_up and "a few minutes" in set_up

@@ -93,7 +93,7 @@ def test_every_policy_document_is_linted_and_resolved():
         kind, props = resource["Type"], resource.get("Properties", {})
         expected += {
             "AWS::IAM::Role": 1 + len(props.get("Policies", [])),
-            "AWS::IAM::Policy": 1,
+            "AWS::IAM::ManagedPolicy": 1,
             "AWS::KMS::Key": 1,
             "AWS::S3::BucketPolicy": 1,
             "AWS::SNS::TopicPolicy": 1,
@@ -103,8 +103,7 @@ def test_every_policy_document_is_linted_and_resolved():
     kinds = {(d.resource_type, d.kind) for d in documents}
     assert {
         ("AWS::IAM::Role", scan.TRUST),
-        ("AWS::IAM::Role", scan.IDENTITY),
-        ("AWS::IAM::Policy", scan.IDENTITY),
+        ("AWS::IAM::ManagedPolicy", scan.IDENTITY),
         ("AWS::KMS::Key", scan.RESOURCE),
         ("AWS::S3::BucketPolicy", scan.RESOURCE),
         ("AWS::SNS::TopicPolicy", scan.RESOURCE),
@@ -173,20 +172,20 @@ def test_a_bucket_without_its_public_access_block_fails_checkov(tmp_path, capsys
 
 def test_a_wildcard_admin_statement_fails_both_scanners(tmp_path):
     template = _template()
-    policy = template["Resources"]["ProcessingPolicy"]["Properties"]["PolicyDocument"]
+    policy = template["Resources"]["ProcessingManagedPolicy"]["Properties"]["PolicyDocument"]
     admin = {"Sid": "Admin", "Effect": "Allow", "Action": ["*"], "Resource": ["*"]}
     policy["Statement"].append(admin)
     _, report = _scan_variant(tmp_path, template)
     failed = _checks(report.failed)
-    # CKV_AWS_63 reads only a document's first statement (docs/security.md); CKV_AWS_62 and
-    # parliament's privilege-escalation auditor find the grant wherever it is.
-    assert ("CKV_AWS_62", "ProcessingPolicy") in failed
-    assert ("PRIVILEGE_ESCALATION", "ProcessingPolicy") in failed
+    # checkov 3.1.47's CKV_AWS_62 and CKV_AWS_63 do not read AWS::IAM::ManagedPolicy
+    # (docs/security.md); its privilege-escalation check and parliament's auditor find the grant.
+    assert ("CKV_AWS_110", "ProcessingManagedPolicy") in failed
+    assert ("PRIVILEGE_ESCALATION", "ProcessingManagedPolicy") in failed
 
 
 def test_mistakes_behind_intrinsics_reach_the_policy_linter(tmp_path):
     template = _template()
-    policy = template["Resources"]["ReportingPolicy"]["Properties"]["PolicyDocument"]
+    policy = template["Resources"]["ReportingManagedPolicy"]["Properties"]["PolicyDocument"]
     policy["Statement"] += [
         # Objects are not buckets: s3:GetObject on the bucket ARN grants nothing.
         {

@@ -38,6 +38,17 @@ def test_renaming_a_stateful_resource_is_caught():
     assert replacing_changes(before, after) == [Change("ReportsBucket", "removed")]
 
 
+def test_changing_the_type_of_any_resource_under_its_logical_id_is_caught():
+    """CloudFormation refuses such an update ("Update of resource type is not permitted"), so
+    stateless resources count too: an inline policy that becomes a managed policy needs a new
+    logical id."""
+    before = released()
+    after = copy.deepcopy(before)
+    after["Resources"]["ProcessingPolicy"]["Type"] = "AWS::IAM::ManagedPolicy"
+    assert replacing_changes(before, after) == [Change("ProcessingPolicy", "type")]
+    assert "refuses" in Change("ProcessingPolicy", "type").describe()
+
+
 def test_changing_a_create_only_property_is_caught():
     before = released()
     after = copy.deepcopy(before)

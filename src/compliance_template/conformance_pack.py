@@ -9,6 +9,7 @@ configuration at all in organization packs) are in docs/organization.md.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from troposphere import Equals, If, Not, NoValue, Ref, Split, Sub, Template, config
@@ -34,9 +35,58 @@ EXCLUDED_ACCOUNTS = ParameterSpec(
 )
 
 
+def whole_number_pattern(low: int, high: int) -> str:
+    """A regular expression that matches exactly the whole numbers low..high (no leading zeros).
+
+    The range is cut into blocks of the form <prefix><digit range><any digits>, e.g. 1..35 into
+    1-9, 10-29 and 30-35.
+    """
+    alternatives = []
+    if low == 0:
+        alternatives.append("0")
+        low = 1
+    while low <= high:
+        # The largest power of ten that low is a multiple of whose block low..low+step-1 fits.
+        step = 1
+        while low % (step * 10) == 0 and low + step * 10 - 1 <= high:
+            step *= 10
+        first = low // step % 10
+        count = 1
+        while first + count <= 9 and low + step * (count + 1) - 1 <= high:
+            count += 1
+        prefix = str(low // (step * 10)) if low >= step * 10 else ""
+        digits = str(first) if count == 1 else f"[{first}-{first + count - 1}]"
+        width = len(str(step)) - 1
+        rest = {0: "", 1: "[0-9]"}.get(width, f"[0-9]{{{width}}}")
+        alternatives.append(prefix + digits + rest)
+        low += step * count
+    return "^(" + "|".join(alternatives) + ")$"
+
+
+def pack_parameter(spec: ParameterSpec) -> ParameterSpec:
+    """The parameter as a conformance pack takes it: AWS documents conformance-pack input
+    parameters as strings (and writes every parameter of its sample packs as `Type: String`),
+    so a Number keeps its range as a pattern instead of MinValue/MaxValue."""
+    if spec.cfn_type != "Number":
+        return spec
+    assert spec.min_value is not None and spec.max_value is not None, spec.name
+    return dataclasses.replace(
+        spec,
+        cfn_type="String",
+        allowed_pattern=whole_number_pattern(spec.min_value, spec.max_value),
+        constraint_description=spec.allowed_text(),
+        min_value=None,
+        max_value=None,
+    )
+
+
+def _pack_specs(settings: Settings) -> list[ParameterSpec]:
+    return [pack_parameter(spec) for spec in rule_parameter_specs(settings.rules)]
+
+
 def pack_body(settings: Settings) -> str:
     """The pack's own template: its parameters and one ConfigRule per enabled rule."""
-    specs = list(rule_parameter_specs(settings.rules))
+    specs = _pack_specs(settings)
     template = Template()
     for spec in specs:
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
@@ -63,7 +113,7 @@ def build_conformance_pack(settings: Settings, organization: bool = False) -> Te
         f"rules: {', '.join(settings.rules)})"
     )
     template.set_version("2010-09-09")
-    specs = list(rule_parameter_specs(settings.rules))
+    specs = _pack_specs(settings)
     if len(specs) > MAX_INPUT_PARAMETERS:
         raise SettingsError(
             "rules", f"{len(specs)} rule parameters", f"at most {MAX_INPUT_PARAMETERS} per pack"

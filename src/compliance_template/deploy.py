@@ -26,9 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from .extras import install_hint, missing_extra
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+except ModuleNotFoundError as missing:  # installed without the deploy extra
+    raise missing_extra("deploy", missing) from None
 
 from . import invocation, preflight
 from .deploy_inputs import load_inputs
@@ -264,7 +269,7 @@ def find_aws_cli() -> str:
         return str(beside)
     found = shutil.which("aws")
     if found is None:
-        raise DeployError("the AWS CLI (aws) is not installed: run `make venv`")
+        raise DeployError(f"the AWS CLI (aws) is not installed: {install_hint('deploy')}")
     return found
 
 

@@ -17,9 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from .extras import missing_extra
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+except ModuleNotFoundError as missing:  # installed without the deploy extra
+    raise missing_extra("deploy", missing) from None
 
 from . import invocation
 from .deploy_inputs import load_inputs

@@ -26,23 +26,29 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from unittest import mock
 
-from moto.awslambda.exceptions import UnknownFunctionException
-from moto.awslambda.models import LambdaFunction
-from moto.awslambda.utils import get_backend as lambda_backend
-from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.cloudformation import parsing
-from moto.cloudformation.models import CloudFormationBackend
-from moto.cloudwatch.models import cloudwatch_backends
-from moto.config.exceptions import NoSuchConfigRuleException
-from moto.config.models import config_backends
-from moto.config.responses import ConfigResponse
-from moto.kms.models import Key, kms_backends
-from moto.logs.models import LogGroup, logs_backends
-from moto.s3.models import FakeBucket, s3_backends
-from moto.server import ThreadedMotoServer
-from moto.sns.models import sns_backends
-from moto.sqs.models import sqs_backends
-from moto.utilities.utils import get_partition
+from .extras import missing_extra
+
+try:
+    from moto.awslambda.exceptions import UnknownFunctionException
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.utils import get_backend as lambda_backend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.cloudformation import parsing
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.config.exceptions import NoSuchConfigRuleException
+    from moto.config.models import config_backends
+    from moto.config.responses import ConfigResponse
+    from moto.iam.models import ManagedPolicy, iam_backends
+    from moto.kms.models import Key, kms_backends
+    from moto.logs.models import LogGroup, logs_backends
+    from moto.s3.models import FakeBucket, s3_backends
+    from moto.server import ThreadedMotoServer
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+    from moto.utilities.utils import get_partition
+except ModuleNotFoundError as missing:  # installed without the local extra
+    raise missing_extra("local", missing) from None
 
 HOST = "127.0.0.1"
 # The AWS CLI must reach the server as "localhost": moto resolves the TemplateURL that
@@ -107,6 +113,34 @@ def _update_key(
         original_resource.id, {t["Key"]: t["Value"] for t in properties.get("Tags", [])}
     )
     return original_resource
+
+
+def _update_managed_policy(
+    cls: type,
+    original_resource: ManagedPolicy,
+    new_resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+) -> ManagedPolicy:
+    # The document changes in place, as a new default version (CloudFormation: no interruption).
+    backend = iam_backends[account_id][get_partition(region_name)]
+    document = json.dumps(cloudformation_json["Properties"]["PolicyDocument"])
+    backend.create_policy_version(original_resource.arn, document, set_as_default=True)
+    for version in [v for v in original_resource.versions if not v.is_default]:
+        backend.delete_policy_version(original_resource.arn, version.version_id)
+    return original_resource
+
+
+def _delete_managed_policy(
+    cls: type, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str
+) -> None:
+    """Detached from its roles first, as IAM requires; `resource_name` is the policy's ARN."""
+    backend = iam_backends[account_id][get_partition(region_name)]
+    for role in list(backend.roles.values()):
+        if resource_name in role.managed_policies:
+            backend.detach_role_policy(resource_name, role.name)
+    backend.delete_policy(resource_name)
 
 
 def _create_log_group(
@@ -735,6 +769,8 @@ HANDLER_FIXES: tuple[tuple[type, str, Any], ...] = (
     (LambdaFunction, "update_from_cloudformation_json", _update_function),
     (FakeBucket, "create_from_cloudformation_json", _create_bucket),
     (FakeBucket, "update_from_cloudformation_json", _update_bucket),
+    (ManagedPolicy, "update_from_cloudformation_json", _update_managed_policy),
+    (ManagedPolicy, "delete_from_cloudformation_json", _delete_managed_policy),
 )
 
 

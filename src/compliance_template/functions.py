@@ -129,7 +129,7 @@ def add_functions(stack: Stack) -> None:
     stack.output("DeadLetterQueueUrl", "Queue of events that failed all retries", queue.ref())
 
 
-def _policy(stack: Stack, name: str) -> iam.PolicyType:
+def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
     spec = SPECS[name]
     basics = (
         GetAtt(stack.id(f"{name}-logs"), "Arn"),
@@ -157,17 +157,20 @@ def _policy(stack: Stack, name: str) -> iam.PolicyType:
     else:
         document = policies.remediation_read_policy(*basics)
         stack.add(
-            iam.PolicyType(
-                "RemediationWritePolicy",
+            iam.ManagedPolicy(
+                "RemediationEnforceManagedPolicy",
                 Condition=ENFORCE_REMEDIATION,
-                PolicyName="remediation-enforce",
+                Description=Sub("Fixes the remediation function of ${AWS::StackName} applies"),
                 PolicyDocument=policies.remediation_write_policy(),
                 Roles=role,
             )
         )
     return stack.add(
-        iam.PolicyType(
-            f"{logical(name)}Policy", PolicyName=name, PolicyDocument=document, Roles=role
+        iam.ManagedPolicy(
+            f"{logical(name)}ManagedPolicy",
+            Description=Sub(f"What the {name} function of ${{AWS::StackName}} may do"),
+            PolicyDocument=document,
+            Roles=role,
         )
     )
 
@@ -238,7 +241,7 @@ def remediate_variable(rules: tuple[ManagedRule, ...], regional: bool = True) ->
 
 
 def _add_function(
-    stack: Stack, spec: FunctionSpec, policy: iam.PolicyType, environment: dict[str, object]
+    stack: Stack, spec: FunctionSpec, policy: iam.ManagedPolicy, environment: dict[str, object]
 ) -> None:
     function = awslambda.Function(
         f"{logical(spec.name)}Function",

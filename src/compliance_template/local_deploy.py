@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import io
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -29,7 +30,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-import boto3
+from .extras import missing_extra
+
+try:
+    import boto3
+except ModuleNotFoundError as missing:  # installed without the local extra (it includes deploy)
+    raise missing_extra("local", missing) from None
 
 from . import deploy
 from .deploy import DeployRequest, Runner, Target
@@ -39,14 +45,14 @@ from .paths import FUNCTIONS_DIR
 STACK = "compliance-local"
 REGION = "eu-west-1"
 INITIAL_PARAMETERS = {"NotificationEmail": "security@example.com"}
-# Changed on update: each reaches properties CloudFormation updates in place.
-UPDATED_PARAMETERS = {
-    **INITIAL_PARAMETERS,
-    "ReportRetentionDays": "90",
-    "LogRetentionDays": "30",
-    "LogLevel": "DEBUG",
-    "NonCompliantThreshold": "5",
-    "RemediationMode": "off",
+# Changed on update, each to the first of its values that differs from the one deployed (the
+# template's default may be either): each reaches properties CloudFormation updates in place.
+UPDATE_CANDIDATES = {
+    "ReportRetentionDays": ("90", "30"),
+    "LogRetentionDays": ("30", "90"),
+    "LogLevel": ("DEBUG", "INFO"),
+    "NonCompliantThreshold": ("5", "3"),
+    "RemediationMode": ("off", "dry-run"),
 }
 STATEFUL_TYPES = (
     "AWS::S3::Bucket",
@@ -113,6 +119,29 @@ def _sub_names(text: str) -> list[str]:
         if not name.startswith("!"):
             names.append(name)
     return names
+
+
+def parameters_in_effect(
+    template: Mapping[str, Any],
+    given: Mapping[str, str],
+    previous: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Each parameter's value in a stack deployed with `given`: given, else the value of the
+    previous deploy (`aws cloudformation deploy` keeps a parameter it is not given), else the
+    template's default."""
+    declared = template.get("Parameters", {})
+    values = {name: str(spec["Default"]) for name, spec in declared.items() if "Default" in spec}
+    values.update({name: value for name, value in (previous or {}).items() if name in declared})
+    return {**values, **{name: value for name, value in given.items() if name in declared}}
+
+
+def updated_parameters(in_effect: Mapping[str, str]) -> dict[str, str]:
+    """The initial parameters plus, for each updated one, a value other than the one in effect."""
+    updates = {
+        name: next(value for value in candidates if value != in_effect.get(name))
+        for name, candidates in UPDATE_CANDIDATES.items()
+    }
+    return {**INITIAL_PARAMETERS, **updates}
 
 
 def replacing_parameters(
@@ -225,7 +254,10 @@ def function_module(folder: Path) -> Iterator[ModuleType]:
     """`app` imported from one function folder, in a fresh module namespace.
 
     The three folders share module names (app, settings, aws, ...): the folder's names are dropped
-    from sys.modules before the import and after the block, and sys.path is restored.
+    from sys.modules before the import and after the block, and sys.path is restored. So are the
+    loggers: the functions share the logger `compliance`, and each import of a folder defines its
+    handler class anew, so a handler left by an earlier folder would not be recognised as the
+    same and every line would be printed once more per function run before.
     """
     names = {path.stem for path in folder.glob("*.py")}
 
@@ -234,6 +266,7 @@ def function_module(folder: Path) -> Iterator[ModuleType]:
             sys.modules.pop(name, None)
 
     saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
+    saved_loggers = _logging_state()
     forget()
     sys.path.insert(0, str(folder))
     sys.dont_write_bytecode = True  # leave no __pycache__ in the function's folder
@@ -243,6 +276,28 @@ def function_module(folder: Path) -> Iterator[ModuleType]:
         forget()
         sys.path[:] = saved_path
         sys.dont_write_bytecode = saved_bytecode
+        _restore_logging(saved_loggers)
+
+
+_LoggerState = tuple[list[logging.Handler], bool, int]
+
+
+def _loggers() -> list[logging.Logger]:
+    known = logging.Logger.manager.loggerDict.values()
+    return [logging.getLogger(), *(lg for lg in known if isinstance(lg, logging.Logger))]
+
+
+def _logging_state() -> dict[logging.Logger, _LoggerState]:
+    return {lg: (list(lg.handlers), lg.propagate, lg.level) for lg in _loggers()}
+
+
+def _restore_logging(saved: dict[logging.Logger, _LoggerState]) -> None:
+    """Handlers, propagation and level as saved; loggers created since lose their handlers."""
+    for logger in _loggers():
+        handlers, propagate, level = saved.get(logger, ([], True, logging.NOTSET))
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+        logger.setLevel(level)
 
 
 @dataclass
@@ -277,9 +332,13 @@ class Cycle:
     types: dict[str, str] = field(default_factory=dict)
     stack_template: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    # Every parameter's value in the deployed stack (parameters_in_effect).
+    parameters: dict[str, str] = field(default_factory=dict)
     notifications_queue: str = ""
     example_bucket: str = f"{STACK}-example-unencrypted"
     before_update: dict[str, str] = field(default_factory=dict)
+    # The parameters of the update, deployed again unchanged by `redeploy_unchanged`.
+    updated: dict[str, str] = field(default_factory=dict)
     # What processing handed to remediation (recorded by the emulator's Lambda).
     hand_off: Any = None
 
@@ -320,6 +379,7 @@ class Cycle:
         self.deployed = True  # from here on, the stack may exist: clean up in any case
         outputs = deploy.deploy(request, Runner(out=out or self.out), self.session)
         self._read_stack()
+        self.parameters = parameters_in_effect(self.stack_template, parameters, self.parameters)
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in outputs}
         return outputs
 
@@ -362,7 +422,8 @@ class Cycle:
     def key_arn(self) -> str:
         return self.outputs["KeyArn"]
 
-    def check_bucket(self, retention_days: int) -> str:
+    def check_bucket(self) -> str:
+        retention_days = int(self.parameters["ReportRetentionDays"])
         s3, bucket = self.client("s3"), self.physical["ReportsBucket"]
         rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
         by_default = rule["Rules"][0]["ApplyServerSideEncryptionByDefault"]
@@ -402,7 +463,8 @@ class Cycle:
         expect(aliases.get(alias) == key, f"alias {alias} -> {aliases.get(alias)}")
         return f"key {key}: rotation on, policy {sids}, alias {alias}"
 
-    def check_log_groups(self, retention_days: int) -> str:
+    def check_log_groups(self) -> str:
+        retention_days = int(self.parameters["LogRetentionDays"])
         logs = self.client("logs")
         names = [self.physical[k] for k in self._of_type("AWS::Logs::LogGroup")]
         groups = {
@@ -459,7 +521,8 @@ class Cycle:
         expect(target == q["QueueArn"], f"{subscription} redrives to {target}")
         return f"{subscription} redrives to {queue_id} (encrypted, 14 days, only the topic sends)"
 
-    def check_functions(self, log_level: str = "INFO") -> str:
+    def check_functions(self) -> str:
+        log_level = self.parameters["LogLevel"]
         aws_lambda = self.client("lambda")
         reserved = {"ProcessingFunction": 5, "ReportingFunction": 1, "RemediationFunction": 2}
         for logical in FUNCTIONS.values():
@@ -532,7 +595,8 @@ class Cycle:
             "the dead-letter queue and 8 retries; invoke permissions scoped to each rule's ARN"
         )
 
-    def check_alarms(self, threshold: float) -> str:
+    def check_alarms(self) -> str:
+        threshold = float(self.parameters["NonCompliantThreshold"])
         cloudwatch = self.client("cloudwatch")
         names = [self.physical[k] for k in self._of_type("AWS::CloudWatch::Alarm")]
         alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
@@ -743,8 +807,11 @@ class Cycle:
 
     def update(self) -> str:
         self.before_update = dict(self.physical)
-        self.deploy_stack(UPDATED_PARAMETERS, "parameters-updated")
-        changed = {k for k, v in UPDATED_PARAMETERS.items() if INITIAL_PARAMETERS.get(k) != v}
+        before = dict(self.parameters)
+        self.updated = updated_parameters(before)
+        self.deploy_stack(self.updated, "parameters-updated")
+        changed = {k for k, v in self.parameters.items() if before.get(k) != v}
+        expect(set(UPDATE_CANDIDATES) <= changed, f"changed only {sorted(changed)}")
         stateful = sorted(k for k, t in self.types.items() if t in STATEFUL_TYPES)
         replaced = [k for k in stateful if self.before_update.get(k) != self.physical.get(k)]
         expect(not replaced, f"replaced: {replaced}")
@@ -754,16 +821,17 @@ class Cycle:
             create_only = create_only_properties(self.types[logical], REGION)
             hits = replacing_parameters(self.stack_template, logical, create_only, changed)
             expect(not hits, f"{logical} would be replaced in AWS: {hits}")
-        self.check_bucket(int(UPDATED_PARAMETERS["ReportRetentionDays"]))
-        self.check_log_groups(int(UPDATED_PARAMETERS["LogRetentionDays"]))
-        self.check_functions(log_level=UPDATED_PARAMETERS["LogLevel"])
-        self.check_alarms(float(UPDATED_PARAMETERS["NonCompliantThreshold"]))
+        self.check_bucket()
+        self.check_log_groups()
+        self.check_functions()
+        self.check_alarms()
         mode = self.client("lambda").get_function_configuration(
             FunctionName=self.physical["RemediationFunction"]
         )["Environment"]["Variables"]["REMEDIATION_MODE"]
-        expect(mode == UPDATED_PARAMETERS["RemediationMode"], f"REMEDIATION_MODE {mode}")
+        expect(mode == self.parameters["RemediationMode"], f"REMEDIATION_MODE {mode}")
+        shown = ", ".join(f"{k} {before[k]}->{self.parameters[k]}" for k in sorted(changed))
         return (
-            f"changed {', '.join(sorted(changed))}: new values in effect; same physical ids for "
+            f"changed {shown}: new values in effect; same physical ids for "
             f"{', '.join(stateful)}; no changed parameter reaches a create-only property "
             "(CloudFormation's schemas)"
         )
@@ -773,7 +841,7 @@ class Cycle:
         and the deploy is an empty change set that succeeds and changes nothing."""
         before = dict(self.physical)
         shown = _Tee(self.out)
-        self.deploy_stack(UPDATED_PARAMETERS, "parameters-updated", out=shown)
+        self.deploy_stack(self.updated, "parameters-updated", out=shown)
         expect("No changes to deploy" in shown.getvalue(), "the unchanged deploy changed things")
         expect(self.physical == before, "physical ids changed")
         return "same code and parameters again: empty change set, exit 0, nothing changed"
@@ -846,13 +914,13 @@ def steps_of(cycle: Cycle) -> list[Step]:
     return [
         Step("account", cycle.account_setup),
         Step("deploy", cycle.create),
-        Step("bucket", lambda: cycle.check_bucket(30)),
+        Step("bucket", cycle.check_bucket),
         Step("key", cycle.check_key),
-        Step("log groups", lambda: cycle.check_log_groups(90)),
+        Step("log groups", cycle.check_log_groups),
         Step("topic, queue", cycle.check_topic_and_queue),
         Step("functions", cycle.check_functions),
         Step("triggers", cycle.check_triggers),
-        Step("alarms", lambda: cycle.check_alarms(0.0)),
+        Step("alarms", cycle.check_alarms),
         Step("config", cycle.check_config),
         Step("template", cycle.check_template_only),
         Step("processing", cycle.run_processing),

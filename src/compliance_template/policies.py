@@ -24,6 +24,7 @@ from awacs.aws import (
     ArnEquals,
     ArnLike,
     Bool,
+    BoolIfExists,
     Condition,
     Deny,
     ForAllValuesStringEquals,
@@ -121,6 +122,19 @@ def _key_policy(function_roles: Sequence[Arn]) -> PolicyDocument:
             Principal=Principal("AWS", [account_root()]),
             Action=[kms.Action("*")],
             Resource=["*"],
+        ),
+        # Nothing in the stack creates grants: CloudWatch Logs, S3, SNS, SQS and Config use the
+        # key through this policy and the roles' permissions, and no function encrypts its
+        # environment with it. So kms:* above may create a grant only when an AWS service
+        # integrated with KMS asks on a principal's behalf; IfExists denies a request that
+        # lacks the key as well.
+        Statement(
+            Sid="DenyGrantsNotForAwsResources",
+            Effect=Deny,
+            Principal=Principal("AWS", ["*"]),
+            Action=[kms.CreateGrant],
+            Resource=["*"],
+            Condition=Condition(BoolIfExists("kms:GrantIsForAWSResource", "false")),
         ),
         Statement(
             Sid="CloudWatchLogsEncryptsLogGroups",

@@ -14,9 +14,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from .extras import missing_extra
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+except ModuleNotFoundError as missing:  # installed without the deploy extra
+    raise missing_extra("deploy", missing) from None
 
 from . import invocation
 from .catalog import FACTS_REGIONS_SOURCE, ManagedRule, has_facts_for

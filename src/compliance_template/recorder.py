@@ -1,12 +1,13 @@
 """The optional configuration recorder and delivery channel, for accounts that have none.
 
 There can be one of each per account and region (Control Tower and Landing Zone accounts always
-have them), so both sit behind the CreateConfigRecorder condition, default off.
+have them), so both sit behind the RecorderRequested condition (parameter CreateConfigRecorder,
+default off).
 """
 
 from __future__ import annotations
 
-from troposphere import GetAtt, If, Ref, config, iam
+from troposphere import GetAtt, If, Ref, Sub, config, iam
 
 from . import policies
 from .naming import CONFIG_PREFIX, managed_policy
@@ -38,22 +39,27 @@ def add_recorder(stack: Stack) -> None:
             Description="Lets AWS Config record resources and deliver snapshots",
             AssumeRolePolicyDocument=policies.assume_role("config"),
             ManagedPolicyArns=[managed_policy("service-role/AWS_ConfigRole")],
-            Policies=[
-                iam.Policy(
-                    PolicyName="deliver-to-reports-bucket",
-                    PolicyDocument=policies.config_delivery_policy(
-                        GetAtt(bucket, "Arn"), key_arn, CONFIG_PREFIX
-                    ),
-                )
-            ],
+        )
+    )
+    delivery = stack.add(
+        iam.ManagedPolicy(
+            "ConfigRecorderDeliveryPolicy",
+            Condition=CREATE_RECORDER,
+            Description=Sub("Lets AWS Config deliver to the reports bucket of ${AWS::StackName}"),
+            PolicyDocument=policies.config_delivery_policy(
+                GetAtt(bucket, "Arn"), key_arn, CONFIG_PREFIX
+            ),
+            Roles=[Ref(role)],
         )
     )
     # No DependsOn between the two: CloudFormation starts the recorder once the channel exists,
-    # and a DependsOn from the channel to the recorder deadlocks that start.
+    # and a DependsOn from the channel to the recorder deadlocks that start. Both wait for the
+    # delivery policy, which is attached to the role only after the role exists.
     stack.add(
         config.ConfigurationRecorder(
             RECORDER,
             Condition=CREATE_RECORDER,
+            DependsOn=[delivery.title],
             RoleARN=GetAtt(role, "Arn"),
             RecordingGroup=config.RecordingGroup(
                 AllSupported=True,
@@ -67,6 +73,7 @@ def add_recorder(stack: Stack) -> None:
         config.DeliveryChannel(
             DELIVERY_CHANNEL,
             Condition=CREATE_RECORDER,
+            DependsOn=[delivery.title],
             S3BucketName=Ref(bucket),
             S3KeyPrefix=CONFIG_PREFIX,
             S3KmsKeyArn=key_arn,

@@ -1,10 +1,12 @@
 """Update safety: would deploying this template over the released one replace stateful data?
 
 Compares a template with the last released copy (`templates/released/`). A stateful resource
-(bucket, key, log group, queue, topic) is lost or replaced when its logical id disappears, its
-type changes, or a property that cannot change in place (the resource schema's
-`createOnlyProperties`, plus KMS's immutable ones) changes. Each such change fails the check
-unless `templates/released/acknowledged.json` lists it with the reason it is acceptable.
+(bucket, key, log group, queue, topic) is lost or replaced when its logical id disappears or a
+property that cannot change in place (the resource schema's `createOnlyProperties`, plus KMS's
+immutable ones) changes. A changed type under the same logical id is reported for every
+resource, stateful or not: CloudFormation refuses such an update outright. Each such change
+fails the check unless `templates/released/acknowledged.json` lists it with the reason it is
+acceptable.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ class Change:
         if self.what == "removed":
             return f"{self.logical_id}: removed or renamed (the resource and its data are deleted)"
         if self.what == "type":
-            return f"{self.logical_id}: type changed (replaced)"
+            return (
+                f"{self.logical_id}: type changed (CloudFormation refuses to change a resource's "
+                "type in an update: give the new resource a new logical id)"
+            )
         return f"{self.logical_id}: {self.what} changed (cannot change in place)"
 
 
@@ -64,13 +69,13 @@ def replacing_changes(released: dict, current: dict) -> list[Change]:
     changes = []
     now = current.get("Resources", {})
     for logical_id, before in released.get("Resources", {}).items():
-        if before.get("Type") not in STATEFUL_TYPES:
-            continue
         after = now.get(logical_id)
-        if after is None:
-            changes.append(Change(logical_id, "removed"))
-        elif after.get("Type") != before["Type"]:
+        if after is not None and after.get("Type") != before.get("Type"):
             changes.append(Change(logical_id, "type"))
+        elif before.get("Type") not in STATEFUL_TYPES:
+            continue
+        elif after is None:
+            changes.append(Change(logical_id, "removed"))
         else:
             old, new = before.get("Properties", {}), after.get("Properties", {})
             changes.extend(

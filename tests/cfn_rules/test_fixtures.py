@@ -9,6 +9,12 @@ R = "Resources"
 P = "Properties"
 
 EXPECTED = {
+    "condition_names.yaml": [
+        ("W9013", ("Conditions", "Bucket")),
+        ("W9013", ("Conditions", "BucketName")),
+        ("W9013", ("Conditions", "CreateRecorder")),
+        ("W9013", ("Conditions", "Sizes")),
+    ],
     "config_singletons.yaml": [
         ("E9001", (R, "Channel")),
         ("E9001", (R, "Recorder")),

@@ -6,6 +6,7 @@ imports this package and registers every rule class it exposes), or by directory
 import their helpers by absolute name, so this package must be installed either way).
 """
 
+from compliance_template.cfn_rules.condition_name_shadows import ConditionNameShadows
 from compliance_template.cfn_rules.config_rule_identifier_invalid import (
     ConfigRuleIdentifierInvalid,
 )
@@ -29,6 +30,7 @@ from compliance_template.cfn_rules.sns_subscription_delivery_policy import (
 from compliance_template.cfn_rules.sns_topic_kms_publishers import SnsTopicKmsPublishers
 
 __all__ = [
+    "ConditionNameShadows",
     "ConfigRuleIdentifierInvalid",
     "ConfigRuleIdentifierUnknown",
     "ConfigRuleInputParameters",

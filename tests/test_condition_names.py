@@ -1,0 +1,36 @@
+"""Condition names are their own: none is also a parameter, resource, mapping or output name.
+
+CloudFormation keeps conditions in a separate namespace, but other engines and tools resolve a
+shared name ambiguously (cfn-lint rule W9013 reports it for any template)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from template_helpers import TEMPLATES
+
+from compliance_template.cfn_rules.condition_name_shadows import OTHER_SECTIONS
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.json")), ids=lambda p: p.name)
+def test_no_condition_shares_a_name_with_another_section(path):
+    template = json.loads(path.read_text(encoding="utf-8"))
+    shared = {
+        (name, section)
+        for name in template.get("Conditions", {})
+        for section in OTHER_SECTIONS
+        if name in template.get(section, {})
+    }
+    assert shared == set()
+
+
+def test_recorder_and_cross_region_conditions_test_their_parameters():
+    template = json.loads((TEMPLATES / "compliance-monitoring.json").read_text(encoding="utf-8"))
+    conditions = template["Conditions"]
+    assert conditions["RecorderRequested"] == {
+        "Fn::Equals": [{"Ref": "CreateConfigRecorder"}, "true"]
+    }
+    assert conditions["ReportReadsAggregator"] == {
+        "Fn::Equals": [{"Ref": "ReportAcrossRegions"}, "true"]
+    }

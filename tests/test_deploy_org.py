@@ -117,3 +117,33 @@ def test_large_templates_go_through_s3(aws, monkeypatch):
         "template larger than 100 bytes: https://org-artifacts-eu-west-1.s3" in line
         for line in lines
     )
+
+
+def test_cli_warns_about_stack_set_regions_the_region_facts_do_not_cover(
+    aws, tmp_path, capsys, monkeypatch
+):
+    """Preflight runs in one region; the StackSet's other regions get its region warnings."""
+    from compliance_template import deploy_org
+
+    monkeypatch.setattr(deploy_org, "deploy", lambda *args, **kwargs: "SUCCEEDED")
+    parameters = tmp_path / "central.json"
+    parameters.write_text(json.dumps({"Parameters": CENTRAL}))
+    regions = "eu-west-1,mx-central-1,ap-southeast-6"
+    argv = ["--ous", "ou-ab12-cdef3456", "--regions", regions, "--parameters", str(parameters)]
+    assert main([*argv, "--artifact-bucket-prefix", "org-artifacts"]) == 0
+    warnings = capsys.readouterr().err.splitlines()
+    assert len(warnings) == 2, warnings
+    mexico, new_region = warnings
+    assert mexico.startswith("deploy-org: warning: mx-central-1: DB_INSTANCE_BACKUP_ENABLED, ")
+    assert "not offered in mx-central-1" in mexico
+    assert new_region.startswith("deploy-org: warning: ap-southeast-6: no region facts for ")
+
+
+def test_region_warnings_name_rules_whose_region_list_is_unverified():
+    from compliance_template.catalog import get_rule
+    from compliance_template.deploy_org import region_warnings
+
+    rules = (get_rule("IAM_PASSWORD_POLICY"), get_rule("CLOUD_TRAIL_ENABLED"))
+    deployment = OrgDeployment("s", ("ou-ab12-cdef3456",), ("eu-west-1",), "p", {}, rules=rules)
+    (warning,) = region_warnings(deployment)
+    assert warning.startswith("IAM_PASSWORD_POLICY: region list not verified")

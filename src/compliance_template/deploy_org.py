@@ -27,11 +27,13 @@ except ModuleNotFoundError as missing:  # installed without the deploy extra
     raise missing_extra("deploy", missing) from None
 
 from . import invocation
+from .catalog import ManagedRule
 from .deploy_inputs import load_inputs
 from .errors import SettingsError
 from .invocation import check_regions, option, set_credentials_hint, set_region_hint
 from .packaging import build_zip
 from .paths import FUNCTIONS_DIR, TEMPLATES_DIR
+from .preflight import Status, region_findings, unverified_findings
 
 MEMBER_TEMPLATE = TEMPLATES_DIR / "org-member.json"
 CODE_PREFIX = "compliance-template"
@@ -54,6 +56,21 @@ class OrgDeployment:
     call_as: str = "SELF"
     failure_tolerance: int = FAILURE_TOLERANCE_PERCENT
     max_concurrent: int = MAX_CONCURRENT_PERCENT
+    # The member template's Config rules, for the region warnings.
+    rules: tuple[ManagedRule, ...] = ()
+
+
+def region_warnings(deployment: OrgDeployment) -> list[str]:
+    """Preflight's region-facts warnings for every region of the StackSet: preflight runs in one
+    account and region, and a StackSet instance in a region the facts do not cover (or with a
+    rule whose region list is unverified) fails there if AWS lacks one of the rules."""
+    findings = [
+        (f"{region}: ", finding)
+        for region in deployment.regions
+        for finding in region_findings(deployment.rules, region)
+    ]
+    findings += [("", finding) for finding in unverified_findings(deployment.rules)]
+    return [f"{where}{f.detail}" for where, f in findings if f.status is Status.WARN]
 
 
 def code_key(zip_bytes: bytes) -> str:
@@ -248,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not session.region_name:
             raise NoRegionError()
         check_regions([session.region_name], "--region")
+        for warning in region_warnings(deployment):
+            print(f"deploy-org: warning: {warning}", file=sys.stderr)
         status = deploy(session, deployment, body, zip_bytes)
     except SettingsError as error:
         return _fail(str(error))
@@ -305,6 +324,7 @@ def _deployment(args: argparse.Namespace, processing_key: str) -> OrgDeployment:
         artifact_bucket_prefix=args.artifact_bucket_prefix,
         parameters={name: value for name, value in inputs.parameters.items() if name not in own},
         call_as=args.call_as,
+        rules=inputs.rules,
     )
 
 

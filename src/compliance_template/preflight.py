@@ -92,40 +92,50 @@ def run_checks(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
 
 
 def check_region(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    return region_findings(inputs.rules, facts.region)
+
+
+def region_findings(rules: Sequence[ManagedRule], region: str) -> list[Finding]:
+    """What the catalog's region facts say about deploying `rules` in `region`; also run by
+    deploy-org for each region of a StackSet, which no preflight sees."""
     name = "rules available in region"
-    if not has_facts_for(facts.region):
+    if not has_facts_for(region):
         known = (
             "newer than the catalog's region facts"
-            if facts.region in invocation.KNOWN_REGIONS
+            if region in invocation.KNOWN_REGIONS
             else "not a region cfn-lint knows"
         )
         return [
             Finding(
                 name,
                 Status.WARN,
-                f"no region facts for {facts.region} ({known}, read "
-                f"{FACTS_REGIONS_SOURCE.read_on}): all {len(inputs.rules)} rules are deployed; "
+                f"no region facts for {region} ({known}, read "
+                f"{FACTS_REGIONS_SOURCE.read_on}): all {len(rules)} rules are deployed; "
                 "creating one AWS does not offer there fails the stack: check each rule's page "
                 "(docs/catalog.md)",
             )
         ]
-    missing = [r.identifier for r in inputs.rules if not r.available_in(facts.region)]
+    missing = [r.identifier for r in rules if not r.available_in(region)]
     if missing:
         # Each such rule has a region condition: the stack deploys without it.
         return [
             Finding(
                 name,
                 Status.WARN,
-                f"{', '.join(missing)} not offered in {facts.region}: the stack leaves them out "
+                f"{', '.join(missing)} not offered in {region}: the stack leaves them out "
                 "here, so nothing checks what they cover",
             )
         ]
-    return [Finding(name, Status.OK, f"all {len(inputs.rules)} rules")]
+    return [Finding(name, Status.OK, f"all {len(rules)} rules")]
 
 
 def check_region_facts(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    return unverified_findings(inputs.rules)
+
+
+def unverified_findings(rules: Sequence[ManagedRule]) -> list[Finding]:
     name = "region facts"
-    unverified = [r.identifier for r in inputs.rules if not r.facts.regions_verified]
+    unverified = [r.identifier for r in rules if not r.facts.regions_verified]
     if unverified:
         return [
             Finding(
@@ -135,9 +145,7 @@ def check_region_facts(inputs: DeployInputs, facts: AccountFacts) -> list[Findin
                 "page (docs/catalog.md); the deploy fails if the rule is missing here",
             )
         ]
-    return [
-        Finding(name, Status.OK, f"the region lists of all {len(inputs.rules)} rules are verified")
-    ]
+    return [Finding(name, Status.OK, f"the region lists of all {len(rules)} rules are verified")]
 
 
 def check_recorder(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:

@@ -145,12 +145,14 @@ def log_level(env: Mapping[str, str]) -> str:
 
 
 def _rules(env: Mapping[str, str]) -> dict[str, str]:
+    # May be empty: the template leaves out each rule AWS does not offer in the region, and in a
+    # region that offers none of the stack's rules the functions still run (with nothing to do).
     value = json_value(env, "RULES", "")
-    if not isinstance(value, dict) or not value:
+    if not isinstance(value, dict):
         raise invalid(
             "RULES",
             env.get("RULES", ""),
-            "a non-empty JSON object mapping Config "
+            "a JSON object mapping Config "
             'rule names to catalog identifiers, e.g. {"my-rule": "ENCRYPTED_VOLUMES"}',
         )
     for name, identifier in value.items():

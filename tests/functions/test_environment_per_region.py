@@ -20,6 +20,11 @@ from template_helpers import (
     resources_of,
 )
 
+from compliance_template.organization import build_member_template
+from compliance_template.output import render
+from compliance_template.settings import Settings
+from compliance_template.template import build_template
+
 LOADERS = {
     "ProcessingFunction": changes.load_settings,
     "ReportingFunction": lambda env: load_app("reporting").load_settings(env),
@@ -68,7 +73,35 @@ def test_every_kind_with_functions_is_covered():
 @pytest.mark.parametrize("region", LINT_REGIONS)
 @pytest.mark.parametrize("name", WITH_FUNCTIONS)
 def test_functions_accept_their_configuration_in_every_region(name, region):
-    template = _template(name)
+    assert_functions_accept_their_configuration(_template(name), region)
+
+
+# Rules that all have region conditions: somewhere none of them is deployed.
+ONLY_CONDITIONED = Settings.from_mapping(
+    {
+        "rules": ["ENCRYPTED_VOLUMES", "S3_BUCKET_VERSIONING_ENABLED"],
+        "remediate": ["ENCRYPTED_VOLUMES"],
+    }
+)
+
+
+@cache
+def _generated(kind: str) -> dict:
+    build = {"stack": build_template, "org-member": build_member_template}[kind]
+    return json.loads(render(build(ONLY_CONDITIONED), "json"))
+
+
+@pytest.mark.parametrize("region", ["mx-central-1", "ap-east-2", "cn-north-1", "us-gov-west-1"])
+@pytest.mark.parametrize("kind", ["stack", "org-member"])
+def test_functions_run_in_a_region_that_offers_none_of_the_rules(kind, region):
+    template = _generated(kind)
+    assert deployed_rules(template, region) == set()
+    assert_functions_accept_their_configuration(template, region)
+    for function in resources_of(template, "AWS::Lambda::Function"):
+        assert environment(template, function, region)["RULES"] == "{}", function
+
+
+def assert_functions_accept_their_configuration(template: dict, region: str) -> None:
     rules = deployed_rules(template, region)
     for function in resources_of(template, "AWS::Lambda::Function"):
         config = LOADERS[function](environment(template, function, region))

@@ -477,7 +477,7 @@ def _call(model, params):
     [
         ("REPORTS_BUCKET", "", "environment variable REPORTS_BUCKET is required but is not set"),
         ("TOPIC_ARN", "my-topic", "environment variable TOPIC_ARN is 'my-topic'; allowed: an SNS"),
-        ("RULES", "[]", "environment variable RULES is '[]'; allowed: a non-empty JSON object"),
+        ("RULES", "[]", "environment variable RULES is '[]'; allowed: a JSON object mapping"),
         ("RULES", "{not json", "environment variable RULES is '{not json'; allowed: valid JSON"),
         (
             "REMEDIATE_RULES",

@@ -108,6 +108,19 @@ def test_an_empty_account_still_gets_a_complete_readable_report(world, config, c
     assert all((m["CompliantResources"], m["NonCompliantResources"]) == (0, 0) for m in metrics)
 
 
+def test_a_region_without_any_of_the_stacks_rules_gets_an_empty_report(world, config, monkeypatch):
+    """The template leaves out every rule AWS does not offer in the region; where that is all
+    of them, RULES is {} and the scheduled report still runs instead of failing every time."""
+    monkeypatch.setenv("RULES", "{}")
+    result = run()
+
+    summary, rows, _ = artifacts(world, result["prefix"])
+    assert summary["rules"] == [] and summary["totals"]["evaluated"] == 0
+    assert rows == [list(tally.CSV_COLUMNS)]
+    [note] = world.notifications()
+    assert note["subject"] == "Compliance report 2024-05-01: 0 non-compliant of 0 resources"
+
+
 def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
     config.add("compliance-s3-encryption", 210, 40)
     config.add("compliance-encrypted-volumes", 0, 99)

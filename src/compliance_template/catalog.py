@@ -1,8 +1,9 @@
 """The catalog of AWS Config managed rules this project supports.
 
 Everything rule-shaped (the Config rules, their CloudFormation parameters, the event pattern, the
-dashboard, the alarms, the function configuration) is derived from this one table, so adding a
-rule is one entry here plus its tests.
+dashboard, the alarms, the function configuration, the runbooks, the functions' rulebook) is
+derived from this one table, so adding a rule is one entry here plus its tests; a rule with
+automatic remediation also has its module in functions/remediation/rules/.
 
 Every fact in an entry (identifier, resource types, trigger kind, parameter names and types,
 regions where the rule is missing) was checked against the AWS Config developer guide's

@@ -540,12 +540,19 @@ def remediation_scopes() -> dict[str, RemediationScope]:
     }
 
 
-def _actions(names: Iterable[str]) -> list[Action]:
-    """Sorted, so the statement does not depend on which rule declared an action first."""
-    return [Action(*name.split(":", 1)) for name in sorted(set(names))]
+def _scoped_statement(sid: str, scope: RemediationScope, actions: Iterable[str]) -> Statement:
+    """Actions sorted, so the statement does not depend on which rule declared one first."""
+    extra = {"Condition": scope.condition} if scope.condition is not None else {}
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Action=[Action(*name.split(":", 1)) for name in sorted(set(actions))],
+        Resource=scope.resources,
+        **extra,
+    )
 
 
-def _scope(scopes: Mapping[str, RemediationScope], name: str, rule: RuleGrants) -> None:
+def _check_scope(scopes: Mapping[str, RemediationScope], name: str, rule: RuleGrants) -> None:
     if name not in scopes:
         raise ValueError(
             f"remediation rule {rule.identifier}: unknown scope {name!r}; "
@@ -567,21 +574,16 @@ def remediation_read_policy(
     reads: dict[str, set[str]] = {}
     for rule in rules:
         for scope, actions in rule.reads.items():
-            _scope(scopes, scope, rule)
+            _check_scope(scopes, scope, rule)
             if scopes[scope].read_sid is None:
                 raise ValueError(f"remediation rule {rule.identifier}: no reads on {scope!r}")
             reads.setdefault(scope, set()).update(actions)
     return _document(
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
         *(
-            Statement(
-                Sid=scope.read_sid,
-                Effect=Allow,
-                Action=_actions(reads[name]),
-                Resource=scope.resources,
-            )
+            _scoped_statement(scope.read_sid, scope, reads[name])
             for name, scope in scopes.items()
-            if name in reads
+            if name in reads and scope.read_sid is not None
         ),
     )
 
@@ -593,25 +595,18 @@ def remediation_write_policy(rules: Sequence[RuleGrants]) -> PolicyDocument:
     writes: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for rule in sorted(rules, key=lambda r: r.identifier):
         for sid, (scope, actions) in rule.writes.items():
-            _scope(scopes, scope, rule)
+            _check_scope(scopes, scope, rule)
             writes.setdefault(scope, []).append((sid, actions))
     sids = [sid for fixes in writes.values() for sid, _ in fixes]
     if len(sids) != len(set(sids)):
         raise ValueError(f"remediation rules: write statement Sids repeat: {sorted(sids)}")
-    statements = []
-    for name, scope in scopes.items():
-        for sid, actions in writes.get(name, ()):
-            extra = {"Condition": scope.condition} if scope.condition is not None else {}
-            statements.append(
-                Statement(
-                    Sid=sid,
-                    Effect=Allow,
-                    Action=_actions(actions),
-                    Resource=scope.resources,
-                    **extra,
-                )
-            )
-    return _document(*statements)
+    return _document(
+        *(
+            _scoped_statement(sid, scope, actions)
+            for name, scope in scopes.items()
+            for sid, actions in writes.get(name, ())
+        )
+    )
 
 
 def config_delivery_policy(bucket_arn: Arn, key_arn: Arn, prefix: str) -> PolicyDocument:

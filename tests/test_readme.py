@@ -159,18 +159,19 @@ def test_generate_py_without_a_virtual_environment_says_make_venv(tmp_path):
 
 
 def test_adding_a_rule_names_every_file_that_must_change():
-    """The functions run without this package: a rule's texts live in their rulebook too, and a
-    remediated rule needs a planner, a state reader and IAM actions (see test_function_packaging).
-    """
+    """A rule is its catalog entry; the functions' rulebook is generated from it, and a remediated
+    rule adds its module (see test_function_packaging, test_remediation_permissions)."""
     section = README.split("### The rule catalog", 1)[1].split("\n## ", 1)[0]
     for path in (
         "src/compliance_template/catalog.py",
-        "functions/_shared/rulebook.py",
-        "functions/remediation/decide.py",
-        "functions/remediation/resources.py",
+        "functions/_shared/rulebook.json",
         "src/compliance_template/policies.py",
     ):
         assert f"`{path}`" in section and (ROOT / path).is_file(), path
+    assert "`functions/remediation/rules/<identifier in lower case>.py`" in section
+    assert (ROOT / "functions/remediation/rules/encrypted_volumes.py").is_file()
+    for gone in ("functions/_shared/rulebook.py", "decide.py", "resources.py"):
+        assert gone not in section, gone
     assert "is one\nentry there" not in section and "is one entry" not in section
 
 

@@ -367,8 +367,10 @@ def _notification(
         )
         intro = "A resource became non-compliant."
         todo = text.what_to_do
+        does = f" What it does for this rule: {text.remediation}" if text.remediation else ""
         remediation = (
-            "Handed to the remediation function (its mode decides whether it changes anything)."
+            "Handed to the remediation function (its mode decides whether it changes "
+            f"anything).{does}"
             if hands_off
             else "Not enabled for this rule."
         )

@@ -18,9 +18,9 @@ import decide
 import findings
 import keys
 import observability
+import rules
 import settings
 from botocore.exceptions import BotoCoreError, ClientError
-from resources import Resources
 from validation import ValidationError
 
 logger = observability.get_logger("remediation")
@@ -71,7 +71,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         )
         record = auditor.claim(key, claim)
         if record is None:
-            outcome, reason = _execute(plan)
+            outcome, reason = _execute(finding, plan)
             record = auditor.finish(
                 key,
                 audit.decision_record(finding, plan, outcome, reason, config, request_id, now),
@@ -101,9 +101,11 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 def _plan(
     finding: findings.Finding, config: findings.RemediationSettings, context: Any
 ) -> decide.Plan:
-    not_handled = decide.unsupported(finding)
+    rule = rules.for_identifier(finding.identifier)
+    not_handled = decide.unsupported(finding, rule.RESOURCE_TYPE if rule else None)
     if not_handled is not None:
         return not_handled
+    assert rule is not None
     here = os.environ.get("AWS_REGION", "")
     if here and finding.region != here:
         return decide.Plan(
@@ -115,19 +117,20 @@ def _plan(
             "skip", f"the resource is in account {finding.account}; this function acts in {account}"
         )
     try:
-        state = Resources(aws.client).inspect(finding, config)
+        state = rule.read(aws.client, finding, config)
     except (ClientError, BotoCoreError) as error:
         return decide.Plan(
             "fail", f"could not read the current state: {aws.error_code(error)}: {error}"
         )
-    planner = decide.PLANNERS[finding.identifier][1]
-    return planner(finding, state, config)
+    return rule.plan(finding, state, config)
 
 
-def _execute(plan: decide.Plan) -> tuple[str, str]:
+def _execute(finding: findings.Finding, plan: decide.Plan) -> tuple[str, str]:
     assert plan.action is not None
+    rule = rules.for_identifier(finding.identifier)
+    assert rule is not None  # an ``act`` plan comes from the rule's module
     try:
-        Resources(aws.client).apply(plan.action)
+        rule.apply(aws.client, plan.action)
     except (ClientError, BotoCoreError) as error:
         # Recorded and notified for a person, not raised: retrying a refused change (access
         # denied, invalid state) cannot succeed, and transient errors were already retried.

@@ -1,8 +1,9 @@
 """The catalog of AWS Config managed rules this project supports.
 
 Everything rule-shaped (the Config rules, their CloudFormation parameters, the event pattern, the
-dashboard, the alarms, the function configuration) is derived from this one table, so adding a
-rule is one entry here plus its tests.
+dashboard, the alarms, the function configuration, the runbooks, the functions' rulebook) is
+derived from this one table, so adding a rule is one entry here plus its tests; a rule with
+automatic remediation also has its module in functions/remediation/rules/.
 
 Every fact in an entry (identifier, resource types, trigger kind, parameter names and types,
 regions where the rule is missing) was checked against the AWS Config developer guide's
@@ -74,6 +75,8 @@ class ManagedRule:
     docs_page: str
     description: str
     rationale: str
+    # What a person should do about a finding: one sentence for notifications and reports.
+    what_to_do: str
     resource_types: tuple[str, ...]
     triggers: frozenset[Trigger]
     facts: Provenance
@@ -184,6 +187,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="desired-instance-type",
         description="EC2 instances are of one of the allowed instance types.",
         rationale="Unapproved instance types break cost budgets and capacity planning.",
+        what_to_do="Plan a resize to an allowed type in a maintenance window (resizing stops the instance), or exempt the instance with the exemption tag if the type is approved.",
         resource_types=("AWS::EC2::Instance",),
         triggers=frozenset({Trigger.CHANGE}),
         facts=_read("desired-instance-type"),
@@ -218,6 +222,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="s3-bucket-server-side-encryption-enabled",
         description="S3 buckets have default server-side encryption enabled.",
         rationale="Unencrypted buckets expose data at rest and fail most audit frameworks.",
+        what_to_do="Turn on default encryption (SSE-KMS or SSE-S3) for the bucket.",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE}),
         facts=_read("s3-bucket-server-side-encryption-enabled", language="us_en/"),
@@ -234,6 +239,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="db-instance-backup-enabled",
         description="RDS DB instances have automated backups enabled, kept long enough.",
         rationale="Without automated backups a deleted or corrupted database cannot be restored.",
+        what_to_do="Set the backup retention period to at least the required minimum; for Aurora, set it on the cluster.",
         resource_types=("AWS::RDS::DBInstance",),
         triggers=frozenset({Trigger.CHANGE}),
         facts=_read("db-instance-backup-enabled", language="es_es/"),
@@ -271,6 +277,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="encrypted-volumes",
         description="Attached EBS volumes are encrypted.",
         rationale="Unencrypted volumes and their snapshots expose data at rest.",
+        what_to_do="Snapshot the volume, copy the snapshot with encryption, create a volume from the copy and swap it in; turn on EBS encryption by default so new volumes are encrypted.",
         resource_types=("AWS::EC2::Volume",),
         triggers=frozenset({Trigger.CHANGE}),
         facts=_read("encrypted-volumes"),
@@ -290,6 +297,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="s3-bucket-public-read-prohibited",
         description="S3 buckets do not allow public read access.",
         rationale="Public read access is the most common cause of S3 data leaks.",
+        what_to_do="Turn on S3 Block Public Access for the bucket and remove public grants and policies.",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE, Trigger.PERIODIC}),
         facts=_read("s3-bucket-public-read-prohibited"),
@@ -304,6 +312,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="s3-bucket-ssl-requests-only",
         description="S3 bucket policies deny requests that do not use TLS.",
         rationale="Requests without TLS can be read or changed in transit.",
+        what_to_do="Add a bucket policy statement denying requests where aws:SecureTransport is false.",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE}),
         facts=_read("s3-bucket-ssl-requests-only"),
@@ -317,6 +326,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="s3-bucket-versioning-enabled",
         description="S3 buckets have versioning enabled.",
         rationale="Versioning lets you recover objects that were overwritten or deleted.",
+        what_to_do="Turn on versioning for the bucket (and a lifecycle rule for old versions).",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE}),
         facts=_read("s3-bucket-versioning-enabled"),
@@ -332,6 +342,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="rds-storage-encrypted",
         description="RDS DB instances have storage encryption enabled.",
         rationale="Unencrypted database storage and its snapshots expose data at rest.",
+        what_to_do="Restore an encrypted copy from an encrypted snapshot copy and switch over to it.",
         resource_types=("AWS::RDS::DBInstance",),
         triggers=frozenset({Trigger.CHANGE}),
         facts=_read("rds-storage-encrypted"),
@@ -347,6 +358,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="rds-instance-public-access-check",
         description="RDS DB instances are not publicly accessible.",
         rationale="A publicly accessible database is reachable from the internet.",
+        what_to_do="Set the instance to not publicly accessible and review its security groups.",
         resource_types=("AWS::RDS::DBInstance",),
         triggers=frozenset({Trigger.CHANGE}),
         facts=_read("rds-instance-public-access-check", language="en_us/"),
@@ -360,6 +372,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="restricted-common-ports",
         description="Security groups do not allow unrestricted incoming traffic to risky ports.",
         rationale="Ports such as 3389 or 3306 open to 0.0.0.0/0 are scanned within minutes.",
+        what_to_do="Replace the 0.0.0.0/0 (or ::/0) rule on the port with the sources that need it.",
         resource_types=("AWS::EC2::SecurityGroup",),
         triggers=frozenset({Trigger.CHANGE, Trigger.PERIODIC}),
         facts=_read("restricted-common-ports"),
@@ -377,6 +390,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="ec2-ebs-encryption-by-default",
         description="EBS encryption by default is turned on in the region.",
         rationale="With it on, every new volume and snapshot copy is encrypted.",
+        what_to_do="Turn on EBS encryption by default in the EC2 settings of the region.",
         resource_types=(),
         triggers=frozenset({Trigger.PERIODIC}),
         # Only the China partition's copy of the page could be read: the 2023 list is kept.
@@ -396,6 +410,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="iam-password-policy",
         description="The account password policy meets the requirements.",
         rationale="Weak password policies make console credentials easy to guess.",
+        what_to_do="Update the account password policy to meet the configured requirements.",
         resource_types=(),
         triggers=frozenset({Trigger.PERIODIC}),
         # The stored global page is cut off before its region line: the 2023 list is kept.
@@ -420,6 +435,7 @@ CATALOG: tuple[ManagedRule, ...] = (
         docs_page="cloudtrail-enabled",
         description="A CloudTrail trail is enabled in the account.",
         rationale="Without CloudTrail there is no record of who changed what.",
+        what_to_do="Create a multi-region CloudTrail trail delivering to a protected bucket.",
         resource_types=(),
         triggers=frozenset({Trigger.PERIODIC}),
         facts=_read("cloudtrail-enabled"),

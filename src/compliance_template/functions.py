@@ -33,6 +33,7 @@ from .naming import (
     logical,
 )
 from .regions import json_of_available, only_where_available
+from .remediation_rules import declared_grants
 from .stack import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY, Stack
 from .suppressions import cfn_lint_metadata
 
@@ -155,13 +156,14 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
         aggregator = GetAtt(stack.id("aggregator"), "ConfigurationAggregatorArn")
         document = policies.reporting_policy(*basics, rule_arns, aggregator)
     else:
-        document = policies.remediation_read_policy(*basics)
+        rule_grants = declared_grants()
+        document = policies.remediation_read_policy(*basics, rule_grants)
         stack.add(
             iam.ManagedPolicy(
                 "RemediationEnforceManagedPolicy",
                 Condition=ENFORCE_REMEDIATION,
                 Description=Sub("Fixes the remediation function of ${AWS::StackName} applies"),
-                PolicyDocument=policies.remediation_write_policy(),
+                PolicyDocument=policies.remediation_write_policy(rule_grants),
                 Roles=role,
             )
         )

@@ -7,19 +7,19 @@ what" reads this one file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import awacs.awslambda as lambda_
 import awacs.config as config
-import awacs.ec2 as ec2
 import awacs.kms as kms
 import awacs.logs as logs
-import awacs.rds as rds
 import awacs.s3 as s3
 import awacs.sns as sns
 import awacs.sqs as sqs
 import awacs.sts as sts
 from awacs.aws import (
+    Action,
     Allow,
     ArnEquals,
     ArnLike,
@@ -39,6 +39,7 @@ from awacs.aws import (
 from troposphere import AWSHelperFn, Ref, Sub
 
 from .naming import FINDING_TAG_KEY, LATEST_PREFIX, account_root, arn, service_principal
+from .remediation_rules import RuleGrants
 
 Arn = str | AWSHelperFn
 VERSION = "2012-10-17"
@@ -510,70 +511,101 @@ def reporting_policy(
     return _document(*statements)
 
 
+@dataclass(frozen=True)
+class RemediationScope:
+    """What the actions a remediation rule module declares on this scope are granted on."""
+
+    resources: list[Arn]
+    read_sid: str | None = None  # Sid of the statement with the reads; None: no reads here
+    condition: Condition | None = None
+
+
+def remediation_scopes() -> dict[str, RemediationScope]:
+    """The scopes the rule modules (functions/remediation/rules) name, in statement order.
+
+    The read Sids are those of the first four rules' hand-written statements, kept so the
+    policies did not change when they became derived from the rule modules.
+    """
+    return {
+        "s3-bucket": RemediationScope([Sub("arn:${AWS::Partition}:s3:::*")], "ReadBucketState"),
+        # RDS authorizes these per DB instance: this account's instances in this region.
+        "rds-db-instance": RemediationScope([arn("rds", "db:*")], "ReadDbInstances"),
+        # Actions without resource-level permissions: EC2's Describe calls, account settings.
+        "any": RemediationScope(["*"], "ReadComputeState"),
+        # Flag instances of an undesired type: this tag key only, never stop or resize.
+        "ec2-instance-finding-tag": RemediationScope(
+            [arn("ec2", "instance/*")],
+            condition=Condition(ForAllValuesStringEquals("aws:TagKeys", [FINDING_TAG_KEY])),
+        ),
+    }
+
+
+def _scoped_statement(sid: str, scope: RemediationScope, actions: Iterable[str]) -> Statement:
+    """Actions sorted, so the statement does not depend on which rule declared one first."""
+    extra = {"Condition": scope.condition} if scope.condition is not None else {}
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Action=[Action(*name.split(":", 1)) for name in sorted(set(actions))],
+        Resource=scope.resources,
+        **extra,
+    )
+
+
+def _check_scope(scopes: Mapping[str, RemediationScope], name: str, rule: RuleGrants) -> None:
+    if name not in scopes:
+        raise ValueError(
+            f"remediation rule {rule.identifier}: unknown scope {name!r}; "
+            f"known: {', '.join(scopes)}"
+        )
+
+
 def remediation_read_policy(
-    log_group_arn: Arn, queue_arn: Arn, topic_arn: Arn, bucket_arn: Arn, prefix: str
+    log_group_arn: Arn,
+    queue_arn: Arn,
+    topic_arn: Arn,
+    bucket_arn: Arn,
+    prefix: str,
+    rules: Sequence[RuleGrants],
 ) -> PolicyDocument:
-    """What remediation needs to decide: read-only, granted in every mode."""
+    """What remediation needs to decide: the reads every rule module declares, granted in every
+    mode, one statement per scope."""
+    scopes = remediation_scopes()
+    reads: dict[str, set[str]] = {}
+    for rule in rules:
+        for scope, actions in rule.reads.items():
+            _check_scope(scopes, scope, rule)
+            if scopes[scope].read_sid is None:
+                raise ValueError(f"remediation rule {rule.identifier}: no reads on {scope!r}")
+            reads.setdefault(scope, set()).update(actions)
     return _document(
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
-        Statement(
-            Sid="ReadBucketState",
-            Effect=Allow,
-            Action=[s3.GetEncryptionConfiguration, s3.GetBucketTagging],
-            Resource=[Sub("arn:${AWS::Partition}:s3:::*")],
-        ),
-        # RDS authorizes these per DB instance: this account's instances in this region.
-        Statement(
-            Sid="ReadDbInstances",
-            Effect=Allow,
-            Action=[rds.DescribeDBInstances, rds.ListTagsForResource],
-            Resource=[arn("rds", "db:*")],
-        ),
-        # EC2's Describe calls and the account-level setting take no resource-level permissions.
-        Statement(
-            Sid="ReadComputeState",
-            Effect=Allow,
-            Action=[
-                ec2.DescribeVolumes,
-                ec2.DescribeInstances,
-                ec2.DescribeTags,
-                ec2.GetEbsEncryptionByDefault,
-            ],
-            Resource=["*"],
+        *(
+            _scoped_statement(scope.read_sid, scope, reads[name])
+            for name, scope in scopes.items()
+            if name in reads and scope.read_sid is not None
         ),
     )
 
 
-def remediation_write_policy() -> PolicyDocument:
-    """The fixes; attached only when RemediationMode is `enforce`."""
+def remediation_write_policy(rules: Sequence[RuleGrants]) -> PolicyDocument:
+    """The fixes every rule module declares, one statement each, by scope then identifier;
+    attached only when RemediationMode is `enforce`."""
+    scopes = remediation_scopes()
+    writes: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for rule in sorted(rules, key=lambda r: r.identifier):
+        for sid, (scope, actions) in rule.writes.items():
+            _check_scope(scopes, scope, rule)
+            writes.setdefault(scope, []).append((sid, actions))
+    sids = [sid for fixes in writes.values() for sid, _ in fixes]
+    if len(sids) != len(set(sids)):
+        raise ValueError(f"remediation rules: write statement Sids repeat: {sorted(sids)}")
     return _document(
-        Statement(
-            Sid="EnableBucketEncryption",
-            Effect=Allow,
-            Action=[s3.PutEncryptionConfiguration],
-            Resource=[Sub("arn:${AWS::Partition}:s3:::*")],
-        ),
-        Statement(
-            Sid="SetBackupRetention",
-            Effect=Allow,
-            Action=[rds.ModifyDBInstance],
-            Resource=[arn("rds", "db:*")],
-        ),
-        # An account-level setting with no resource to scope to.
-        Statement(
-            Sid="EnableEbsEncryptionByDefault",
-            Effect=Allow,
-            Action=[ec2.EnableEbsEncryptionByDefault],
-            Resource=["*"],
-        ),
-        # Flag instances of an undesired type; this tag key only, never stop or resize.
-        Statement(
-            Sid="FlagInstances",
-            Effect=Allow,
-            Action=[ec2.CreateTags],
-            Resource=[arn("ec2", "instance/*")],
-            Condition=Condition(ForAllValuesStringEquals("aws:TagKeys", [FINDING_TAG_KEY])),
-        ),
+        *(
+            _scoped_statement(sid, scope, actions)
+            for name, scope in scopes.items()
+            for sid, actions in writes.get(name, ())
+        )
     )
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ast
+import io
 import os
+import subprocess
+import sys
+import zipfile
 
-import decide
 import pytest
 import rulebook
 from conftest import FUNCTION_NAMES, FUNCTIONS
 
 from compliance_template.catalog import CATALOG
+from compliance_template.packaging import build_zip
 
 SHARED = FUNCTIONS / "_shared"
 
@@ -18,12 +22,16 @@ SHARED = FUNCTIONS / "_shared"
 @pytest.mark.parametrize("function", FUNCTION_NAMES)
 def test_each_folder_is_self_contained_with_relative_symlinks_to_the_shared_modules(function):
     folder = FUNCTIONS / function
-    local = {path.stem for path in folder.glob("*.py")}
-    for path in folder.glob("*.py"):
+    # Top-level modules and packages (such as remediation's rules/) are the function's own.
+    local = {path.stem for path in folder.glob("*.py")} | {
+        path.parent.name for path in folder.glob("*/__init__.py")
+    }
+    for path in folder.glob("*"):
         if path.is_symlink():
             target = os.readlink(path)
             assert target == f"../_shared/{path.name}", path
             assert path.resolve().parent == SHARED
+    for path in folder.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names = (
@@ -54,14 +62,35 @@ def test_only_app_and_shared_modules_share_a_name_across_functions():
     assert {name for name, found in owners.items() if len(found) > 1} == {"app.py"}
 
 
-def test_rule_texts_match_the_catalog():
-    catalog = {rule.identifier: rule.description for rule in CATALOG}
-    assert {k: v.description for k, v in rulebook.RULES.items()} == catalog
+@pytest.mark.parametrize("function", FUNCTION_NAMES)
+def test_every_shared_file_is_in_every_function(function):
+    """The rulebook's data file too: the loader reads it beside itself."""
+    shared = {path.name for path in SHARED.iterdir() if path.is_file()}
+    assert "rulebook.json" in shared
+    assert shared <= {path.name for path in (FUNCTIONS / function).iterdir()}
 
 
-def test_remediation_covers_exactly_the_rules_the_catalog_says_it_remediates():
-    assert set(decide.PLANNERS) == {rule.identifier for rule in CATALOG if rule.remediation}
-    for identifier, (resource_type, _) in decide.PLANNERS.items():
-        assert (resource_type,) == next(
-            r.resource_types for r in CATALOG if r.identifier == identifier
+def test_the_rulebook_the_functions_read_is_the_catalog():
+    assert set(rulebook.rules()) == {rule.identifier for rule in CATALOG}
+    for rule in CATALOG:
+        assert rulebook.text(rule.identifier) == rulebook.Rule(
+            rule.description, rule.what_to_do, rule.resource_types, rule.remediation
         )
+    assert rulebook.text("NOT_A_CATALOG_RULE").what_to_do == "Read the rule's runbook."
+
+
+@pytest.mark.parametrize("function", FUNCTION_NAMES)
+def test_the_packaged_function_reads_its_rulebook(function, tmp_path):
+    """Unzipped as Lambda unzips it, away from the repository: the rulebook loads from the zip."""
+    with zipfile.ZipFile(io.BytesIO(build_zip(FUNCTIONS / function))) as archive:
+        assert {"rulebook.py", "rulebook.json"} <= set(archive.namelist())
+        archive.extractall(tmp_path)
+    probe = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import rulebook; "
+        "print(rulebook.text('ENCRYPTED_VOLUMES').description)"
+    )
+    # Isolated: neither the repository nor the test's sys.path can supply the module.
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", probe], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.stdout == "Attached EBS volumes are encrypted.\n", result.stderr

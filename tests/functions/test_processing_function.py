@@ -423,7 +423,10 @@ def test_non_compliant_resources_of_enabled_rules_are_handed_off_asynchronously(
     assert payload["ruleIdentifier"] == "ENCRYPTED_VOLUMES"
     assert payload["resourceId"] == "vol-0123456789abcdef0"
     assert payload["changeRecord"].startswith("s3://compliance-reports-test/compliance-changes/")
-    assert "Handed to the remediation function" in world.notifications()[0]["message"]
+    handed_off = world.notifications()[0]["message"]
+    assert "Handed to the remediation function" in handed_off
+    # What remediation does comes from the catalog, through the generated rulebook.
+    assert "What it does for this rule: No in-place fix exists: optionally turns on" in handed_off
 
 
 def test_hand_off_failure_is_retried_without_sending_the_notification_again(world, monkeypatch):

@@ -1,0 +1,55 @@
+"""The functions' rulebook is generated from the catalog and committed; it must not drift."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from compliance_template import rulebook
+from compliance_template.catalog import CATALOG
+from compliance_template.committed import write_all
+from compliance_template.rulebook import RULEBOOK_FILE, render_rulebook
+
+
+def test_committed_rulebook_is_what_the_catalog_gives():
+    committed = RULEBOOK_FILE.read_text(encoding="utf-8")
+    assert committed == render_rulebook(), "stale rulebook: run `make template` and commit"
+
+
+def test_a_catalog_change_makes_the_committed_rulebook_stale(monkeypatch):
+    first = CATALOG[0]
+    changed = dataclasses.replace(first, what_to_do="Something else entirely.")
+    monkeypatch.setattr(rulebook, "CATALOG", (changed, *CATALOG[1:]))
+    rendered = render_rulebook()
+    assert rendered != RULEBOOK_FILE.read_text(encoding="utf-8")
+    assert json.loads(rendered)["rules"][first.identifier]["whatToDo"] == "Something else entirely."
+
+
+def test_rulebook_carries_every_rule_fact_the_functions_use():
+    rules = json.loads(render_rulebook())["rules"]
+    assert list(rules) == sorted(rule.identifier for rule in CATALOG)
+    for rule in CATALOG:
+        assert rules[rule.identifier] == {
+            "description": rule.description,
+            "whatToDo": rule.what_to_do,
+            "resourceTypes": list(rule.resource_types),
+            "remediation": rule.remediation,
+        }
+
+
+def test_rulebook_is_deterministic_json_with_a_final_newline():
+    text = render_rulebook()
+    assert text == render_rulebook() and text.endswith("}\n") and not text.endswith("\n\n")
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "edit the catalog, not this file" in json.loads(text)["generated"]
+
+
+def test_every_rule_says_what_to_do():
+    for rule in CATALOG:
+        assert rule.what_to_do.strip() and rule.what_to_do.endswith("."), rule.identifier
+
+
+def test_make_template_writes_the_rulebook(tmp_path):
+    target = tmp_path / "rulebook.json"
+    write_all(tmp_path / "templates", tmp_path / "runbooks", target)
+    assert target.read_text(encoding="utf-8") == render_rulebook()

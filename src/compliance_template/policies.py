@@ -536,7 +536,6 @@ def remediation_read_policy(
             Action=[
                 ec2.DescribeVolumes,
                 ec2.DescribeInstances,
-                ec2.DescribeTags,
                 ec2.GetEbsEncryptionByDefault,
             ],
             Resource=["*"],

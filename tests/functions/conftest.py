@@ -179,8 +179,8 @@ class World:
 def world(monkeypatch):
     from moto import mock_aws
 
-    # boto3's default session is kept across tests (moto would replace it on every start): a
-    # new session parses each service model again, which was most of these tests' time.
+    # boto3's default session is kept across tests (moto would replace it on every start): a new
+    # one resolves its configuration and endpoints again, about 15 % of these tests' time.
     config = {"lambda": {"use_docker": False}, "core": {"reset_boto3_session": False}}
     with mock_aws(config=config):
         yield World(monkeypatch)

@@ -46,6 +46,8 @@ def pytest_ignore_collect(collection_path, config) -> bool | None:
     emulator alone takes about two seconds."""
     if config.option.markexpr != f"not {SLOW}" or collection_path.suffix != ".py":
         return None
+    if not collection_path.is_relative_to(config.rootpath):
+        return None
     relative = collection_path.relative_to(config.rootpath).as_posix()
     return True if FILE_MARKERS.get(relative) else None
 
@@ -64,7 +66,7 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(SLOW)
 
 
-def _refuse_to_listen(sock: socket.socket, *args: object) -> None:
+def _refuse_to_listen(_sock: socket.socket, *_args: object) -> None:
     raise AssertionError(
         f"this test starts a server: mark it `{EMULATOR}` (tests/slow_tests.py) or avoid the server"
     )

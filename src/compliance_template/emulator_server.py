@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{option('--port')} must be 1 to 65535, not {args.port}")
     stop = threading.Event()
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):

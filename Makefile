@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # cfn-lint with informational checks and our own rules (docs/cfn-rules.md).
-CFN_LINT := $(BIN)/cfn-lint -c I --append-rules compliance_template.cfn_rules
+CFN_LINT_OPTIONS := -c I --append-rules compliance_template.cfn_rules
+CFN_LINT := $(BIN)/cfn-lint $(CFN_LINT_OPTIONS)
+# `make template` lints only templates not already found clean with the same inputs
+# (compliance_template/lint_cache.py); `make lint` and the tests lint everything.
+LINT_CACHE := build/lint-cache
 
 # Deploy settings: make deploy STACK=... PARAMETERS=file.json ARTIFACT_BUCKET=... REGION=...
 STACK ?= compliance-monitoring
@@ -19,12 +23,13 @@ TOOL := COMPLIANCE_TEMPLATE_MAKE=1 $(BIN)/python -m
 PREFLIGHT_ARGS = --stack-name $(STACK) --template $(TEMPLATE) \
 	$(if $(PARAMETERS),--parameters $(PARAMETERS)) $(AWS_TARGET)
 
-.PHONY: help venv template lint test package bench preflight deploy destroy deploy-local deploy-org \
+.PHONY: help venv template lint test test-fast emulator package bench preflight deploy destroy deploy-local deploy-org \
 	release-baseline clean
 
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
 	@echo "make test       run the whole test suite"
+	@echo "make test-fast  the unit tests only, in under 30 s (no emulator, whole-template cfn-lint or scanners)"
 	@echo "make lint       ruff, cfn-lint with our rules, checkov and parliament over templates/"
 	@echo "make package    build/<function>.zip, byte-identical across runs"
 	@echo "make bench      performance figures of the functions (docs/benchmarks.md)"
@@ -32,6 +37,7 @@ help:
 	@echo "make deploy     preflight, package and deploy (PARAMETERS=file ARTIFACT_BUCKET= REGION= PROFILE= STACK= TEMPLATE=)"
 	@echo "make destroy    delete the stack; the reports bucket and key are kept and reported"
 	@echo "make deploy-local  deploy, verify, update and delete on a local emulator"
+	@echo "make emulator   the local emulator on http://127.0.0.1:4566 for the AWS CLI or any SDK (PORT=), until Ctrl-C"
 	@echo "make deploy-org OUS=ou-.. REGIONS=eu-west-1,.. ARTIFACT_PREFIX=.. PARAMETERS=file [REGION= PROFILE=]  StackSet for members"
 	@echo "make release-baseline  record templates/ as the released copy update safety compares to"
 	@echo "make clean      remove build output and caches (keeps .venv)"
@@ -46,7 +52,7 @@ $(STAMP): pyproject.toml
 
 template: $(STAMP)
 	$(BIN)/python -m compliance_template.committed
-	$(CFN_LINT) -- templates/*.json
+	$(BIN)/python -m compliance_template.lint_cache $(LINT_CACHE) templates/*.json -- $(CFN_LINT_OPTIONS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -56,6 +62,11 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The unit tests only: no emulator, no cfn-lint over whole templates, no scanners
+# (tests/slow_tests.py says which tests are slow and why).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 package: $(STAMP)
 	$(BIN)/python -m compliance_template.packaging --out build
@@ -77,6 +88,11 @@ destroy: $(STAMP)
 
 deploy-local: $(STAMP)
 	$(BIN)/python -m compliance_template.local_deploy
+
+# The local emulator as a server on 127.0.0.1 for any AWS client, until Ctrl-C.
+PORT ?= 4566
+emulator: $(STAMP)
+	$(TOOL) compliance_template.emulator_server --port $(PORT)
 
 deploy-org: $(STAMP)
 	$(TOOL) compliance_template.deploy_org $(if $(OUS),--ous $(OUS)) \

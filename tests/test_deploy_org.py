@@ -140,10 +140,10 @@ def test_cli_warns_about_stack_set_regions_the_region_facts_do_not_cover(
 
 
 def test_region_warnings_name_rules_whose_region_list_is_unverified():
-    from compliance_template.catalog import get_rule
+    from compliance_template.catalog import BY_IDENTIFIER
     from compliance_template.deploy_org import region_warnings
 
-    rules = (get_rule("IAM_PASSWORD_POLICY"), get_rule("CLOUD_TRAIL_ENABLED"))
+    rules = (BY_IDENTIFIER["IAM_PASSWORD_POLICY"], BY_IDENTIFIER["CLOUD_TRAIL_ENABLED"])
     deployment = OrgDeployment("s", ("ou-ab12-cdef3456",), ("eu-west-1",), "p", {}, rules=rules)
     (warning,) = region_warnings(deployment)
     assert warning.startswith("IAM_PASSWORD_POLICY: region list not verified")

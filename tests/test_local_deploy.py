@@ -358,12 +358,6 @@ def test_emulator_environment_keeps_no_real_aws_setting():
     assert env["AWS_CONFIG_FILE"] == env["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
 
 
-def test_emulator_knows_which_operations_moto_implements():
-    assert emulator_module.emulator_implements("config", "PutConfigRule")
-    # Raw moto has no compliance API; the emulator answers it from recorded evaluations.
-    assert not emulator_module.emulator_implements("config", "GetComplianceDetailsByConfigRule")
-
-
 def test_emulated_compliance_details_paginate_like_config():
     import boto3
 

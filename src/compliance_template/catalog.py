@@ -123,13 +123,7 @@ class ManagedRule:
 
 # Region codes of the names used on the developer guide's rule pages.
 HYDERABAD, MELBOURNE, SPAIN, ZURICH = "ap-south-2", "ap-southeast-4", "eu-south-2", "eu-central-2"
-UAE, JAKARTA, CAPE_TOWN, OSAKA, MILAN = (
-    "me-central-1",
-    "ap-southeast-3",
-    "af-south-1",
-    "ap-northeast-3",
-    "eu-south-1",
-)
+UAE, OSAKA = "me-central-1", "ap-northeast-3"
 MEXICO, TAIPEI, THAILAND = "mx-central-1", "ap-east-2", "ap-southeast-7"
 BEIJING, NINGXIA = "cn-north-1", "cn-northwest-1"
 GOVCLOUD_EAST, GOVCLOUD_WEST = "us-gov-east-1", "us-gov-west-1"
@@ -459,8 +453,3 @@ KNOWN_INVALID_IDENTIFIERS: dict[str, str] = {
 BY_IDENTIFIER: dict[str, ManagedRule] = {rule.identifier: rule for rule in CATALOG}
 
 DEFAULT_RULES: tuple[str, ...] = tuple(r.identifier for r in CATALOG if r.enabled_by_default)
-
-
-def get_rule(identifier: str) -> ManagedRule:
-    """Return the catalog entry; raises KeyError for identifiers we do not ship."""
-    return BY_IDENTIFIER[identifier]

@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -33,7 +34,9 @@ try:
     from moto.awslambda.models import LambdaFunction
     from moto.awslambda.utils import get_backend as lambda_backend
     from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.cloudformation import models as cloudformation_models
     from moto.cloudformation import parsing
+    from moto.cloudformation import responses as cloudformation_responses
     from moto.cloudformation.models import CloudFormationBackend
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.config.exceptions import NoSuchConfigRuleException
@@ -358,6 +361,18 @@ def _execute_change_set(original: Any) -> Any:
             backend.exports[export.name] = export
 
     return execute
+
+
+def _loopback_template_url(original: Callable[..., str]) -> Callable[..., str]:
+    """moto reads a TemplateURL from its own S3 only when the URL says "localhost"; a client
+    pointed at http://127.0.0.1:<port> (as `make emulator` prints) sends that address instead."""
+
+    def get_stack_from_s3_url(template_url: str, *args: Any, **kwargs: Any) -> str:
+        for address in (f"//{HOST}:", f"//{HOST}/"):
+            template_url = template_url.replace(address, address.replace(HOST, "localhost"), 1)
+        return original(template_url, *args, **kwargs)
+
+    return get_stack_from_s3_url
 
 
 def _bucket_permission(bucket: FakeBucket, action: str, resource: str) -> Any:
@@ -787,6 +802,10 @@ def cloudformation_fixes() -> Iterator[None]:
         for cls, method, replacement in HANDLER_FIXES:
             stack.enter_context(mock.patch.object(cls, method, classmethod(replacement)))
         stack.enter_context(mock.patch.object(FakeBucket, "get_permission", _bucket_permission))
+        # Both modules imported the function by name: patch each one's copy.
+        for module in (cloudformation_models, cloudformation_responses):
+            resolve = _loopback_template_url(module.get_stack_from_s3_url)
+            stack.enter_context(mock.patch.object(module, "get_stack_from_s3_url", resolve))
         stack.enter_context(
             mock.patch.object(
                 CloudFormationBackend,
@@ -795,21 +814,6 @@ def cloudformation_fixes() -> Iterator[None]:
             )
         )
         yield
-
-
-def emulator_implements(service: str, operation: str) -> bool:
-    """Whether moto has a handler for an API operation (e.g. "config", "PutConfigRule")."""
-    import importlib
-
-    from botocore import xform_name
-
-    responses = importlib.import_module(f"moto.{service}.responses")
-    method = xform_name(operation)
-    return any(
-        isinstance(cls, type) and callable(getattr(cls, method, None))
-        for cls in vars(responses).values()
-        if isinstance(cls, type) and cls.__module__ == responses.__name__
-    )
 
 
 # --- Config compliance results ------------------------------------------------------------------
@@ -849,9 +853,13 @@ class Invocation:
     payload: Any
 
 
+class PortInUse(Exception):
+    """The port asked for is taken on 127.0.0.1."""
+
+
 @dataclass
 class Emulator:
-    """moto's server on 127.0.0.1 (a free port chosen by the OS), in this process.
+    """moto's server on 127.0.0.1, on `port` (0: a free port chosen by the OS), in this process.
 
     Lambda runs without Docker (moto's "simple" backend): an Invoke is answered, not executed.
     Every Invoke is recorded in `invocations`, so the caller can run the real handler in-process
@@ -906,7 +914,9 @@ class Emulator:
                     create=True,
                 )
             )
-            server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+            if self.port:
+                _check_port_free(self.port)
+            server = ThreadedMotoServer(ip_address=HOST, port=self.port, verbose=False)
             server.start()
             stack.callback(_stop_server, server)
             self._server = server
@@ -990,6 +1000,19 @@ class Emulator:
             return answer(backend, function_name, qualifier, body, headers, response_headers)
 
         return invoke
+
+
+def _check_port_free(port: int) -> None:
+    """moto binds the port in a thread and waits for it without a timeout: a taken port would
+    hang `start()` instead of failing. Bind it first, as the server will (address reuse on)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((HOST, port))
+    except OSError as error:
+        raise PortInUse(f"port {port} on {HOST} is in use ({error.strerror})") from None
+    finally:
+        probe.close()
 
 
 def _stop_server(server: ThreadedMotoServer) -> None:

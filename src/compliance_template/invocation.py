@@ -34,6 +34,7 @@ MAKE_VARIABLES = {
     "--artifact-bucket-prefix": "ARTIFACT_PREFIX",
     "--ous": "OUS",
     "--call-as": "CALL_AS",
+    "--port": "PORT",
 }
 # The regions of the pinned cfn-lint (the regions its schemas, and so our lint, cover).
 KNOWN_REGIONS = tuple(REGIONS)

@@ -306,15 +306,10 @@ class LambdaContext:
 
     function_name: str
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 256
-    function_version: str = "$LATEST"
 
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 # --- the cycle --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def _template_with_every_runtime() -> str:
     return json.dumps({"Resources": resources})
 
 
+@pytest.mark.cfn_lint
 def test_w9009_and_cfn_lint_never_both_report_and_together_cover_every_deprecation():
     matches = lint(
         _template_with_every_runtime(),

@@ -13,8 +13,7 @@ from reading import first_described, tag_map
 
 IDENTIFIER = "DESIRED_INSTANCE_TYPE"
 RESOURCE_TYPE = rulebook.text(IDENTIFIER).resource_types[0]
-# ec2:DescribeTags is granted though nothing calls it: the role's policy is kept as it was.
-READS = {"any": ("ec2:DescribeInstances", "ec2:DescribeTags")}
+READS = {"any": ("ec2:DescribeInstances",)}
 # "ec2-instance-finding-tag": instances, and only the tag key below.
 WRITES = {"FlagInstances": ("ec2-instance-finding-tag", ("ec2:CreateTags",))}
 FINDING_TAG_KEY = "compliance:finding"  # the only key the template lets remediation write

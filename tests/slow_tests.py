@@ -1,0 +1,67 @@
+"""Which tests `make test-fast` leaves out, by what they do.
+
+Every test file is listed with the slow things its tests do (an empty tuple: unit tests only,
+kept by `make test-fast`); tests/conftest.py marks each test with its file's markers and with
+`slow` when there is any, so `pytest -m "not slow"` is the fast loop. The markers are registered
+in pyproject.toml. tests/test_markers.py fails when a test file is missing here, so a new file
+is classified when it is added, and when a test not marked `emulator` starts a server. A file
+whose tests differ marks the slow ones itself (`@pytest.mark.cfn_lint`).
+"""
+
+from __future__ import annotations
+
+SLOW = "slow"
+# What a slow test does (pyproject.toml describes each marker).
+EMULATOR, CFN_LINT, SCANNERS, PROPERTY = "emulator", "cfn_lint", "scanners", "property"
+REASONS = (EMULATOR, CFN_LINT, SCANNERS, PROPERTY)
+
+FILE_MARKERS: dict[str, tuple[str, ...]] = {
+    "tests/cfn_rules/test_fixtures.py": (),
+    "tests/cfn_rules/test_helpers.py": (),
+    "tests/cfn_rules/test_loading.py": (CFN_LINT,),
+    "tests/cfn_rules/test_robustness.py": (CFN_LINT,),
+    "tests/cfn_rules/test_runtime_lifecycle.py": (),
+    "tests/functions/test_environment_per_region.py": (),
+    "tests/functions/test_function_packaging.py": (),
+    "tests/functions/test_function_properties.py": (PROPERTY,),
+    "tests/functions/test_processing_function.py": (),
+    "tests/functions/test_processing_order.py": (PROPERTY,),
+    "tests/functions/test_remediation_function.py": (),
+    "tests/functions/test_remediation_permissions.py": (),
+    "tests/functions/test_reporting_function.py": (),
+    "tests/functions/test_reserved_tag_prefix.py": (),
+    "tests/test_benchmarks.py": (),
+    "tests/test_catalog.py": (),
+    "tests/test_cli.py": (),
+    "tests/test_condition_names.py": (),
+    "tests/test_conformance_pack_parameters.py": (),
+    "tests/test_deploy.py": (),
+    "tests/test_deploy_inputs.py": (),
+    "tests/test_deploy_org.py": (),
+    "tests/test_emulator_server.py": (EMULATOR,),
+    "tests/test_event_pattern.py": (),
+    "tests/test_extras.py": (),
+    "tests/test_failure_facts.py": (),
+    "tests/test_golden.py": (),
+    "tests/test_iam_policies.py": (),
+    "tests/test_key_grants.py": (),
+    "tests/test_latest_evaluation_access.py": (),
+    "tests/test_lint.py": (CFN_LINT,),
+    "tests/test_lint_cache.py": (),
+    "tests/test_local_deploy.py": (EMULATOR,),
+    "tests/test_markers.py": (),
+    "tests/test_notification_delivery.py": (),
+    "tests/test_organization.py": (),
+    "tests/test_packaging.py": (),
+    "tests/test_preflight.py": (),
+    "tests/test_readme.py": (),
+    "tests/test_regions.py": (),
+    "tests/test_remediation_grants.py": (),
+    "tests/test_rule_name_length.py": (),
+    "tests/test_rulebook.py": (),
+    "tests/test_runbooks.py": (),
+    "tests/test_security_scanners.py": (SCANNERS,),
+    "tests/test_settings.py": (),
+    "tests/test_tags_and_limits.py": (),
+    "tests/test_update_safety.py": (),
+}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 
 from template_helpers import ROOT, as_dict
 
@@ -156,6 +158,29 @@ def test_generate_py_without_a_virtual_environment_says_make_venv(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("generate.py: error: compliance_template is not")
     assert "run `make venv`" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_generate_py_uses_this_checkout_even_beside_a_non_editable_install(tmp_path):
+    """`pip install .` copies the package into site-packages, where functions/ and templates/
+    are not; generate.py must still write Code paths to this checkout's functions."""
+    installed = tmp_path / "site-packages"
+    shutil.copytree(ROOT / "src" / "compliance_template", installed / "compliance_template")
+    out = tmp_path / "out" / "stack.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), "--out", str(out)],
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    resources = json.loads(out.read_text())["Resources"]
+    code = {
+        r["Properties"]["Code"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"
+    }
+    assert {(out.parent / path).resolve() for path in code} == {
+        ROOT / "functions" / name for name in ("processing", "reporting", "remediation")
+    }
 
 
 def test_adding_a_rule_names_every_file_that_must_change():

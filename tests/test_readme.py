@@ -207,3 +207,21 @@ def test_set_up_says_the_first_make_template_creates_the_environment():
     set_up = " ".join(README.split("## Set-up", 1)[1].split("\n## ", 1)[0].split())
     assert "the first `make` " not in set_up
     assert "first `make template`" in set_up and "a few minutes" in set_up
+
+
+def test_every_target_the_set_up_names_creates_the_environment():
+    """Set-up says which targets do not create .venv; every other one depends on its stamp."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    prerequisites = {
+        target: deps.split()
+        for target, deps in re.findall(r"^([a-z][a-z-]*):(.*)$", makefile, flags=re.M)
+    }
+
+    def creates_venv(target: str) -> bool:
+        deps = prerequisites.get(target, [])
+        return "$(STAMP)" in deps or any(creates_venv(d) for d in deps if d in prerequisites)
+
+    set_up = " ".join(README.split("## Set-up", 1)[1].split("\n## ", 1)[0].split())
+    excepted = re.search(r"or any other target but (.*?)\) creates", set_up).group(1)
+    named = set(re.findall(r"`([a-z-]+)`", excepted))
+    assert {t for t in prerequisites if not creates_venv(t) and t != "venv"} == named

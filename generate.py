@@ -9,8 +9,12 @@ import os
 import sys
 from pathlib import Path
 
-VENV_PYTHON = Path(__file__).resolve().parent / ".venv" / "bin" / "python"
+CHECKOUT = Path(__file__).resolve().parent
+VENV_PYTHON = CHECKOUT / ".venv" / "bin" / "python"
 REEXEC = "COMPLIANCE_TEMPLATE_REEXEC"  # set on the re-run, so a broken .venv cannot loop
+# This checkout's own package first: a copy installed with `pip install .` (not editable) finds
+# functions/ and templates/ beside site-packages, where they are not, and may be another version.
+sys.path.insert(0, str(CHECKOUT / "src"))
 
 try:
     from compliance_template.cli import main

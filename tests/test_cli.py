@@ -12,6 +12,7 @@ import pytest
 from cfnlint.decode import decode_str
 from template_helpers import ROOT
 
+from compliance_template.catalog import CATALOG
 from compliance_template.cli import main
 
 
@@ -202,6 +203,15 @@ def test_runbooks_into_a_file_is_one_line(tmp_path, capsys):
     assert line.startswith("generate.py: error: --runbooks: ")
     assert line.endswith(f"a path inside a folder ({target} is a file)")
     assert target.read_text() == "not a folder"
+
+
+def test_runbooks_with_one_unwritable_target_write_none(tmp_path, capsys):
+    """The second rule's runbook path is a folder: the first must not be written either."""
+    target = tmp_path / "runbooks"
+    (target / f"{CATALOG[1].identifier}.md").mkdir(parents=True)
+    assert main(["--runbooks", str(target)]) == 2
+    assert one_error_line(capsys).endswith("a file path (this is a folder)")
+    assert [p.name for p in target.iterdir()] == [f"{CATALOG[1].identifier}.md"]
 
 
 def test_out_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path):

@@ -395,7 +395,10 @@ def test_no_credentials_is_one_line(no_aws, capsys):
 
 def test_no_region_is_one_line(no_aws, capsys):
     code, err = run_main(capsys, "destroy")
-    assert (code, err.strip()) == (2, "deploy: error: no region: set --region or AWS_REGION")
+    assert (code, err.strip()) == (
+        2,
+        "deploy: error: no region: set --region or AWS_DEFAULT_REGION",
+    )
 
 
 def test_invalid_bucket_name_is_one_line(no_aws, capsys):

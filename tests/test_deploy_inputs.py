@@ -214,7 +214,7 @@ def test_deploy_org_without_a_region_says_how_to_set_one(no_aws, tmp_path, capsy
     code = deploy_org.main([*ORG_ARGS, "--regions", "eu-west-1", "--parameters", path])
     assert code == 2
     assert one_line(capsys) == (
-        "deploy-org: error: no region for the StackSet: set REGION= or AWS_REGION"
+        "deploy-org: error: no region for the StackSet: set REGION= or AWS_DEFAULT_REGION"
     )
 
 
@@ -226,7 +226,7 @@ def test_under_make_messages_name_make_variables(no_aws, tmp_path, capsys, monke
     assert deploy_org.main(["--ous", "engineering", "--regions", "eu-west-1"]) == 2
     assert one_line(capsys).startswith("deploy-org: error: ARTIFACT_PREFIX=")
     assert deploy.main(["destroy"]) == 2
-    assert one_line(capsys) == "deploy: error: no region: set REGION= or AWS_REGION"
+    assert one_line(capsys) == "deploy: error: no region: set REGION= or AWS_DEFAULT_REGION"
     assert deploy.main(["deploy", "--region", "eu-west-1"]) == 2
     assert one_line(capsys) == (
         "deploy: error: no AWS credentials: set PROFILE=, or run `aws configure`"
@@ -271,3 +271,43 @@ def test_make_tells_the_tools_they_run_under_make_and_deploy_org_gets_the_profil
     assert "--profile audit" in org and "--region eu-west-1" in org
     # Unset variables pass no flag, so the tool (not argparse) names the make variable.
     assert "--ous" not in make_dry_run("deploy-org")
+
+
+def test_an_unknown_aggregator_region_is_named_before_any_aws_call(tmp_path):
+    """AggregatorRegion's pattern admits any region-shaped code; the authorization would then
+    fail in CloudFormation. Like REGION=, it must be a region cfn-lint knows."""
+    values = {"AggregatorAccountId": "123456789012", "AggregatorRegion": "eu-wst-1"}
+    path = Path(file_with(tmp_path, {"Parameters": values}))
+    with pytest.raises(SettingsError) as error:
+        load_inputs(STACK, path)
+    assert str(error.value).startswith(
+        'Parameters.AggregatorRegion: "eu-wst-1" is not allowed; known region codes (unknown: '
+        "eu-wst-1)"
+    )
+    values["AggregatorRegion"] = "eu-west-1"
+    path.write_text(json.dumps({"Parameters": values}))
+    assert load_inputs(STACK, path).parameters["AggregatorRegion"] == "eu-west-1"
+
+
+def test_an_unknown_aggregator_region_as_the_templates_default_is_named(tmp_path):
+    from compliance_template.output import render
+    from compliance_template.settings import Settings
+    from compliance_template.template import build_template
+
+    defaults = {"AggregatorAccountId": "123456789012", "AggregatorRegion": "eu-wst-1"}
+    settings = Settings.from_mapping({"parameter_defaults": defaults})
+    template = tmp_path / "stack.json"
+    template.write_text(render(build_template(settings), "json"))
+    with pytest.raises(SettingsError, match=r'^Parameters.AggregatorRegion: "eu-wst-1" is not'):
+        load_inputs(template, None)
+
+
+def test_the_region_variable_the_hint_names_is_the_one_boto3_reads(no_aws, monkeypatch):
+    """Following "no region: set ... or <variable>" must give the tools a region."""
+    import boto3
+
+    from compliance_template.invocation import set_region_hint
+
+    variable = set_region_hint().split(" or ")[-1]
+    monkeypatch.setenv(variable, "eu-west-1")
+    assert boto3.Session().region_name == "eu-west-1"

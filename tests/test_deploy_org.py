@@ -17,6 +17,7 @@ from compliance_template.deploy_org import (
     main,
     stack_set_request,
 )
+from compliance_template.invocation import MAKE_ENV
 
 CENTRAL = {
     "CentralBucketName": "central-reports",
@@ -104,6 +105,22 @@ def test_cli_rejects_bad_input_with_one_line(tmp_path, capsys):
     assert main(["--ous", "ou-ab12-cdef3456", "--parameters", str(parameters), *base]) == 2
     err = capsys.readouterr().err
     assert "CentralKeyArn" in err and "CentralTopicArn" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("under_make", "named"), [(True, "CALL_AS="), (False, "--call-as")])
+def test_a_bad_call_as_names_what_the_user_typed(tmp_path, capsys, monkeypatch, under_make, named):
+    if under_make:
+        monkeypatch.setenv(MAKE_ENV, "1")
+    else:
+        monkeypatch.delenv(MAKE_ENV, raising=False)
+    parameters = tmp_path / "central.json"
+    parameters.write_text(json.dumps({"Parameters": CENTRAL}))
+    argv = ["--ous", "ou-ab12-cdef3456", "--regions", "eu-west-1", "--artifact-bucket-prefix"]
+    argv += ["org-artifacts", "--parameters", str(parameters), "--call-as", "delegated"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f'deploy-org: error: {named}: "delegated" is not allowed; SELF or DELEGATED_ADMIN\n'
+    )
 
 
 def test_large_templates_go_through_s3(aws, monkeypatch):

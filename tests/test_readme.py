@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 
 from template_helpers import ROOT, as_dict
 
@@ -168,6 +170,29 @@ def test_generate_py_without_a_virtual_environment_says_make_venv(tmp_path):
     assert "run `make venv`" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_generate_py_uses_this_checkout_even_beside_a_non_editable_install(tmp_path):
+    """`pip install .` copies the package into site-packages, where functions/ and templates/
+    are not; generate.py must still write Code paths to this checkout's functions."""
+    installed = tmp_path / "site-packages"
+    shutil.copytree(ROOT / "src" / "compliance_template", installed / "compliance_template")
+    out = tmp_path / "out" / "stack.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), "--out", str(out)],
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    resources = json.loads(out.read_text())["Resources"]
+    code = {
+        r["Properties"]["Code"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"
+    }
+    assert {(out.parent / path).resolve() for path in code} == {
+        ROOT / "functions" / name for name in ("processing", "reporting", "remediation")
+    }
+
+
 def test_adding_a_rule_names_every_file_that_must_change():
     """A rule is its catalog entry; the functions' rulebook is generated from it, and a remediated
     rule adds its module (see test_function_packaging, test_remediation_permissions)."""
@@ -193,3 +218,21 @@ def test_set_up_says_the_first_make_template_creates_the_environment():
     set_up = " ".join(README.split("## Set-up", 1)[1].split("\n## ", 1)[0].split())
     assert "the first `make` " not in set_up
     assert "first `make template`" in set_up and "a few minutes" in set_up
+
+
+def test_every_target_the_set_up_names_creates_the_environment():
+    """Set-up says which targets do not create .venv; every other one depends on its stamp."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    prerequisites = {
+        target: deps.split()
+        for target, deps in re.findall(r"^([a-z][a-z-]*):(.*)$", makefile, flags=re.M)
+    }
+
+    def creates_venv(target: str) -> bool:
+        deps = prerequisites.get(target, [])
+        return "$(STAMP)" in deps or any(creates_venv(d) for d in deps if d in prerequisites)
+
+    set_up = " ".join(README.split("## Set-up", 1)[1].split("\n## ", 1)[0].split())
+    excepted = re.search(r"or any other target but (.*?)\) creates", set_up).group(1)
+    named = set(re.findall(r"`([a-z-]+)`", excepted))
+    assert {t for t in prerequisites if not creates_venv(t) and t != "venv"} == named

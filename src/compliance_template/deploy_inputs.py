@@ -14,9 +14,9 @@ from pathlib import Path
 
 from .catalog import BY_IDENTIFIER, ManagedRule
 from .errors import SettingsError
-from .invocation import option
+from .invocation import check_regions, option
 from .json_files import TEMPLATE_MAX_DEPTH, read_json_file
-from .parameters import ParameterSpec, check_value
+from .parameters import REGION_PATTERN, ParameterSpec, check_value
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,12 @@ def load_inputs(
         if name not in specs:
             raise SettingsError(field, value, "parameters are " + ", ".join(sorted(specs)))
         values[name] = check_value(specs[name], value, field)
+    # A region parameter's pattern admits any region-shaped code (eu-wst-1), given or default;
+    # an authorization for a region that does not exist can never be used, so like REGION= it
+    # must be a region code cfn-lint knows.
+    for name, value in values.items():
+        if specs[name].allowed_pattern == REGION_PATTERN and value:
+            check_regions([value], given.get(name, ("", f"Parameters.{name}"))[1])
     missing = [name for name in specs if name not in values]
     if missing:
         raise SettingsError(

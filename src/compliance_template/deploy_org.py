@@ -37,6 +37,7 @@ from .preflight import Status, region_findings, unverified_findings
 
 MEMBER_TEMPLATE = TEMPLATES_DIR / "org-member.json"
 CODE_PREFIX = "compliance-template"
+CALL_AS = ("SELF", "DELEGATED_ADMIN")  # CloudFormation CallAs (botocore model enum)
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
 # Stop after 10% of an operation's accounts fail in a region; 25% of accounts at a time, all
 # regions in parallel: fast enough for hundreds of accounts, small enough to stop a bad change.
@@ -252,7 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help='required: the central stack\'s values: {"Parameters": {"CentralBucketName": ...}}',
     )
-    parser.add_argument("--call-as", choices=("SELF", "DELEGATED_ADMIN"), default="SELF")
+    # Checked in _deployment rather than by argparse, whose message would name --call-as where
+    # make's user typed CALL_AS=.
+    parser.add_argument("--call-as", default="SELF", help="SELF (default) or DELEGATED_ADMIN")
     parser.add_argument("--template", type=Path, default=MEMBER_TEMPLATE)
     parser.add_argument("--region", help="where the StackSet lives (default: configured)")
     parser.add_argument("--profile", help="AWS CLI profile (default: the environment's)")
@@ -293,6 +296,8 @@ def _deployment(args: argparse.Namespace, processing_key: str) -> OrgDeployment:
     ):
         if not value:
             raise SettingsError(option(flag), "", "a value (required)")
+    if args.call_as not in CALL_AS:
+        raise SettingsError(option("--call-as"), args.call_as, " or ".join(CALL_AS))
     ous = tuple(o for o in args.ous.split(",") if o)
     for ou in ous:
         if not ou.startswith(("ou-", "r-")):

@@ -51,8 +51,13 @@ def option(flag: str) -> str:
     return flag
 
 
+# The variable boto3 and the AWS CLI 1.x (botocore's "region" setting) read; they ignore
+# AWS_REGION, which only the AWS CLI v2 and the Lambda runtime use.
+REGION_ENV = "AWS_DEFAULT_REGION"
+
+
 def set_region_hint() -> str:
-    return f"set {option('--region')} or AWS_REGION"
+    return f"set {option('--region')} or {REGION_ENV}"
 
 
 def set_credentials_hint() -> str:

@@ -519,7 +519,7 @@ class Cycle:
     def check_functions(self) -> str:
         log_level = self.parameters["LogLevel"]
         aws_lambda = self.client("lambda")
-        reserved = {"ProcessingFunction": 5, "ReportingFunction": 1, "RemediationFunction": 2}
+        reserved = self._reserved_concurrency()
         for logical in FUNCTIONS.values():
             name, declared = self.physical[logical], self._properties(logical)
             config = aws_lambda.get_function_configuration(FunctionName=name)
@@ -536,7 +536,7 @@ class Cycle:
             expect(set(rules) == set(self._rule_names()), f"{logical} RULES {rules}")
             concurrency = aws_lambda.get_function_concurrency(FunctionName=name)
             expect(
-                concurrency.get("ReservedConcurrentExecutions") == reserved[logical],
+                concurrency.get("ReservedConcurrentExecutions") == reserved.get(logical),
                 f"{logical} reserved concurrency {concurrency}",
             )
             invoke = aws_lambda.get_function_event_invoke_config(FunctionName=name)
@@ -546,11 +546,20 @@ class Cycle:
         )["Environment"]["Variables"]
         remediation_arn = self.outputs["RemediationFunctionArn"]
         expect(processing["REMEDIATION_FUNCTION"] == remediation_arn, "hand-off target")
+        shown = "/".join(str(reserved.get(logical, "none")) for logical in FUNCTIONS.values())
         return (
             "3 functions: runtime, handler, arm64, timeout, memory, role as declared; environment "
-            "names the stack's bucket, topic, rules and remediation function; reserved "
-            "concurrency 5/1/2; async retries 2"
+            f"names the stack's bucket, topic, rules and remediation function; reserved "
+            f"concurrency {shown}; async retries 2"
         )
+
+    def _reserved_concurrency(self) -> dict[str, int]:
+        """What the template reserves with the ReservedConcurrency in effect: processing that
+        value, reporting and remediation their fixed shares, nothing at all when it is 0."""
+        processing = int(self.parameters["ReservedConcurrency"])
+        if processing == 0:
+            return {}
+        return {"ProcessingFunction": processing, "ReportingFunction": 1, "RemediationFunction": 2}
 
     def _rule_names(self) -> list[str]:
         return [self.physical[k] for k in self._of_type("AWS::Config::ConfigRule")]
@@ -583,11 +592,13 @@ class Cycle:
             all(name.startswith(match["prefix"]) for name in self._rule_names()),
             f"event pattern rules {pattern['detail']}",
         )
+        expression = self.parameters["ReportSchedule"]
         schedule = events.describe_rule(Name=self.physical["ReportScheduleRule"])
-        expect(schedule["ScheduleExpression"] == "rate(1 day)", f"{schedule}")
+        expect(schedule["ScheduleExpression"] == expression, f"{schedule}")
         return (
-            "compliance changes of our 4 rules -> processing, rate(1 day) -> reporting; both with "
-            "the dead-letter queue and 8 retries; invoke permissions scoped to each rule's ARN"
+            f"compliance changes of our {len(self._rule_names())} rules -> processing, "
+            f"{expression} -> reporting; both with the dead-letter queue and 8 retries; invoke "
+            "permissions scoped to each rule's ARN"
         )
 
     def check_alarms(self) -> str:
@@ -619,7 +630,9 @@ class Cycle:
             logical = next(k for k, v in self.physical.items() if v == rule["ConfigRuleName"])
             declared = self._properties(logical)
             expect(rule["Source"] == declared["Source"], f"{logical} source {rule['Source']}")
-            expect(rule["Scope"] == declared["Scope"], f"{logical} scope {rule['Scope']}")
+            # Account-level rules (IAM_PASSWORD_POLICY, CLOUD_TRAIL_ENABLED) have no Scope.
+            scope = rule.get("Scope")
+            expect(scope == declared.get("Scope"), f"{logical} scope {scope}")
             if "InputParameters" in declared:
                 expect(
                     json.loads(rule["InputParameters"]).keys()

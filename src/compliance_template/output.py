@@ -33,8 +33,7 @@ def write_bytes_atomically(path: Path, data: bytes, field: str = "--out") -> Non
     turn it into a file. Every failure is one `SettingsError` naming `field`; nothing is left
     behind.
     """
-    target = resolve(path, field)
-    _check_target(target, path, field)
+    target = check_target(path, field)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(
@@ -53,6 +52,14 @@ def write_bytes_atomically(path: Path, data: bytes, field: str = "--out") -> Non
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def check_target(path: Path, field: str = "--out") -> Path:
+    """The target `path` resolves to, if a write may replace it (see write_bytes_atomically);
+    else one SettingsError. Lets a caller writing several files check them all first."""
+    target = resolve(path, field)
+    _check_target(target, path, field)
+    return target
 
 
 def resolve(path: Path, field: str = "--out") -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .catalog import CATALOG, ManagedRule, Trigger
-from .output import write_atomically
+from .output import check_target, write_atomically
 from .parameters import BASE_PARAMETERS
 
 EXEMPTION_TAG = next(p.default for p in BASE_PARAMETERS if p.name == "ExemptionTagKey")
@@ -90,12 +90,13 @@ def render_runbook(rule: ManagedRule) -> str:
 
 
 def write_runbooks(directory: Path) -> list[Path]:
-    written = []
-    for rule in CATALOG:
-        path = directory / f"{rule.identifier}.md"
+    paths = {rule: directory / f"{rule.identifier}.md" for rule in CATALOG}
+    # Every target is checked before the first is written, so a bad one leaves no partial set.
+    for path in paths.values():
+        check_target(path, field="--runbooks")
+    for rule, path in paths.items():
         write_atomically(path, render_runbook(rule), field="--runbooks")
-        written.append(path)
-    return written
+    return list(paths.values())
 
 
 def _trigger_text(rule: ManagedRule) -> str:

@@ -62,6 +62,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_runbooks.py": (),
     "tests/test_security_scanners.py": (SCANNERS,),
     "tests/test_settings.py": (),
+    "tests/test_stateful.py": (),
     "tests/test_tags_and_limits.py": (),
     "tests/test_update_safety.py": (),
 }

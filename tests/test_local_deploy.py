@@ -24,9 +24,7 @@ from compliance_template import emulator as emulator_module
 from compliance_template.emulator import ACCOUNT_ID, EMULATED_TYPES, Emulator
 from compliance_template.local_deploy import (
     STACK,
-    STATEFUL_TYPES,
     Step,
-    create_only_properties,
     environment,
     function_module,
     parameters_in_effect,
@@ -36,6 +34,7 @@ from compliance_template.local_deploy import (
     updated_parameters,
 )
 from compliance_template.paths import FUNCTIONS_DIR
+from compliance_template.stateful import STATEFUL_TYPES
 
 REGION = "eu-west-1"
 TEMPLATE = json.loads((TEMPLATES / "compliance-monitoring.json").read_text())
@@ -478,12 +477,8 @@ def test_a_parameter_in_a_create_only_property_is_a_replacement():
             }
         }
     }
-    create_only = create_only_properties("AWS::Logs::LogGroup", REGION)
-    assert "/properties/LogGroupName" in create_only
-    assert replacing_parameters(template, "Logs", create_only, {"Prefix"}) == {
-        "LogGroupName": {"Prefix"}
-    }
-    assert replacing_parameters(template, "Logs", create_only, {"Days"}) == {}
+    assert replacing_parameters(template, "Logs", {"Prefix"}) == {"LogGroupName": {"Prefix"}}
+    assert replacing_parameters(template, "Logs", {"Days"}) == {}
 
 
 def test_no_parameter_can_replace_a_stateful_resource_of_the_template():
@@ -491,9 +486,8 @@ def test_no_parameter_can_replace_a_stateful_resource_of_the_template():
     stateful = {k: r for k, r in TEMPLATE["Resources"].items() if r["Type"] in STATEFUL_TYPES}
     # Key, bucket, topic, three log groups, the dead-letter queue and the two redrive queues.
     assert len(stateful) == 9
-    for logical_id, resource in stateful.items():
-        create_only = create_only_properties(resource["Type"], REGION)
-        assert replacing_parameters(TEMPLATE, logical_id, create_only, every_parameter) == {}
+    for logical_id in stateful:
+        assert replacing_parameters(TEMPLATE, logical_id, every_parameter) == {}
 
 
 def test_function_modules_are_isolated():

@@ -16,7 +16,8 @@ from troposphere import Equals, If, Not, NoValue, Ref, Split, Sub, Template, con
 
 from .config_rules import config_rule
 from .errors import SettingsError
-from .parameters import ParameterSpec, add_parameter
+from .parameter_spec import ParameterSpec
+from .parameters import add_parameter
 from .settings import Settings, rule_parameter_specs
 from .stack import Stack
 from .version import VERSION

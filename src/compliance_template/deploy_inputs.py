@@ -16,7 +16,8 @@ from .catalog import BY_IDENTIFIER, ManagedRule
 from .errors import SettingsError
 from .invocation import option
 from .json_files import TEMPLATE_MAX_DEPTH, read_json_file
-from .parameters import ParameterSpec, check_value
+from .parameter_spec import ParameterSpec
+from .parameters import check_value
 
 
 @dataclass(frozen=True)

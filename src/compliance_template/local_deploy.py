@@ -41,6 +41,7 @@ from . import deploy
 from .deploy import DeployRequest, Runner, Target
 from .emulator import ACCOUNT_ID, Emulator
 from .paths import FUNCTIONS_DIR
+from .stateful import STATEFUL_TYPES, create_only_properties
 
 STACK = "compliance-local"
 REGION = "eu-west-1"
@@ -54,13 +55,6 @@ UPDATE_CANDIDATES = {
     "NonCompliantThreshold": ("5", "3"),
     "RemediationMode": ("off", "dry-run"),
 }
-STATEFUL_TYPES = (
-    "AWS::S3::Bucket",
-    "AWS::KMS::Key",
-    "AWS::Logs::LogGroup",
-    "AWS::SQS::Queue",
-    "AWS::SNS::Topic",
-)
 FUNCTIONS = {
     "processing": "ProcessingFunction",
     "reporting": "ReportingFunction",
@@ -145,26 +139,18 @@ def updated_parameters(in_effect: Mapping[str, str]) -> dict[str, str]:
 
 
 def replacing_parameters(
-    template: Mapping[str, Any], logical_id: str, create_only: Sequence[str], changed: set[str]
+    template: Mapping[str, Any], logical_id: str, changed: set[str]
 ) -> dict[str, set[str]]:
-    """Create-only properties of a resource (whose change makes CloudFormation replace it) that
-    a changed parameter reaches; empty when the change updates the resource in place."""
-    properties = template["Resources"][logical_id].get("Properties", {})
+    """Create-only properties of a resource (whose change replaces it or fails the update) that a
+    changed parameter reaches; empty when the change updates the resource in place."""
+    resource = template["Resources"][logical_id]
+    properties = resource.get("Properties", {})
     reached = {}
-    for pointer in create_only:
-        name = pointer.removeprefix("/properties/").split("/")[0]
+    for name in create_only_properties(resource["Type"]):
         hits = parameters_reached(properties.get(name)) & changed
         if name in properties and hits:
             reached[name] = hits
     return reached
-
-
-def create_only_properties(resource_type: str, region: str) -> list[str]:
-    """From CloudFormation's own resource schemas, as shipped with cfn-lint."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    return list(schema.get("createOnlyProperties", []))
 
 
 def compliance_change_event(
@@ -813,8 +799,7 @@ class Cycle:
         # Replacement in AWS is decided by CloudFormation's schemas, not by moto: no changed
         # parameter may reach a create-only property of a stateful resource.
         for logical in stateful:
-            create_only = create_only_properties(self.types[logical], REGION)
-            hits = replacing_parameters(self.stack_template, logical, create_only, changed)
+            hits = replacing_parameters(self.stack_template, logical, changed)
             expect(not hits, f"{logical} would be replaced in AWS: {hits}")
         self.check_bucket()
         self.check_log_groups()

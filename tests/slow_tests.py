@@ -44,6 +44,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_failure_facts.py": (),
     "tests/test_golden.py": (),
     "tests/test_iam_policies.py": (),
+    "tests/test_intrinsics.py": (),
     "tests/test_key_grants.py": (),
     "tests/test_latest_evaluation_access.py": (),
     "tests/test_lint.py": (CFN_LINT,),

@@ -28,7 +28,6 @@ from compliance_template.local_deploy import (
     environment,
     function_module,
     parameters_in_effect,
-    parameters_reached,
     replacing_parameters,
     run_cycle,
     updated_parameters,
@@ -454,15 +453,6 @@ def test_a_managed_policy_is_attached_updated_and_deleted_with_its_stack(aws):
 
 
 # --- pure helpers --------------------------------------------------------------------------------
-
-
-def test_parameters_reached_follows_refs_and_subs():
-    fragment = {
-        "A": {"Ref": "One"},
-        "B": {"Fn::Sub": "${Two}-${Res.Arn}-${!Literal}-${AWS::Region}"},
-        "C": {"Fn::Sub": ["${Local}-x", {"Local": {"Ref": "Three"}}]},
-    }
-    assert parameters_reached(fragment) == {"One", "Two", "Res", "AWS::Region", "Three"}
 
 
 def test_a_parameter_in_a_create_only_property_is_a_replacement():

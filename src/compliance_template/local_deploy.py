@@ -40,6 +40,7 @@ except ModuleNotFoundError as missing:  # installed without the local extra (it 
 from . import deploy
 from .deploy import DeployRequest, Runner, Target
 from .emulator import ACCOUNT_ID, Emulator
+from .intrinsics import referenced_names
 from .paths import FUNCTIONS_DIR
 from .stateful import STATEFUL_TYPES, create_only_properties
 
@@ -80,41 +81,6 @@ def expect(condition: object, message: str) -> None:
 # --- pure helpers (tested directly) -----------------------------------------------------------
 
 
-def parameters_reached(node: Any) -> set[str]:
-    """Names used by Ref or ${Name} anywhere in a template fragment (pseudo parameters too)."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        if isinstance(node.get("Ref"), str):
-            found.add(node["Ref"])
-        sub = node.get("Fn::Sub")
-        if sub is not None:
-            text = sub if isinstance(sub, str) else sub[0]
-            found |= {
-                name.split(".")[0]
-                for name in _sub_names(text)
-                if not (isinstance(sub, list) and name in sub[1])
-            }
-            if isinstance(sub, list):
-                found |= parameters_reached(sub[1])
-        for key, value in node.items():
-            if key not in ("Ref", "Fn::Sub"):
-                found |= parameters_reached(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= parameters_reached(item)
-    return found
-
-
-def _sub_names(text: str) -> list[str]:
-    names, rest = [], text
-    while "${" in rest:
-        rest = rest.split("${", 1)[1]
-        name, _, rest = rest.partition("}")
-        if not name.startswith("!"):
-            names.append(name)
-    return names
-
-
 def parameters_in_effect(
     template: Mapping[str, Any],
     given: Mapping[str, str],
@@ -147,7 +113,7 @@ def replacing_parameters(
     properties = resource.get("Properties", {})
     reached = {}
     for name in create_only_properties(resource["Type"]):
-        hits = parameters_reached(properties.get(name)) & changed
+        hits = referenced_names(properties.get(name)) & changed
         if name in properties and hits:
             reached[name] = hits
     return reached

@@ -42,6 +42,8 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_event_pattern.py": (),
     "tests/test_extras.py": (),
     "tests/test_failure_facts.py": (),
+    "tests/test_function_loader.py": (),
+    "tests/test_function_names.py": (),
     "tests/test_golden.py": (),
     "tests/test_iam_policies.py": (),
     "tests/test_intrinsics.py": (),

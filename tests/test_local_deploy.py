@@ -32,6 +32,7 @@ from compliance_template.local_deploy import (
     run_cycle,
     updated_parameters,
 )
+from compliance_template.naming import FUNCTION_NAMES
 from compliance_template.paths import FUNCTIONS_DIR
 from compliance_template.stateful import STATEFUL_TYPES
 
@@ -497,16 +498,14 @@ def test_each_function_log_line_is_printed_once(capsys, monkeypatch):
     find the first one's handler still attached (each would print the line again)."""
     # As in a fresh `make deploy-local`: no handler left by the function tests run before.
     monkeypatch.setattr(logging.getLogger("compliance"), "handlers", [])
-    for folder in ("processing", "remediation", "reporting"):
+    for folder in FUNCTION_NAMES:
         with function_module(FUNCTIONS_DIR / folder):
             observability = sys.modules["observability"]
             observability.configure("INFO")
             observability.get_logger(folder).info(f"hello from {folder}")
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["message"] for line in lines] == [
-        "hello from processing",
-        "hello from remediation",
-        "hello from reporting",
+        f"hello from {folder}" for folder in FUNCTION_NAMES
     ]
 
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import io
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -27,7 +25,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TextIO
 
 from .extras import missing_extra
@@ -40,7 +37,9 @@ except ModuleNotFoundError as missing:  # installed without the local extra (it 
 from . import deploy
 from .deploy import DeployRequest, Runner, Target
 from .emulator import ACCOUNT_ID, Emulator
+from .function_loader import function_module
 from .intrinsics import referenced_names
+from .naming import FUNCTION_NAMES, function_logical_id
 from .paths import FUNCTIONS_DIR
 from .stateful import STATEFUL_TYPES, create_only_properties
 
@@ -56,11 +55,7 @@ UPDATE_CANDIDATES = {
     "NonCompliantThreshold": ("5", "3"),
     "RemediationMode": ("off", "dry-run"),
 }
-FUNCTIONS = {
-    "processing": "ProcessingFunction",
-    "reporting": "ReportingFunction",
-    "remediation": "RemediationFunction",
-}
+FUNCTIONS = {name: function_logical_id(name) for name in FUNCTION_NAMES}
 
 
 class Unverified(str):
@@ -199,57 +194,6 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved)
         boto3.DEFAULT_SESSION = saved_session
-
-
-@contextlib.contextmanager
-def function_module(folder: Path) -> Iterator[ModuleType]:
-    """`app` imported from one function folder, in a fresh module namespace.
-
-    The three folders share module names (app, settings, aws, ...): the folder's names are dropped
-    from sys.modules before the import and after the block, and sys.path is restored. So are the
-    loggers: the functions share the logger `compliance`, and each import of a folder defines its
-    handler class anew, so a handler left by an earlier folder would not be recognised as the
-    same and every line would be printed once more per function run before.
-    """
-    names = {path.stem for path in folder.glob("*.py")}
-
-    def forget() -> None:
-        for name in names:
-            sys.modules.pop(name, None)
-
-    saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
-    saved_loggers = _logging_state()
-    forget()
-    sys.path.insert(0, str(folder))
-    sys.dont_write_bytecode = True  # leave no __pycache__ in the function's folder
-    try:
-        yield importlib.import_module("app")
-    finally:
-        forget()
-        sys.path[:] = saved_path
-        sys.dont_write_bytecode = saved_bytecode
-        _restore_logging(saved_loggers)
-
-
-_LoggerState = tuple[list[logging.Handler], bool, int]
-
-
-def _loggers() -> list[logging.Logger]:
-    known = logging.Logger.manager.loggerDict.values()
-    return [logging.getLogger(), *(lg for lg in known if isinstance(lg, logging.Logger))]
-
-
-def _logging_state() -> dict[logging.Logger, _LoggerState]:
-    return {lg: (list(lg.handlers), lg.propagate, lg.level) for lg in _loggers()}
-
-
-def _restore_logging(saved: dict[logging.Logger, _LoggerState]) -> None:
-    """Handlers, propagation and level as saved; loggers created since lose their handlers."""
-    for logger in _loggers():
-        handlers, propagate, level = saved.get(logger, ([], True, logging.NOTSET))
-        logger.handlers[:] = handlers
-        logger.propagate = propagate
-        logger.setLevel(level)
 
 
 @dataclass

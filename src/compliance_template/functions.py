@@ -25,6 +25,7 @@ from troposphere import (
 
 from . import policies
 from .catalog import BY_IDENTIFIER, ManagedRule
+from .conditions import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY
 from .naming import (
     CHANGES_PREFIX,
     METRICS_NAMESPACE,
@@ -35,7 +36,7 @@ from .naming import (
 )
 from .regions import json_of_available, only_where_available
 from .remediation_rules import declared_grants
-from .stack import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY, Stack
+from .stack import Stack
 from .suppressions import cfn_lint_metadata
 
 # Lambda runtime: current and not deprecated (cfn-lint's runtime lifecycle data; a test checks).

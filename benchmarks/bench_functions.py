@@ -11,7 +11,6 @@ root with the project's virtual environment:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -26,9 +25,11 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
+from compliance_template.function_loader import import_app
+from compliance_template.naming import FUNCTION_NAMES as NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ROOT / "functions"
-NAMES = ("processing", "remediation", "reporting")
 REGION, ACCOUNT = "us-east-1", "123456789012"
 RULES = {
     "compliance-desired-instance-type": "DESIRED_INSTANCE_TYPE",
@@ -111,10 +112,7 @@ def environment() -> None:
 
 
 def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{name}_app", FUNCTIONS / name / "app.py")
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_app(FUNCTIONS / name, f"{name}_app")
 
 
 def context(request_id: str, function: str) -> SimpleNamespace:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,6 +34,8 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 from typing import Any
+
+from compliance_template.intrinsics import NO_VALUE, Evaluator, NotEvaluable
 
 # Example values the intrinsics resolve to. Any well-formed values serve: the linter checks the
 # shape of ARNs and their fit to the actions, not which account they name.
@@ -109,13 +110,6 @@ class ScanError(Exception):
     """A template the scanners cannot judge: the scan must fail rather than pass it unchecked."""
 
 
-class _NoValue:
-    """AWS::NoValue: the element disappears from its list or object."""
-
-
-NO_VALUE = _NoValue()
-
-
 class _Either(list):
     """Both branches of an Fn::If. A policy is linted with every value either branch can put in
     it: spliced into a list, or as a list of both in a single-value place, which policy grammar
@@ -123,36 +117,64 @@ class _Either(list):
     """
 
 
-class Resolver:
+class Resolver(Evaluator):
     """Resolves CloudFormation intrinsics in a policy document to plain JSON example values."""
 
     def __init__(self, template: Mapping[str, Any]) -> None:
         self.resources: Mapping[str, Any] = template.get("Resources", {})
-        self.parameters: Mapping[str, Any] = template.get("Parameters", {})
-        self.mappings: Mapping[str, Any] = template.get("Mappings", {})
+        self.declared: Mapping[str, Any] = template.get("Parameters", {})
+        values = {n: PARAMETER_EXAMPLES[n] for n in self.declared if n in PARAMETER_EXAMPLES}
+        values.update(
+            (name, spec["Default"])
+            for name, spec in self.declared.items()
+            if spec.get("Default") not in (None, "")
+        )
+        super().__init__(values, PSEUDO_PARAMETERS, mappings=template.get("Mappings", {}))
 
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return self._list(value)
-        if isinstance(value, dict):
-            if len(value) == 1:
-                (key, argument), *_ = value.items()
-                if key == "Ref" or key.startswith("Fn::"):
-                    return self._intrinsic(key, argument)
-            resolved = {k: self._single(self.resolve(v)) for k, v in value.items()}
-            return {k: v for k, v in resolved.items() if v is not NO_VALUE}
-        return value
+        try:
+            return self.evaluate(value)
+        except NotEvaluable as error:
+            raise ScanError(f"{error}: extend scripts/scan.py") from None
 
-    def _list(self, values: Sequence[Any]) -> list[Any]:
+    def resource(self, logical_id: str) -> Any:
+        if logical_id in self.resources:
+            kind = self.resources[logical_id]["Type"]
+            return REF_VALUES.get(kind, "{name}").format(name=logical_id.lower())
+        if logical_id in self.declared:
+            raise NotEvaluable(
+                f"parameter {logical_id} has no Default: add an example value to PARAMETER_EXAMPLES"
+            )
+        raise NotEvaluable(f"Ref to {logical_id}, which the template does not define")
+
+    def attribute(self, logical_id: str, attribute: str) -> str:
+        kind = self.resources.get(logical_id, {}).get("Type")
+        form = ATTRIBUTES.get((kind, attribute))
+        if form is None:
+            raise NotEvaluable(
+                f"Fn::GetAtt {logical_id}.{attribute} ({kind}) has no example value: add it to "
+                "ATTRIBUTES"
+            )
+        return form.format(name=logical_id.lower())
+
+    def fn_if(self, condition: str, when_true: Any, when_false: Any) -> Any:
+        branches = [self.evaluate(when_true), self.evaluate(when_false)]
+        return _Either(b for b in branches if b is not NO_VALUE)
+
+    def evaluate_list(self, values: Sequence[Any]) -> list[Any]:
         out: list[Any] = []
         for item in values:
-            resolved = self.resolve(item)
+            resolved = self.evaluate(item)
             if isinstance(resolved, _Either):
                 for branch in resolved:
                     out.extend(branch if isinstance(branch, list) else [branch])
             elif resolved is not NO_VALUE:
                 out.append(resolved)
         return out
+
+    def evaluate_object(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        resolved = {k: self._single(self.evaluate(v)) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
     @staticmethod
     def _single(value: Any) -> Any:
@@ -162,81 +184,6 @@ class Resolver:
         if not flat:
             return NO_VALUE
         return flat[0] if len(flat) == 1 else flat
-
-    def _intrinsic(self, key: str, argument: Any) -> Any:
-        if key == "Ref":
-            return self._ref(argument)
-        if key == "Fn::GetAtt":
-            name, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
-            return self._attribute(name, attribute)
-        if key == "Fn::Sub":
-            return self._sub(argument)
-        if key == "Fn::If":
-            _condition, when_true, when_false = argument
-            branches = [self.resolve(when_true), self.resolve(when_false)]
-            return _Either(b for b in branches if b is not NO_VALUE)
-        if key == "Fn::Join":
-            delimiter, parts = argument
-            return delimiter.join(self._text(p, key) for p in self._list(parts))
-        if key == "Fn::Select":
-            index, items = argument
-            return self._list(items if isinstance(items, list) else [items])[int(index)]
-        if key == "Fn::Split":
-            delimiter, text = argument
-            return self._text(self.resolve(text), key).split(delimiter)
-        if key == "Fn::FindInMap":
-            name, first, second = (self._text(self.resolve(a), key) for a in argument)
-            return self.mappings[name][first][second]
-        raise ScanError(f"{key} cannot be resolved to an example value; extend scripts/scan.py")
-
-    def _ref(self, name: str) -> Any:
-        if name == "AWS::NoValue":
-            return NO_VALUE
-        if name in PSEUDO_PARAMETERS:
-            return PSEUDO_PARAMETERS[name]
-        if name in self.resources:
-            kind = self.resources[name]["Type"]
-            return REF_VALUES.get(kind, "{name}").format(name=name.lower())
-        if name in self.parameters:
-            parameter = self.parameters[name]
-            if parameter.get("Default") not in (None, ""):
-                return parameter["Default"]
-            if name in PARAMETER_EXAMPLES:
-                return PARAMETER_EXAMPLES[name]
-            raise ScanError(
-                f"parameter {name} has no Default: add an example value to PARAMETER_EXAMPLES"
-            )
-        raise ScanError(f"Ref to {name}, which the template does not define")
-
-    def _attribute(self, name: str, attribute: str) -> str:
-        kind = self.resources.get(name, {}).get("Type")
-        form = ATTRIBUTES.get((kind, attribute))
-        if form is None:
-            raise ScanError(
-                f"Fn::GetAtt {name}.{attribute} ({kind}) has no example value: add it to ATTRIBUTES"
-            )
-        return form.format(name=name.lower())
-
-    def _sub(self, argument: Any) -> str:
-        text, variables = (argument, {}) if isinstance(argument, str) else argument
-
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):  # ${!Literal} is the literal text ${Literal}
-                return "${" + name[1:] + "}"
-            if name in variables:
-                return self._text(self.resolve(variables[name]), "Fn::Sub")
-            if "." in name:
-                return self._attribute(*name.split(".", 1))
-            return self._text(self._ref(name), "Fn::Sub")
-
-        return re.sub(r"\$\{([^}]+)\}", value, text)
-
-    @staticmethod
-    def _text(value: Any, where: str) -> str:
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ScanError(f"{where} needs a single text value, got {value!r}")
-        return str(value)
 
 
 @dataclass(frozen=True)

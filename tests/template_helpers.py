@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import sys
 from pathlib import Path
 from types import ModuleType
 
 from cfnlint.helpers import REGIONS
 
+from compliance_template import intrinsics
 from compliance_template.output import render
 from compliance_template.settings import Settings
 from compliance_template.template import build_template
@@ -56,7 +56,7 @@ def resources_of(template: dict, resource_type: str) -> dict[str, dict]:
 
 def substitute(sub_string: str, placeholder: str = "x") -> str:
     """Replace every ${...} of an Fn::Sub string, as CloudFormation would with real values."""
-    return re.sub(r"\$\{[^}]+\}", placeholder, sub_string)
+    return intrinsics.substitute(sub_string, lambda _: placeholder)
 
 
 def statements(document: dict) -> dict[str, dict]:
@@ -64,78 +64,34 @@ def statements(document: dict) -> dict[str, dict]:
 
 
 def evaluate_condition(template: dict, name: str, region: str, parameters: dict) -> bool:
-    return bool(resolve(template["Conditions"][name], template, region, parameters))
+    return _Evaluator(template, region, parameters).condition(name)
 
 
 def resolve(value: object, template: dict, region: str, parameters: dict) -> object:
-    """A small CloudFormation evaluator for the intrinsics the region tests need: conditions on
-    `AWS::Region` and parameters, Fn::If, Fn::Join, Fn::Sub and `AWS::NoValue`. A resource's Ref
-    or Fn::GetAtt, and a parameter without a value, become the security scan's example values."""
-    if isinstance(value, list):
-        items = [resolve(v, template, region, parameters) for v in value]
-        return [item for item in items if item is not NO_VALUE]
-    if not isinstance(value, dict) or len(value) != 1:
-        return value
-    ((function, argument),) = value.items()
+    """The value CloudFormation gives `value` in `region` with these parameter values. A
+    resource's Ref or Fn::GetAtt, and a parameter without a value, become the security scan's
+    example values."""
+    return _Evaluator(template, region, parameters).evaluate(value)
 
-    def again(inner: object) -> object:
-        return resolve(inner, template, region, parameters)
 
-    if function == "Ref":
-        return _ref(argument, template, region, parameters)
-    if function == "Fn::GetAtt":
-        name, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
-        return _attribute(template, name, attribute)
-    if function == "Condition":
-        return evaluate_condition(template, argument, region, parameters)
-    if function == "Fn::Equals":
-        return again(argument[0]) == again(argument[1])
-    if function == "Fn::Not":
-        return not again(argument[0])
-    if function == "Fn::Or":
-        return any(again(a) for a in argument)
-    if function == "Fn::And":
-        return all(again(a) for a in argument)
-    if function == "Fn::If":
-        chosen = (
-            argument[1]
-            if evaluate_condition(template, argument[0], region, parameters)
-            else argument[2]
+class _Evaluator(intrinsics.Evaluator):
+    def __init__(self, template: dict, region: str, parameters: dict) -> None:
+        given = {name: value for name, value in parameters.items() if value is not None}
+        # A parameter the deployer must give: the scan's example of a well-formed value.
+        super().__init__(
+            parameters={**scan.PARAMETER_EXAMPLES, **given},
+            pseudo_parameters={**scan.PSEUDO_PARAMETERS, "AWS::Region": region},
+            conditions=template.get("Conditions", {}),
         )
-        return again(chosen)
-    if function == "Fn::Join":
-        return argument[0].join(str(part) for part in again(argument[1]))
-    if function == "Fn::Sub" and isinstance(argument, str):
-        return re.sub(r"\$\{([^}]+)\}", lambda m: str(_placeholder(m.group(1), again)), argument)
-    return value
+        self.resources = template.get("Resources", {})
 
+    def resource(self, logical_id: str) -> str:
+        kind = self.resources[logical_id]["Type"]
+        return scan.REF_VALUES.get(kind, "{name}").format(name=logical_id.lower())
 
-def _placeholder(name: str, again: object) -> object:
-    """`${Name}` is a Ref, `${Name.Attribute}` a GetAtt."""
-    if "." in name and not name.startswith("AWS::"):
-        return again({"Fn::GetAtt": name.split(".", 1)})
-    return again({"Ref": name})
-
-
-def _ref(name: str, template: dict, region: str, parameters: dict) -> object:
-    if name == "AWS::NoValue":
-        return NO_VALUE
-    if name == "AWS::Region":
-        return region
-    if name in scan.PSEUDO_PARAMETERS:
-        return scan.PSEUDO_PARAMETERS[name]
-    resources = template.get("Resources", {})
-    if name in resources:
-        return scan.REF_VALUES.get(resources[name]["Type"], "{name}").format(name=name.lower())
-    if parameters.get(name) is not None:
-        return parameters[name]
-    # A parameter the deployer must give: the scan's example of a well-formed value.
-    return scan.PARAMETER_EXAMPLES[name]
-
-
-def _attribute(template: dict, name: str, attribute: str) -> str:
-    kind = template["Resources"][name]["Type"]
-    return scan.ATTRIBUTES[(kind, attribute)].format(name=name.lower())
+    def attribute(self, logical_id: str, attribute: str) -> str:
+        kind = self.resources[logical_id]["Type"]
+        return scan.ATTRIBUTES[(kind, attribute)].format(name=logical_id.lower())
 
 
 def parameter_defaults(template: dict) -> dict[str, str]:
@@ -145,6 +101,3 @@ def parameter_defaults(template: dict) -> dict[str, str]:
         for name, spec in template.get("Parameters", {}).items()
         if "Default" in spec
     }
-
-
-NO_VALUE = object()

@@ -77,7 +77,7 @@ def test_parameters_are_unique_and_required_ones_are_deploy_parameters():
                 # A required input with no deploy-time parameter would need a settings value.
                 assert param.deploy_parameter is not None, (rule.identifier, param.name)
             if param.deploy_parameter is not None:
-                deploy_names.append(param.deploy_parameter.logical_name)
+                deploy_names.append(param.deploy_parameter.name)
     assert len(deploy_names) == len(set(deploy_names))
 
 

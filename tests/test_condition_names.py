@@ -10,7 +10,10 @@ import json
 import pytest
 from template_helpers import TEMPLATES
 
+from compliance_template.catalog import CATALOG
 from compliance_template.cfn_rules.condition_name_shadows import OTHER_SECTIONS
+from compliance_template.conditions import DEFINITIONS
+from compliance_template.regions import condition_name
 
 
 @pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.json")), ids=lambda p: p.name)
@@ -34,3 +37,16 @@ def test_recorder_and_cross_region_conditions_test_their_parameters():
     assert conditions["ReportReadsAggregator"] == {
         "Fn::Equals": [{"Ref": "ReportAcrossRegions"}, "true"]
     }
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.json")), ids=lambda p: p.name)
+def test_each_condition_is_the_one_declared_for_its_name(path):
+    """A condition that two templates share is declared once (conditions.DEFINITIONS); only the
+    per-rule region conditions come from the catalog instead."""
+    template = json.loads(path.read_text(encoding="utf-8"))
+    regional = {condition_name(rule) for rule in CATALOG} - {None}
+    for name, expression in template.get("Conditions", {}).items():
+        if name in regional:
+            continue
+        assert name in DEFINITIONS, f"{path.name}: {name} is not declared in conditions.py"
+        assert expression == json.loads(json.dumps(DEFINITIONS[name]().to_dict())), name

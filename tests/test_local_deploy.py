@@ -24,18 +24,17 @@ from compliance_template import emulator as emulator_module
 from compliance_template.emulator import ACCOUNT_ID, EMULATED_TYPES, Emulator
 from compliance_template.local_deploy import (
     STACK,
-    STATEFUL_TYPES,
     Step,
-    create_only_properties,
     environment,
     function_module,
     parameters_in_effect,
-    parameters_reached,
     replacing_parameters,
     run_cycle,
     updated_parameters,
 )
+from compliance_template.naming import FUNCTION_NAMES
 from compliance_template.paths import FUNCTIONS_DIR
+from compliance_template.stateful import STATEFUL_TYPES
 
 REGION = "eu-west-1"
 TEMPLATE = json.loads((TEMPLATES / "compliance-monitoring.json").read_text())
@@ -448,15 +447,6 @@ def test_a_managed_policy_is_attached_updated_and_deleted_with_its_stack(aws):
 # --- pure helpers --------------------------------------------------------------------------------
 
 
-def test_parameters_reached_follows_refs_and_subs():
-    fragment = {
-        "A": {"Ref": "One"},
-        "B": {"Fn::Sub": "${Two}-${Res.Arn}-${!Literal}-${AWS::Region}"},
-        "C": {"Fn::Sub": ["${Local}-x", {"Local": {"Ref": "Three"}}]},
-    }
-    assert parameters_reached(fragment) == {"One", "Two", "Res", "AWS::Region", "Three"}
-
-
 def test_a_parameter_in_a_create_only_property_is_a_replacement():
     template = {
         "Resources": {
@@ -469,12 +459,8 @@ def test_a_parameter_in_a_create_only_property_is_a_replacement():
             }
         }
     }
-    create_only = create_only_properties("AWS::Logs::LogGroup", REGION)
-    assert "/properties/LogGroupName" in create_only
-    assert replacing_parameters(template, "Logs", create_only, {"Prefix"}) == {
-        "LogGroupName": {"Prefix"}
-    }
-    assert replacing_parameters(template, "Logs", create_only, {"Days"}) == {}
+    assert replacing_parameters(template, "Logs", {"Prefix"}) == {"LogGroupName": {"Prefix"}}
+    assert replacing_parameters(template, "Logs", {"Days"}) == {}
 
 
 def test_no_parameter_can_replace_a_stateful_resource_of_the_template():
@@ -482,9 +468,8 @@ def test_no_parameter_can_replace_a_stateful_resource_of_the_template():
     stateful = {k: r for k, r in TEMPLATE["Resources"].items() if r["Type"] in STATEFUL_TYPES}
     # Key, bucket, topic, three log groups, the dead-letter queue and the two redrive queues.
     assert len(stateful) == 9
-    for logical_id, resource in stateful.items():
-        create_only = create_only_properties(resource["Type"], REGION)
-        assert replacing_parameters(TEMPLATE, logical_id, create_only, every_parameter) == {}
+    for logical_id in stateful:
+        assert replacing_parameters(TEMPLATE, logical_id, every_parameter) == {}
 
 
 def test_function_modules_are_isolated():
@@ -504,16 +489,14 @@ def test_each_function_log_line_is_printed_once(capsys, monkeypatch):
     find the first one's handler still attached (each would print the line again)."""
     # As in a fresh `make deploy-local`: no handler left by the function tests run before.
     monkeypatch.setattr(logging.getLogger("compliance"), "handlers", [])
-    for folder in ("processing", "remediation", "reporting"):
+    for folder in FUNCTION_NAMES:
         with function_module(FUNCTIONS_DIR / folder):
             observability = sys.modules["observability"]
             observability.configure("INFO")
             observability.get_logger(folder).info(f"hello from {folder}")
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["message"] for line in lines] == [
-        "hello from processing",
-        "hello from remediation",
-        "hello from reporting",
+        f"hello from {folder}" for folder in FUNCTION_NAMES
     ]
 
 

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from compliance_template.naming import FUNCTION_NAMES
 from compliance_template.packaging import PackagingError, build_zip, main, package
 
 
@@ -16,7 +17,7 @@ def functions(tmp_path):
     root = tmp_path / "functions"
     (root / "_shared").mkdir(parents=True)
     (root / "_shared" / "observability.py").write_text("LEVEL = 'INFO'\n")
-    for name in ("processing", "reporting", "remediation"):
+    for name in FUNCTION_NAMES:
         folder = root / name
         (folder / "__pycache__").mkdir(parents=True)
         (folder / "app.py").write_text(f"def handler(event, context):\n    return '{name}'\n")

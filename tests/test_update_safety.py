@@ -11,7 +11,6 @@ from template_helpers import TEMPLATES
 from compliance_template.update_safety import (
     RELEASED_DIR,
     Change,
-    create_only_properties,
     load_acknowledged,
     main,
     replacing_changes,
@@ -83,12 +82,6 @@ def test_acknowledged_changes_pass_and_need_a_reason(tmp_path):
     ack.write_text(json.dumps([{**entry, "reason": "ok"}]))
     with pytest.raises(ValueError, match="needs a reason"):
         load_acknowledged(ack)
-
-
-def test_create_only_properties_come_from_the_resource_schemas():
-    assert "BucketName" in create_only_properties("AWS::S3::Bucket")
-    assert "LogGroupName" in create_only_properties("AWS::Logs::LogGroup")
-    assert "KeySpec" in create_only_properties("AWS::KMS::Key")
 
 
 def test_cli_reports_and_fails(tmp_path, capsys):

@@ -6,8 +6,9 @@ from __future__ import annotations
 from troposphere import Equals, GetAtt, Not, Ref, Sub, config, iam
 
 from . import policies
+from .conditions import HAS_AGGREGATOR_ACCOUNT
 from .naming import managed_policy
-from .stack import HAS_AGGREGATOR_ACCOUNT, Stack
+from .stack import Stack
 
 
 def add_aggregation(stack: Stack) -> None:

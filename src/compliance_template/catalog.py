@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .parameter_spec import GROUP_RULES, ParameterSpec
+
 DOCS_BASE_URL = "https://docs.aws.amazon.com/config/latest/developerguide/"
 
 
@@ -36,26 +38,12 @@ class ParamKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class DeployParameter:
-    """A CloudFormation parameter that supplies a rule input at deploy time."""
-
-    logical_name: str
-    label: str
-    description: str
-    default: str
-    cfn_type: str = "String"
-    allowed_pattern: str | None = None
-    constraint_description: str | None = None
-    min_value: int | None = None
-    max_value: int | None = None
-
-
-@dataclass(frozen=True)
 class RuleParameter:
     name: str
     kind: ParamKind
     required: bool = False
-    deploy_parameter: DeployParameter | None = None
+    # A rule input set at deploy time: the stack parameter that supplies it.
+    deploy_parameter: ParameterSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -190,8 +178,9 @@ CATALOG: tuple[ManagedRule, ...] = (
                 "instanceType",
                 ParamKind.CSV,
                 required=True,
-                deploy_parameter=DeployParameter(
-                    logical_name="AllowedInstanceTypes",
+                deploy_parameter=ParameterSpec(
+                    name="AllowedInstanceTypes",
+                    group=GROUP_RULES,
                     label="Allowed EC2 instance types",
                     description="Comma-separated EC2 instance types that are compliant "
                     "(DESIRED_INSTANCE_TYPE rule), e.g. t3.micro,t3.small.",
@@ -242,8 +231,9 @@ CATALOG: tuple[ManagedRule, ...] = (
             RuleParameter(
                 "backupRetentionMinimum",
                 ParamKind.INT,
-                deploy_parameter=DeployParameter(
-                    logical_name="BackupRetentionMinimum",
+                deploy_parameter=ParameterSpec(
+                    name="BackupRetentionMinimum",
+                    group=GROUP_RULES,
                     label="Minimum RDS backup retention (days)",
                     description="Minimum automated-backup retention, in days, that an RDS "
                     "instance needs to be compliant (DB_INSTANCE_BACKUP_ENABLED rule) and that "

@@ -30,7 +30,7 @@ def rule_inputs(settings: Settings, rule: ManagedRule) -> dict[str, str | AWSHel
     inputs: dict[str, str | AWSHelperFn] = {}
     for param in rule.parameters:
         if param.deploy_parameter is not None:
-            inputs[param.name] = Ref(param.deploy_parameter.logical_name)
+            inputs[param.name] = Ref(param.deploy_parameter.name)
         elif param.name in fixed:
             inputs[param.name] = fixed[param.name]
     return dict(sorted(inputs.items()))

@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from troposphere import Equals, If, Not, NoValue, Ref, Split, Sub, Template, config
+from troposphere import If, NoValue, Ref, Split, Sub, Template, config
 
+from .conditions import HAS_EXCLUDED_ACCOUNTS, add_conditions
 from .config_rules import config_rule
 from .errors import SettingsError
-from .parameters import ParameterSpec, add_parameter
+from .parameter_spec import ParameterSpec
+from .parameters import add_parameter
 from .settings import Settings, rule_parameter_specs
 from .stack import Stack
 from .version import VERSION
@@ -127,14 +129,14 @@ def build_conformance_pack(settings: Settings, organization: bool = False) -> Te
     stack = Stack(template, settings)
     if organization:
         add_parameter(template, EXCLUDED_ACCOUNTS, "")
-        template.add_condition("HasExcludedAccounts", Not(Equals(Ref("ExcludedAccounts"), "")))
+        add_conditions(template, HAS_EXCLUDED_ACCOUNTS)
         pack = config.OrganizationConformancePack(
             "OrganizationConformancePack",
             OrganizationConformancePackName=Sub("${AWS::StackName}"),
             TemplateBody=pack_body(settings),
             ConformancePackInputParameters=inputs,
             ExcludedAccounts=If(
-                "HasExcludedAccounts", Split(",", Ref("ExcludedAccounts")), NoValue
+                HAS_EXCLUDED_ACCOUNTS, Split(",", Ref("ExcludedAccounts")), NoValue
             ),
         )
     else:

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from .catalog import BY_IDENTIFIER, ManagedRule
 from .errors import SettingsError
+from .intrinsics import Evaluator, NotEvaluable
 from .invocation import check_regions, option
 from .json_files import TEMPLATE_MAX_DEPTH, read_json_file
-from .parameters import REGION_PATTERN, ParameterSpec, check_value
+from .parameter_spec import ParameterSpec
+from .parameters import REGION_PATTERN, check_value
 
 
 @dataclass(frozen=True)
@@ -95,49 +97,28 @@ def check_rules(rules: object, values: Mapping[str, str]) -> None:
     CloudFormation."""
     if not isinstance(rules, dict):
         return
+    evaluator = Evaluator(parameters=values)
     for rule in rules.values():
         try:
-            if "RuleCondition" in rule and not _evaluate(rule["RuleCondition"], values):
+            if "RuleCondition" in rule and not _holds(evaluator, rule["RuleCondition"]):
                 continue
             for assertion in rule["Assertions"]:
-                if not _evaluate(assertion["Assert"], values):
+                if not _holds(evaluator, assertion["Assert"]):
                     names = sorted(set(_refs(assertion["Assert"])))
                     raise SettingsError(
                         ", ".join(f"Parameters.{n}" for n in names),
                         {n: values.get(n, "") for n in names},
                         assertion.get("AssertDescription", "values the template's Rules accept"),
                     )
-        except (_NotEvaluated, KeyError, TypeError):  # malformed: CloudFormation will say
+        except (NotEvaluable, KeyError, TypeError):  # malformed: CloudFormation will say
             continue
 
 
-class _NotEvaluated(Exception):
-    pass
-
-
-def _evaluate(expression: object, values: Mapping[str, str]) -> object:
-    if isinstance(expression, str):
-        return expression
-    if isinstance(expression, list):
-        return [_evaluate(item, values) for item in expression]
-    if not isinstance(expression, dict) or len(expression) != 1:
-        raise _NotEvaluated
-    ((function, argument),) = expression.items()
-    if function == "Ref" and isinstance(argument, str) and argument in values:
-        return values[argument]
-    args = argument if isinstance(argument, list) else [argument]
-    if function == "Fn::Equals" and len(args) == 2:
-        return _evaluate(args[0], values) == _evaluate(args[1], values)
-    if function == "Fn::Not" and len(args) == 1:
-        return not _evaluate(args[0], values)
-    if function == "Fn::And":
-        return all(_evaluate(item, values) for item in args)
-    if function == "Fn::Or":
-        return any(_evaluate(item, values) for item in args)
-    if function == "Fn::Contains" and len(args) == 2:
-        container = _evaluate(args[0], values)
-        return isinstance(container, list) and _evaluate(args[1], values) in container
-    raise _NotEvaluated
+def _holds(evaluator: Evaluator, expression: object) -> bool:
+    result = evaluator.evaluate(expression)
+    if not isinstance(result, bool):
+        raise NotEvaluable(f"a rule condition or assertion must be true or false: {result!r}")
+    return result
 
 
 def _refs(expression: object) -> list[str]:

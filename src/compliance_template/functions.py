@@ -25,16 +25,18 @@ from troposphere import (
 
 from . import policies
 from .catalog import BY_IDENTIFIER, ManagedRule
+from .conditions import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY
 from .naming import (
     CHANGES_PREFIX,
     METRICS_NAMESPACE,
     REMEDIATION_PREFIX,
     REPORTS_PREFIX,
+    function_logical_id,
     logical,
 )
 from .regions import json_of_available, only_where_available
 from .remediation_rules import declared_grants
-from .stack import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY, Stack
+from .stack import Stack
 from .suppressions import cfn_lint_metadata
 
 # Lambda runtime: current and not deprecated (cfn-lint's runtime lifecycle data; a test checks).
@@ -55,8 +57,8 @@ class FunctionSpec:
     reserved: int | AWSHelperFn
 
 
-SPECS = {
-    "processing": FunctionSpec(
+_SPECS = (
+    FunctionSpec(
         "processing",
         "Records every compliance change, notifies, and hands fixes to remediation",
         CHANGES_PREFIX,
@@ -64,7 +66,7 @@ SPECS = {
         memory=256,
         reserved=Ref("ReservedConcurrency"),
     ),
-    "reporting": FunctionSpec(
+    FunctionSpec(
         "reporting",
         "Writes the scheduled compliance report and publishes its summary",
         REPORTS_PREFIX,
@@ -73,7 +75,7 @@ SPECS = {
         reserved=1,
     ),
     # Low concurrency on purpose: a burst of findings is fixed a few at a time.
-    "remediation": FunctionSpec(
+    FunctionSpec(
         "remediation",
         "Decides and, in enforce mode, applies safe automatic fixes",
         REMEDIATION_PREFIX,
@@ -81,7 +83,9 @@ SPECS = {
         memory=256,
         reserved=2,
     ),
-}
+)
+# By function name; a test checks that there is one spec for each of naming.FUNCTION_NAMES.
+SPECS = {spec.name: spec for spec in _SPECS}
 
 
 def add_function_roles(stack: Stack) -> None:
@@ -124,9 +128,8 @@ def add_functions(stack: Stack) -> None:
             role=f"{name}-logs",
         )
     # Remediation first: processing's policy and environment refer to it.
-    for name in ("remediation", "processing", "reporting"):
-        if name in stack.functions:
-            _add_function(stack, SPECS[name], _policy(stack, name), _environment(stack, name))
+    for name in sorted(stack.functions, key=lambda name: name != "remediation"):
+        _add_function(stack, SPECS[name], _policy(stack, name), _environment(stack, name))
     stack.output("DeadLetterQueueUrl", "Queue of events that failed all retries", queue.ref())
 
 
@@ -246,7 +249,7 @@ def _add_function(
     stack: Stack, spec: FunctionSpec, policy: iam.ManagedPolicy, environment: dict[str, object]
 ) -> None:
     function = awslambda.Function(
-        f"{logical(spec.name)}Function",
+        function_logical_id(spec.name),
         Description=spec.description,
         Runtime=RUNTIME,
         Handler=HANDLER,

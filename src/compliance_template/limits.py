@@ -14,6 +14,7 @@ from collections.abc import Callable
 from troposphere import Template
 
 from .errors import SettingsError
+from .intrinsics import substitute
 from .parameters import RULE_PREFIX_MAX
 
 MAX_RESOURCES = 500
@@ -134,6 +135,8 @@ def _longest(value: object, prefix_length: int) -> str:
         parts = [_longest(part, prefix_length) for part in argument[1]]
         return argument[0].join(part for part in parts if part)
     if function == "Fn::Sub" and isinstance(argument, str):
-        text = argument.replace("${RuleNamePrefix}", "p" * prefix_length)
-        return re.sub(r"\$\{[^}]+\}", LONGEST_ARN, text)
+        return substitute(
+            argument,
+            lambda p: "p" * prefix_length if p.name == "RuleNamePrefix" else LONGEST_ARN,
+        )
     return LONGEST_ARN

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import io
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -27,7 +25,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TextIO
 
 from .extras import missing_extra
@@ -40,7 +37,11 @@ except ModuleNotFoundError as missing:  # installed without the local extra (it 
 from . import deploy
 from .deploy import DeployRequest, Runner, Target
 from .emulator import ACCOUNT_ID, Emulator
+from .function_loader import function_module
+from .intrinsics import referenced_names
+from .naming import FUNCTION_NAMES, function_logical_id
 from .paths import FUNCTIONS_DIR
+from .stateful import STATEFUL_TYPES, create_only_properties
 
 STACK = "compliance-local"
 REGION = "eu-west-1"
@@ -54,18 +55,7 @@ UPDATE_CANDIDATES = {
     "NonCompliantThreshold": ("5", "3"),
     "RemediationMode": ("off", "dry-run"),
 }
-STATEFUL_TYPES = (
-    "AWS::S3::Bucket",
-    "AWS::KMS::Key",
-    "AWS::Logs::LogGroup",
-    "AWS::SQS::Queue",
-    "AWS::SNS::Topic",
-)
-FUNCTIONS = {
-    "processing": "ProcessingFunction",
-    "reporting": "ReportingFunction",
-    "remediation": "RemediationFunction",
-}
+FUNCTIONS = {name: function_logical_id(name) for name in FUNCTION_NAMES}
 
 
 class Unverified(str):
@@ -84,41 +74,6 @@ def expect(condition: object, message: str) -> None:
 
 
 # --- pure helpers (tested directly) -----------------------------------------------------------
-
-
-def parameters_reached(node: Any) -> set[str]:
-    """Names used by Ref or ${Name} anywhere in a template fragment (pseudo parameters too)."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        if isinstance(node.get("Ref"), str):
-            found.add(node["Ref"])
-        sub = node.get("Fn::Sub")
-        if sub is not None:
-            text = sub if isinstance(sub, str) else sub[0]
-            found |= {
-                name.split(".")[0]
-                for name in _sub_names(text)
-                if not (isinstance(sub, list) and name in sub[1])
-            }
-            if isinstance(sub, list):
-                found |= parameters_reached(sub[1])
-        for key, value in node.items():
-            if key not in ("Ref", "Fn::Sub"):
-                found |= parameters_reached(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= parameters_reached(item)
-    return found
-
-
-def _sub_names(text: str) -> list[str]:
-    names, rest = [], text
-    while "${" in rest:
-        rest = rest.split("${", 1)[1]
-        name, _, rest = rest.partition("}")
-        if not name.startswith("!"):
-            names.append(name)
-    return names
 
 
 def parameters_in_effect(
@@ -145,26 +100,18 @@ def updated_parameters(in_effect: Mapping[str, str]) -> dict[str, str]:
 
 
 def replacing_parameters(
-    template: Mapping[str, Any], logical_id: str, create_only: Sequence[str], changed: set[str]
+    template: Mapping[str, Any], logical_id: str, changed: set[str]
 ) -> dict[str, set[str]]:
-    """Create-only properties of a resource (whose change makes CloudFormation replace it) that
-    a changed parameter reaches; empty when the change updates the resource in place."""
-    properties = template["Resources"][logical_id].get("Properties", {})
+    """Create-only properties of a resource (whose change replaces it or fails the update) that a
+    changed parameter reaches; empty when the change updates the resource in place."""
+    resource = template["Resources"][logical_id]
+    properties = resource.get("Properties", {})
     reached = {}
-    for pointer in create_only:
-        name = pointer.removeprefix("/properties/").split("/")[0]
-        hits = parameters_reached(properties.get(name)) & changed
+    for name in create_only_properties(resource["Type"]):
+        hits = referenced_names(properties.get(name)) & changed
         if name in properties and hits:
             reached[name] = hits
     return reached
-
-
-def create_only_properties(resource_type: str, region: str) -> list[str]:
-    """From CloudFormation's own resource schemas, as shipped with cfn-lint."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    return list(schema.get("createOnlyProperties", []))
 
 
 def compliance_change_event(
@@ -247,57 +194,6 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved)
         boto3.DEFAULT_SESSION = saved_session
-
-
-@contextlib.contextmanager
-def function_module(folder: Path) -> Iterator[ModuleType]:
-    """`app` imported from one function folder, in a fresh module namespace.
-
-    The three folders share module names (app, settings, aws, ...): the folder's names are dropped
-    from sys.modules before the import and after the block, and sys.path is restored. So are the
-    loggers: the functions share the logger `compliance`, and each import of a folder defines its
-    handler class anew, so a handler left by an earlier folder would not be recognised as the
-    same and every line would be printed once more per function run before.
-    """
-    names = {path.stem for path in folder.glob("*.py")}
-
-    def forget() -> None:
-        for name in names:
-            sys.modules.pop(name, None)
-
-    saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
-    saved_loggers = _logging_state()
-    forget()
-    sys.path.insert(0, str(folder))
-    sys.dont_write_bytecode = True  # leave no __pycache__ in the function's folder
-    try:
-        yield importlib.import_module("app")
-    finally:
-        forget()
-        sys.path[:] = saved_path
-        sys.dont_write_bytecode = saved_bytecode
-        _restore_logging(saved_loggers)
-
-
-_LoggerState = tuple[list[logging.Handler], bool, int]
-
-
-def _loggers() -> list[logging.Logger]:
-    known = logging.Logger.manager.loggerDict.values()
-    return [logging.getLogger(), *(lg for lg in known if isinstance(lg, logging.Logger))]
-
-
-def _logging_state() -> dict[logging.Logger, _LoggerState]:
-    return {lg: (list(lg.handlers), lg.propagate, lg.level) for lg in _loggers()}
-
-
-def _restore_logging(saved: dict[logging.Logger, _LoggerState]) -> None:
-    """Handlers, propagation and level as saved; loggers created since lose their handlers."""
-    for logger in _loggers():
-        handlers, propagate, level = saved.get(logger, ([], True, logging.NOTSET))
-        logger.handlers[:] = handlers
-        logger.propagate = propagate
-        logger.setLevel(level)
 
 
 @dataclass
@@ -826,8 +722,7 @@ class Cycle:
         # Replacement in AWS is decided by CloudFormation's schemas, not by moto: no changed
         # parameter may reach a create-only property of a stateful resource.
         for logical in stateful:
-            create_only = create_only_properties(self.types[logical], REGION)
-            hits = replacing_parameters(self.stack_template, logical, create_only, changed)
+            hits = replacing_parameters(self.stack_template, logical, changed)
             expect(not hits, f"{logical} would be replaced in AWS: {hits}")
         self.check_bucket()
         self.check_log_groups()

@@ -50,3 +50,8 @@ def rule_name(slug: str) -> Sub:
 def logical(name: str) -> str:
     """`processing` -> `Processing`: logical ids are alphanumeric only."""
     return name[:1].upper() + name[1:]
+
+
+def function_logical_id(name: str) -> str:
+    """The logical id of a function of FUNCTION_NAMES: `processing` -> `ProcessingFunction`."""
+    return f"{logical(name)}Function"

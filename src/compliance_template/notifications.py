@@ -5,7 +5,8 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, sns, sqs
 
 from . import policies
-from .stack import HAS_EMAIL, HAS_HTTPS, Stack
+from .conditions import HAS_EMAIL, HAS_HTTPS
+from .stack import Stack
 
 # Each subscription with the condition it exists under; each gets its own redrive queue, named
 # <subscription>DeadLetterQueue, so a look at one queue tells which endpoint is failing.

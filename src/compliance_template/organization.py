@@ -10,10 +10,11 @@ Both are pure functions of the settings, like `build_template`.
 
 from __future__ import annotations
 
-from troposphere import Equals, Not, Ref, Sub, Template, awslambda
+from troposphere import Ref, Sub, Template, awslambda
 
 from .aggregation import add_organization_aggregator
 from .alarms import add_alarms
+from .conditions import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, add_conditions
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
@@ -21,7 +22,7 @@ from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
 from .settings import Settings, base_parameter_specs, rule_parameter_specs
-from .stack import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, Stack
+from .stack import Stack
 from .storage import add_storage
 from .triggers import add_triggers
 from .version import VERSION
@@ -56,7 +57,7 @@ CENTRAL_PARAMETERS = (
 def build_member_template(settings: Settings) -> Template:
     template = _template(settings, "organization member account and region")
     _add_parameters(template, settings, MEMBER_PARAMETERS, with_rules=True)
-    template.add_condition(RESERVE_CONCURRENCY, Not(Equals(Ref("ReservedConcurrency"), "0")))
+    add_conditions(template, RESERVE_CONCURRENCY)
     stack = Stack(
         template,
         settings,
@@ -76,9 +77,7 @@ def build_member_template(settings: Settings) -> Template:
 def build_central_template(settings: Settings) -> Template:
     template = _template(settings, "organization central account")
     _add_parameters(template, settings, CENTRAL_PARAMETERS, with_rules=False)
-    template.add_condition(HAS_EMAIL, Not(Equals(Ref("NotificationEmail"), "")))
-    template.add_condition(HAS_HTTPS, Not(Equals(Ref("NotificationHttpsUrl"), "")))
-    template.add_condition(RESERVE_CONCURRENCY, Not(Equals(Ref("ReservedConcurrency"), "0")))
+    add_conditions(template, HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY)
     stack = Stack(
         template, settings, functions=("reporting",), organization_id=Ref("OrganizationId")
     )

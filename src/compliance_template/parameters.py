@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from troposphere import Parameter, Template
 
-from .catalog import DeployParameter, ManagedRule
+from .catalog import ManagedRule
 from .errors import SettingsError, shown
 from .naming import MAX_RULE_NAME
+from .parameter_spec import GROUP_RULES, ParameterSpec
 
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -47,58 +48,6 @@ RULE_PREFIX_MAX = 40  # also the most any rule set allows (`rule_name_prefix`)
 RUNBOOK_URL_PATTERN = r"^(https://[^\s]+[^/\s])?$"
 
 
-@dataclass(frozen=True)
-class ParameterSpec:
-    """One CloudFormation parameter; `group` and `label` drive the console form."""
-
-    name: str
-    group: str
-    label: str
-    description: str
-    default: str | None  # None: the deployer must give a value
-    cfn_type: str = "String"
-    allowed_values: tuple[str, ...] = ()
-    allowed_pattern: str | None = None
-    constraint_description: str | None = None
-    min_value: int | None = None
-    max_value: int | None = None
-    max_length: int | None = None
-
-    @classmethod
-    def from_template(cls, name: str, declared: dict) -> ParameterSpec:
-        """The constraints of a parameter as a template declares it (deploy-time checks)."""
-        default = declared.get("Default")
-        return cls(
-            name,
-            group="",
-            label=name,
-            description=declared.get("Description", ""),
-            default=None if default is None else str(default),
-            cfn_type=declared.get("Type", "String"),
-            allowed_values=tuple(str(v) for v in declared.get("AllowedValues", ())),
-            allowed_pattern=declared.get("AllowedPattern"),
-            constraint_description=declared.get("ConstraintDescription"),
-            min_value=_number(declared.get("MinValue")),
-            max_value=_number(declared.get("MaxValue")),
-            max_length=_number(declared.get("MaxLength")),
-        )
-
-    def allowed_text(self) -> str:
-        """Human-readable constraint, shared by CloudFormation and our own error messages."""
-        if self.constraint_description:
-            return self.constraint_description
-        if self.allowed_values:
-            return "one of " + ", ".join(self.allowed_values)
-        if self.cfn_type == "Number":
-            return f"a whole number from {self.min_value} to {self.max_value}"
-        return f"a value matching {self.allowed_pattern}"
-
-
-def _number(value: object) -> int | None:
-    return None if value is None else int(str(value))
-
-
-GROUP_RULES = "Compliance rules"
 GROUP_NOTIFY = "Notifications and reports"
 GROUP_REMEDIATION = "Automatic remediation"
 GROUP_OPERATIONS = "Operations"
@@ -353,22 +302,6 @@ PERIODIC_FREQUENCY = ParameterSpec(
     "TwentyFour_Hours",
     allowed_values=RULE_FREQUENCIES,
 )
-
-
-def from_deploy_parameter(spec: DeployParameter) -> ParameterSpec:
-    """A catalog rule input that is set at deploy time becomes a parameter of the rules group."""
-    return ParameterSpec(
-        spec.logical_name,
-        GROUP_RULES,
-        spec.label,
-        spec.description,
-        spec.default,
-        cfn_type=spec.cfn_type,
-        allowed_pattern=spec.allowed_pattern,
-        constraint_description=spec.constraint_description,
-        min_value=spec.min_value,
-        max_value=spec.max_value,
-    )
 
 
 def check_value(spec: ParameterSpec, value: object, field: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from troposphere import GetAtt, If, Ref, Sub, config, iam
 
 from . import policies
+from .conditions import CREATE_RECORDER
 from .naming import CONFIG_PREFIX, managed_policy
-from .stack import CREATE_RECORDER, Stack
+from .stack import Stack
 
 RECORDER = "ConfigRecorder"
 DELIVERY_CHANNEL = "ConfigDeliveryChannel"

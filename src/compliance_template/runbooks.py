@@ -111,7 +111,7 @@ def _parameters_text(rule: ManagedRule) -> str:
     described = []
     for param in rule.parameters:
         source = (
-            f"from the stack parameter `{param.deploy_parameter.logical_name}`"
+            f"from the stack parameter `{param.deploy_parameter.name}`"
             if param.deploy_parameter
             else "optional, settings file `rule_parameters`"
         )

@@ -16,14 +16,13 @@ from types import MappingProxyType
 from .catalog import BY_IDENTIFIER, DEFAULT_RULES, ManagedRule, ParamKind
 from .errors import SettingsError
 from .json_files import read_json_file
+from .parameter_spec import ParameterSpec
 from .parameters import (
     BASE_PARAMETERS,
     PERIODIC_FREQUENCY,
     TAG_KEY_PATTERN,
     TAG_VALUE_PATTERN,
-    ParameterSpec,
     check_value,
-    from_deploy_parameter,
     rule_name_prefix,
 )
 
@@ -94,7 +93,7 @@ def rule_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
     """Only the parameters the rules themselves take (their deploy-time inputs, frequency)."""
     enabled = [BY_IDENTIFIER[r] for r in rules]
     specs = [
-        from_deploy_parameter(p.deploy_parameter)
+        p.deploy_parameter
         for rule in enabled
         for p in rule.parameters
         if p.deploy_parameter is not None
@@ -174,7 +173,7 @@ def _rule_parameters(value: object, rules: tuple[str, ...]) -> Mapping[str, Mapp
 def _deploy_hint(rule: ManagedRule, name: str) -> str:
     param = rule.parameter(name)
     if param is not None and param.deploy_parameter is not None:
-        logical = param.deploy_parameter.logical_name
+        logical = param.deploy_parameter.name
         return f"; {name} comes from the parameter {logical} (set parameter_defaults.{logical})"
     return ""
 

@@ -15,16 +15,6 @@ from .naming import FUNCTION_NAMES
 from .settings import Settings
 from .suppressions import scanner_metadata
 
-# Condition names, shared by the steps that create and the steps that use them. None is also a
-# parameter's name (cfn-lint rule W9013): other engines resolve such a shared name ambiguously.
-CREATE_RECORDER = "RecorderRequested"
-HAS_EMAIL = "HasNotificationEmail"
-HAS_HTTPS = "HasNotificationHttpsUrl"
-HAS_AGGREGATOR_ACCOUNT = "HasAggregatorAccount"
-RESERVE_CONCURRENCY = "ReserveConcurrency"
-ENFORCE_REMEDIATION = "EnforceRemediation"
-REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
-
 
 @dataclass
 class Stack:

@@ -6,10 +6,20 @@ to disk is the CLI's job.
 
 from __future__ import annotations
 
-from troposphere import And, Equals, Not, Ref, Template
+from troposphere import Template
 
 from .aggregation import add_aggregation
 from .alarms import add_alarms
+from .conditions import (
+    CREATE_RECORDER,
+    ENFORCE_REMEDIATION,
+    HAS_AGGREGATOR_ACCOUNT,
+    HAS_EMAIL,
+    HAS_HTTPS,
+    REPORT_ACROSS_REGIONS,
+    RESERVE_CONCURRENCY,
+    add_conditions,
+)
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
@@ -18,16 +28,7 @@ from .notifications import add_notifications
 from .parameters import GROUP_ORDER, add_parameter
 from .recorder import add_recorder
 from .settings import Settings, deploy_parameter_specs
-from .stack import (
-    CREATE_RECORDER,
-    ENFORCE_REMEDIATION,
-    HAS_AGGREGATOR_ACCOUNT,
-    HAS_EMAIL,
-    HAS_HTTPS,
-    REPORT_ACROSS_REGIONS,
-    RESERVE_CONCURRENCY,
-    Stack,
-)
+from .stack import Stack
 from .storage import add_storage
 from .triggers import add_triggers
 from .version import VERSION
@@ -73,18 +74,13 @@ def _add_parameters(template: Template, settings: Settings) -> None:
 
 
 def _add_conditions(template: Template) -> None:
-    def is_true(name: str) -> Equals:
-        return Equals(Ref(name), "true")
-
-    def not_empty(name: str) -> Not:
-        return Not(Equals(Ref(name), ""))
-
-    template.add_condition(CREATE_RECORDER, is_true("CreateConfigRecorder"))
-    template.add_condition(HAS_EMAIL, not_empty("NotificationEmail"))
-    template.add_condition(HAS_HTTPS, not_empty("NotificationHttpsUrl"))
-    template.add_condition(
-        HAS_AGGREGATOR_ACCOUNT, And(not_empty("AggregatorAccountId"), not_empty("AggregatorRegion"))
+    add_conditions(
+        template,
+        CREATE_RECORDER,
+        HAS_EMAIL,
+        HAS_HTTPS,
+        HAS_AGGREGATOR_ACCOUNT,
+        RESERVE_CONCURRENCY,
+        ENFORCE_REMEDIATION,
+        REPORT_ACROSS_REGIONS,
     )
-    template.add_condition(RESERVE_CONCURRENCY, Not(Equals(Ref("ReservedConcurrency"), "0")))
-    template.add_condition(ENFORCE_REMEDIATION, Equals(Ref("RemediationMode"), "enforce"))
-    template.add_condition(REPORT_ACROSS_REGIONS, is_true("ReportAcrossRegions"))

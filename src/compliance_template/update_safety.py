@@ -1,12 +1,12 @@
 """Update safety: would deploying this template over the released one replace stateful data?
 
 Compares a template with the last released copy (`templates/released/`). A stateful resource
-(bucket, key, log group, queue, topic) is lost or replaced when its logical id disappears or a
-property that cannot change in place (the resource schema's `createOnlyProperties`, plus KMS's
-immutable ones) changes. A changed type under the same logical id is reported for every
-resource, stateful or not: CloudFormation refuses such an update outright. Each such change
-fails the check unless `templates/released/acknowledged.json` lists it with the reason it is
-acceptable.
+(bucket, key, log group, queue, topic: `stateful.STATEFUL_TYPES`) is lost or replaced when its
+logical id disappears or a property that cannot change in place
+(`stateful.create_only_properties`) changes. A changed type under the same logical id is reported
+for every resource, stateful or not: CloudFormation refuses such an update outright. Each such
+change fails the check unless `templates/released/acknowledged.json` lists it with the reason it
+is acceptable.
 """
 
 from __future__ import annotations
@@ -16,26 +16,13 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 from .paths import TEMPLATES_DIR
+from .stateful import STATEFUL_TYPES, create_only_properties
 
 RELEASED_DIR = TEMPLATES_DIR / "released"
 ACKNOWLEDGED = RELEASED_DIR / "acknowledged.json"
-STATEFUL_TYPES = frozenset(
-    {
-        "AWS::S3::Bucket",
-        "AWS::KMS::Key",
-        "AWS::Logs::LogGroup",
-        "AWS::SQS::Queue",
-        "AWS::SNS::Topic",
-    }
-)
-# The CloudFormation reference for AWS::KMS::Key: changing these makes the update fail (a key is
-# never replaced); the resource schema does not list them as create-only.
-KMS_IMMUTABLE = ("KeySpec", "KeyUsage", "Origin", "MultiRegion")
 
 
 @dataclass(frozen=True, order=True)
@@ -52,17 +39,6 @@ class Change:
                 "type in an update: give the new resource a new logical id)"
             )
         return f"{self.logical_id}: {self.what} changed (cannot change in place)"
-
-
-@cache
-def create_only_properties(resource_type: str) -> tuple[str, ...]:
-    schemas = files("cfnlint").joinpath("data/schemas")
-    providers = json.loads(schemas.joinpath("providers/us-east-1.json").read_text())
-    schema = json.loads(schemas.joinpath(f"resources/{providers[resource_type]}.json").read_text())
-    names = [p.removeprefix("/properties/") for p in schema.get("createOnlyProperties", [])]
-    if resource_type == "AWS::KMS::Key":
-        names += KMS_IMMUTABLE
-    return tuple(sorted({n.split("/")[0] for n in names}))
 
 
 def replacing_changes(released: dict, current: dict) -> list[Change]:

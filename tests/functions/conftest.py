@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import sys
@@ -12,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from compliance_template.function_loader import import_app
+from compliance_template.naming import FUNCTION_NAMES
+
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
-FUNCTION_NAMES = ("processing", "remediation", "reporting")
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 BUCKET = "compliance-reports-test"
@@ -34,20 +35,9 @@ for _name in FUNCTION_NAMES:
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-_loaded: dict[str, ModuleType] = {}
-
 
 def load_app(function: str) -> ModuleType:
-    if function not in _loaded:
-        spec = importlib.util.spec_from_file_location(
-            f"{function}_app", FUNCTIONS / function / "app.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        _loaded[function] = module
-    return _loaded[function]
+    return import_app(FUNCTIONS / function, f"{function}_app")
 
 
 def lambda_context(request_id: str = "req-1", function: str = "processing") -> SimpleNamespace:

@@ -504,14 +504,11 @@ def test_invalid_configuration_fails_with_the_variable_named(
 
 def test_modules_import_with_no_environment_and_clients_retry():
     code = (
-        "import importlib.util, sys\n"
-        "for name in ('processing', 'remediation', 'reporting'):\n"
-        f"    folder = {str(FUNCTIONS)!r} + '/' + name\n"
-        "    sys.path.insert(0, folder)\n"
-        "    spec = importlib.util.spec_from_file_location(name + '_app', folder + '/app.py')\n"
-        "    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)\n"
-        "    spec.loader.exec_module(module)\n"
-        "    sys.path.pop(0)\n"
+        "from pathlib import Path\n"
+        "from compliance_template.function_loader import import_app\n"
+        "from compliance_template.naming import FUNCTION_NAMES\n"
+        "for name in FUNCTION_NAMES:\n"
+        f"    import_app(Path({str(FUNCTIONS)!r}) / name, name + '_app')\n"
         "import aws\n"
         "print(aws.CLIENT_CONFIG.retries['mode'])\n"
     )

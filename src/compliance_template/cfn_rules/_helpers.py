@@ -21,39 +21,25 @@ from typing import Any
 
 from cfnlint.template import Template
 
+from compliance_template.intrinsics import (
+    NO_VALUE_NAME,
+    PSEUDO_PARAMETERS,
+    NotEvaluable,
+    Placeholder,
+    is_intrinsic,
+    sub_arguments,
+    sub_parts,
+)
+
 Path = list[str | int]
 
-NO_VALUE = "AWS::NoValue"
-# Pseudo parameters whose value has a known shape; rules match them symbolically (`${AWS::Region}`)
-# instead of treating them as unknown.
-PSEUDO_PARAMETERS = frozenset(
-    {
-        "AWS::AccountId",
-        "AWS::NotificationARNs",
-        "AWS::Partition",
-        "AWS::Region",
-        "AWS::StackId",
-        "AWS::StackName",
-        "AWS::URLSuffix",
-    }
-)
 # Stands for text a placeholder will supply at deploy time. A private-use character cannot occur
 # in a real template value, so a string containing it is known to be (partly) unknown.
 UNKNOWN_MARK = "\ue000"
 
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
-
-
-def is_intrinsic(value: Any) -> bool:
-    """True for `{"Ref": ...}` and `{"Fn::...": ...}` (both YAML spellings decode to this)."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
-
 
 def is_no_value(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and value.get("Ref") == NO_VALUE
+    return isinstance(value, dict) and len(value) == 1 and value.get("Ref") == NO_VALUE_NAME
 
 
 def branches(value: Any, path: Path) -> Iterator[tuple[Any, Path]]:
@@ -129,14 +115,14 @@ def sub_reference(value: Any) -> str | None:
     """The single `${Name}` or `${Name.Attr}` a `Fn::Sub` consists of, else None."""
     if not isinstance(value, dict) or len(value) != 1 or "Fn::Sub" not in value:
         return None
-    text = value["Fn::Sub"]
-    if isinstance(text, list) and len(text) == 2 and text[1] in ({}, None):
-        text = text[0]
-    if isinstance(text, str):
-        match = re.fullmatch(r"\$\{([A-Za-z0-9:.]+)\}", text)
-        if match:
-            return match.group(1)
-    return None
+    try:
+        text, variables = sub_arguments(value["Fn::Sub"])
+    except NotEvaluable:
+        return None
+    parts = sub_parts(text)
+    if variables or len(parts) != 1 or not isinstance(parts[0], Placeholder):
+        return None
+    return parts[0].name
 
 
 # -- rendering values to text -------------------------------------------------------------------
@@ -176,28 +162,27 @@ def render(value: Any) -> Rendered | None:
 
 
 def _render_sub(args: Any) -> Rendered:
-    variables: dict[str, Any] = {}
-    if isinstance(args, list) and len(args) == 2 and isinstance(args[1], dict):
-        args, variables = args
-    if not isinstance(args, str):
+    try:
+        text, variables = sub_arguments(args)
+    except NotEvaluable:
         return Rendered("${?}", False)
     exact = True
-
-    def substitute(match: re.Match[str]) -> str:
-        nonlocal exact
-        name = match.group(1)
-        if name.startswith("!"):
-            return match.group(0)
-        if name in variables:
-            rendered = render(variables[name])
-            if rendered is not None:
-                exact = exact and rendered.exact
-                return rendered.text
-        if name not in PSEUDO_PARAMETERS:
+    out: list[str] = []
+    for part in sub_parts(text):
+        if isinstance(part, str):
+            # Literal `${...}` (written `${!...}`) stays escaped: the rendered text is read as
+            # Fn::Sub text again, where an unescaped one would be taken for a placeholder.
+            out.append(part.replace("${", "${!"))
+            continue
+        rendered = render(variables[part.name]) if part.name in variables else None
+        if rendered is not None:
+            exact = exact and rendered.exact
+            out.append(rendered.text)
+            continue
+        if part.name not in PSEUDO_PARAMETERS:
             exact = False
-        return match.group(0)
-
-    return Rendered(_PLACEHOLDER.sub(substitute, args), exact)
+        out.append("${" + part.name + "}")
+    return Rendered("".join(out), exact)
 
 
 def _render_join(args: Any) -> Rendered:
@@ -230,30 +215,19 @@ def parse_json_text(value: Any) -> tuple[Any, bool] | None:
 
 def _fill_placeholders(text: str) -> str:
     out: list[str] = []
-    in_string = False
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and in_string:
-            out.append(text[i : i + 2])
-            i += 2
+    in_string = escaped = False
+    for part in sub_parts(text):
+        if isinstance(part, Placeholder):
+            out.append(UNKNOWN_MARK if in_string else f'"{UNKNOWN_MARK}"')
             continue
-        if char == '"':
-            in_string = not in_string
-        elif char == "$" and text.startswith("${", i):
-            end = text.find("}", i)
-            if end != -1:
-                name = text[i + 2 : end]
-                if name.startswith("!"):
-                    out.append("${" + name[1:] + "}")
-                elif in_string:
-                    out.append(UNKNOWN_MARK)
-                else:
-                    out.append(f'"{UNKNOWN_MARK}"')
-                i = end + 1
-                continue
-        out.append(char)
-        i += 1
+        for char in part:
+            if escaped:
+                escaped = False
+            elif char == "\\" and in_string:
+                escaped = True
+            elif char == '"':
+                in_string = not in_string
+        out.append(part)
     return "".join(out)
 
 

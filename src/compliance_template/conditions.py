@@ -1,0 +1,51 @@
+"""The templates' conditions, each declared once: its name and what it tests.
+
+The steps that create resources under a condition refer to it by name; the template builders add
+the ones their template needs with `add_conditions`, so a condition two templates share cannot
+be written two ways. (The per-rule region conditions are derived from the catalog in
+`regions`.) No name is also a parameter's name (cfn-lint rule W9013): other engines resolve such
+a shared name ambiguously.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from troposphere import And, AWSHelperFn, Equals, Not, Ref, Template
+
+CREATE_RECORDER = "RecorderRequested"
+HAS_EMAIL = "HasNotificationEmail"
+HAS_HTTPS = "HasNotificationHttpsUrl"
+HAS_AGGREGATOR_ACCOUNT = "HasAggregatorAccount"
+RESERVE_CONCURRENCY = "ReserveConcurrency"
+ENFORCE_REMEDIATION = "EnforceRemediation"
+REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
+HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
+
+
+def _is_true(parameter: str) -> Equals:
+    return Equals(Ref(parameter), "true")
+
+
+def _not_empty(parameter: str) -> Not:
+    return Not(Equals(Ref(parameter), ""))
+
+
+# Built anew for each template: troposphere objects belong to the template they are added to.
+DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
+    CREATE_RECORDER: lambda: _is_true("CreateConfigRecorder"),
+    HAS_EMAIL: lambda: _not_empty("NotificationEmail"),
+    HAS_HTTPS: lambda: _not_empty("NotificationHttpsUrl"),
+    HAS_AGGREGATOR_ACCOUNT: lambda: And(
+        _not_empty("AggregatorAccountId"), _not_empty("AggregatorRegion")
+    ),
+    RESERVE_CONCURRENCY: lambda: Not(Equals(Ref("ReservedConcurrency"), "0")),
+    ENFORCE_REMEDIATION: lambda: Equals(Ref("RemediationMode"), "enforce"),
+    REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
+    HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
+}
+
+
+def add_conditions(template: Template, *names: str) -> None:
+    for name in names:
+        template.add_condition(name, DEFINITIONS[name]())

@@ -76,26 +76,26 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_functions.py
 
 preflight: $(STAMP)
-	$(TOOL) compliance_template.preflight $(PREFLIGHT_ARGS)
+	$(TOOL) compliance_template.deploy.preflight $(PREFLIGHT_ARGS)
 
 deploy: $(STAMP)
-	$(TOOL) compliance_template.deploy deploy --stack-name $(STACK) --template $(TEMPLATE) \
+	$(TOOL) compliance_template.deploy.account deploy --stack-name $(STACK) --template $(TEMPLATE) \
 		$(if $(PARAMETERS),--parameters $(PARAMETERS)) \
 		$(if $(ARTIFACT_BUCKET),--artifact-bucket $(ARTIFACT_BUCKET)) $(AWS_TARGET)
 
 destroy: $(STAMP)
-	$(TOOL) compliance_template.deploy destroy --stack-name $(STACK) $(AWS_TARGET)
+	$(TOOL) compliance_template.deploy.account destroy --stack-name $(STACK) $(AWS_TARGET)
 
 deploy-local: $(STAMP)
-	$(BIN)/python -m compliance_template.local_deploy
+	$(BIN)/python -m compliance_template.local.cycle
 
 # The local emulator as a server on 127.0.0.1 for any AWS client, until Ctrl-C.
 PORT ?= 4566
 emulator: $(STAMP)
-	$(TOOL) compliance_template.emulator_server --port $(PORT)
+	$(TOOL) compliance_template.local.server --port $(PORT)
 
 deploy-org: $(STAMP)
-	$(TOOL) compliance_template.deploy_org $(if $(OUS),--ous $(OUS)) \
+	$(TOOL) compliance_template.deploy.org $(if $(OUS),--ous $(OUS)) \
 		$(if $(REGIONS),--regions $(REGIONS)) \
 		$(if $(ARTIFACT_PREFIX),--artifact-bucket-prefix $(ARTIFACT_PREFIX)) \
 		$(if $(PARAMETERS),--parameters $(PARAMETERS)) \

@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 from template_helpers import TEMPLATES
 
-from compliance_template.deploy_org import (
+from compliance_template.deploy.org import (
     OrgDeployment,
     code_key,
     deploy,
@@ -107,7 +107,7 @@ def test_cli_rejects_bad_input_with_one_line(tmp_path, capsys):
 
 
 def test_large_templates_go_through_s3(aws, monkeypatch):
-    from compliance_template import deploy_org
+    from compliance_template.deploy import org as deploy_org
 
     monkeypatch.setattr(deploy_org, "MAX_INLINE_TEMPLATE_BYTES", 100)
     lines: list[str] = []
@@ -123,7 +123,7 @@ def test_cli_warns_about_stack_set_regions_the_region_facts_do_not_cover(
     aws, tmp_path, capsys, monkeypatch
 ):
     """Preflight runs in one region; the StackSet's other regions get its region warnings."""
-    from compliance_template import deploy_org
+    from compliance_template.deploy import org as deploy_org
 
     monkeypatch.setattr(deploy_org, "deploy", lambda *args, **kwargs: "SUCCEEDED")
     parameters = tmp_path / "central.json"
@@ -141,7 +141,7 @@ def test_cli_warns_about_stack_set_regions_the_region_facts_do_not_cover(
 
 def test_region_warnings_name_rules_whose_region_list_is_unverified():
     from compliance_template.catalog import BY_IDENTIFIER
-    from compliance_template.deploy_org import region_warnings
+    from compliance_template.deploy.org import region_warnings
 
     rules = (BY_IDENTIFIER["IAM_PASSWORD_POLICY"], BY_IDENTIFIER["CLOUD_TRAIL_ENABLED"])
     deployment = OrgDeployment("s", ("ou-ab12-cdef3456",), ("eu-west-1",), "p", {}, rules=rules)

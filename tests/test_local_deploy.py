@@ -20,9 +20,8 @@ from moto.cloudformation import parsing
 from moto.kms.models import Key
 from template_helpers import ROOT, TEMPLATES
 
-from compliance_template import emulator as emulator_module
-from compliance_template.emulator import ACCOUNT_ID, EMULATED_TYPES, Emulator
-from compliance_template.local_deploy import (
+from compliance_template.local import emulator as emulator_module
+from compliance_template.local.cycle import (
     STACK,
     STATEFUL_TYPES,
     Step,
@@ -35,6 +34,7 @@ from compliance_template.local_deploy import (
     run_cycle,
     updated_parameters,
 )
+from compliance_template.local.emulator import ACCOUNT_ID, EMULATED_TYPES, Emulator
 from compliance_template.paths import FUNCTIONS_DIR
 
 REGION = "eu-west-1"
@@ -59,7 +59,7 @@ def emulator_port(output: str) -> int:
 def test_make_deploy_local_runs_the_whole_cycle_within_two_minutes():
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "compliance_template.local_deploy"],
+        [sys.executable, "-m", "compliance_template.local.cycle"],
         cwd=ROOT,
         capture_output=True,
         text=True,

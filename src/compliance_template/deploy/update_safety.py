@@ -20,7 +20,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from .paths import TEMPLATES_DIR
+from ..paths import TEMPLATES_DIR
 
 RELEASED_DIR = TEMPLATES_DIR / "released"
 ACKNOWLEDGED = RELEASED_DIR / "acknowledged.json"
@@ -112,7 +112,7 @@ def unacknowledged(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m compliance_template.update_safety",
+        prog="python -m compliance_template.deploy.update_safety",
         description="Fail when a template would replace stateful resources of the release.",
     )
     parser.add_argument("templates", nargs="*", type=Path)

@@ -30,17 +30,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-from .extras import missing_extra
+from ..extras import extra_of, missing_extra
 
 try:
     import boto3
-except ModuleNotFoundError as missing:  # installed without the local extra (it includes deploy)
-    raise missing_extra("local", missing) from None
+except ModuleNotFoundError as missing:  # installed without this subpackage's extra
+    raise missing_extra(extra_of(__package__), missing) from None
 
-from . import deploy
-from .deploy import DeployRequest, Runner, Target
+from ..deploy import account as deploy
+from ..deploy.account import DeployRequest, Runner, Target
+from ..paths import FUNCTIONS_DIR
 from .emulator import ACCOUNT_ID, Emulator
-from .paths import FUNCTIONS_DIR
 
 STACK = "compliance-local"
 REGION = "eu-west-1"
@@ -974,7 +974,7 @@ def run_cycle(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m compliance_template.local_deploy",
+        prog="python -m compliance_template.local.cycle",
         description="Deploy, verify, update and delete the stack on a local moto emulator.",
     )
     parser.add_argument("--template", type=Path, default=deploy.DEFAULT_TEMPLATE)

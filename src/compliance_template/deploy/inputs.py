@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import BY_IDENTIFIER, ManagedRule
-from .errors import SettingsError
+from ..catalog import BY_IDENTIFIER, ManagedRule
+from ..errors import SettingsError
+from ..json_files import TEMPLATE_MAX_DEPTH, read_json_file
+from ..parameters import ParameterSpec, check_value
 from .invocation import option
-from .json_files import TEMPLATE_MAX_DEPTH, read_json_file
-from .parameters import ParameterSpec, check_value
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The deploy tooling: exact AWS CLI commands, staging, the runner, the progress view, and one-line
-errors for user mistakes. The whole cycle against the emulator is in test_local_deploy.py."""
+errors for user mistakes. The deploy against the emulator is checked in tests/e2e/."""
 
 from __future__ import annotations
 

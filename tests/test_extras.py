@@ -161,3 +161,12 @@ def test_the_extra_is_the_subpackages():
     assert extra_of("compliance_template.local") == "local"
     with pytest.raises(ValueError, match="not a subpackage with an extra"):
         extra_of("compliance_template.cfn_rules")
+
+
+def test_the_subpackages_are_packaged():
+    """pyproject.toml finds the packages under src/: each subpackage is one (an __init__.py)."""
+    from setuptools import find_packages
+
+    found = set(find_packages(ROOT / "src"))
+    subpackages = {f"compliance_template.{name}" for name in (*SUBPACKAGE_EXTRAS, "cfn_rules")}
+    assert {"compliance_template", *subpackages} <= found

@@ -78,15 +78,24 @@ def test_no_parameter_can_replace_a_stateful_resource_of_the_template():
         assert replacing_parameters(TEMPLATE, logical_id, create_only, every_parameter) == {}
 
 
+def function_modules() -> dict[str, object]:
+    return {
+        name: module
+        for name, module in sys.modules.items()
+        if str(getattr(module, "__file__", "")).startswith(str(FUNCTIONS_DIR))
+    }
+
+
 def test_function_modules_are_isolated():
-    saved_path = list(sys.path)
+    saved_path, saved_modules = list(sys.path), function_modules()
     with function_module(FUNCTIONS_DIR / "processing") as processing:
         assert Path(processing.__file__).parent == FUNCTIONS_DIR / "processing"
         settings_of_processing = sys.modules["settings"]
     with function_module(FUNCTIONS_DIR / "reporting") as reporting:
         assert Path(reporting.__file__).parent == FUNCTIONS_DIR / "reporting"
         assert sys.modules["settings"] is not settings_of_processing
-    assert "app" not in sys.modules and "settings" not in sys.modules
+    # Those loaded before (by the function tests) are back, no other is left.
+    assert function_modules() == saved_modules
     assert sys.path == saved_path
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 
 import boto3
 import pytest
+from emulator_helpers import port_open
 from moto.cloudformation import parsing
 from moto.kms.models import Key
 
@@ -16,14 +16,6 @@ from compliance_template.local import emulator as emulator_module
 from compliance_template.local.emulator import ACCOUNT_ID, EMULATED_TYPES, Emulator
 
 REGION = "eu-west-1"
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def test_moto_alone_has_no_handler_for_the_types_the_emulator_adds():

@@ -56,6 +56,7 @@ def run_without(blocked: set[str], module: str, *args: str) -> subprocess.Comple
         ("compliance_template.deploy.org", {"boto3", "botocore"}, "deploy"),
         ("compliance_template.local.cycle", {"boto3", "botocore", "moto"}, "local"),
         ("compliance_template.local.cycle", {"moto"}, "local"),
+        ("compliance_template.local.server", {"moto"}, "local"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_what_to_install(module, blocked, extra):

@@ -6,24 +6,16 @@ from __future__ import annotations
 
 import io
 import re
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from emulator_helpers import port_open
 from template_helpers import ROOT
 
 from compliance_template.local.cycle import REGION, STACK, Step, run_cycle
 from compliance_template.local.emulator import ACCOUNT_ID
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def emulator_port(output: str) -> int:

@@ -23,7 +23,7 @@ TOOL := COMPLIANCE_TEMPLATE_MAKE=1 $(BIN)/python -m
 PREFLIGHT_ARGS = --stack-name $(STACK) --template $(TEMPLATE) \
 	$(if $(PARAMETERS),--parameters $(PARAMETERS)) $(AWS_TARGET)
 
-.PHONY: help venv template lint test test-fast emulator package bench preflight deploy destroy deploy-local deploy-org \
+.PHONY: help venv template lint test test-fast test-e2e emulator package bench preflight deploy destroy deploy-local deploy-org \
 	release-baseline clean
 
 help:
@@ -36,7 +36,8 @@ help:
 	@echo "make preflight  check the target account (STACK=, TEMPLATE=, PARAMETERS=file, REGION=)"
 	@echo "make deploy     preflight, package and deploy (PARAMETERS=file ARTIFACT_BUCKET= REGION= PROFILE= STACK= TEMPLATE=)"
 	@echo "make destroy    delete the stack; the reports bucket and key are kept and reported"
-	@echo "make deploy-local  deploy, verify, update and delete on a local emulator"
+	@echo "make deploy-local  deploy, update, redeploy and delete on a local emulator, printing each step"
+	@echo "make test-e2e   the checks of the stack deployed on the local emulator (tests/e2e/)"
 	@echo "make emulator   the local emulator on http://127.0.0.1:4566 for the AWS CLI or any SDK (PORT=), until Ctrl-C"
 	@echo "make deploy-org OUS=ou-.. REGIONS=eu-west-1,.. ARTIFACT_PREFIX=.. PARAMETERS=file [REGION= PROFILE=]  StackSet for members"
 	@echo "make release-baseline  record templates/ as the released copy update safety compares to"
@@ -68,6 +69,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
+# The deployed stack's checks on the local emulator (also part of `make test`).
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e -q
+
 package: $(STAMP)
 	$(BIN)/python -m compliance_template.packaging --out build
 
@@ -76,26 +81,26 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_functions.py
 
 preflight: $(STAMP)
-	$(TOOL) compliance_template.preflight $(PREFLIGHT_ARGS)
+	$(TOOL) compliance_template.deploy.preflight $(PREFLIGHT_ARGS)
 
 deploy: $(STAMP)
-	$(TOOL) compliance_template.deploy deploy --stack-name $(STACK) --template $(TEMPLATE) \
+	$(TOOL) compliance_template.deploy.account deploy --stack-name $(STACK) --template $(TEMPLATE) \
 		$(if $(PARAMETERS),--parameters $(PARAMETERS)) \
 		$(if $(ARTIFACT_BUCKET),--artifact-bucket $(ARTIFACT_BUCKET)) $(AWS_TARGET)
 
 destroy: $(STAMP)
-	$(TOOL) compliance_template.deploy destroy --stack-name $(STACK) $(AWS_TARGET)
+	$(TOOL) compliance_template.deploy.account destroy --stack-name $(STACK) $(AWS_TARGET)
 
 deploy-local: $(STAMP)
-	$(BIN)/python -m compliance_template.local_deploy
+	$(BIN)/python -m compliance_template.local.cycle
 
 # The local emulator as a server on 127.0.0.1 for any AWS client, until Ctrl-C.
 PORT ?= 4566
 emulator: $(STAMP)
-	$(TOOL) compliance_template.emulator_server --port $(PORT)
+	$(TOOL) compliance_template.local.server --port $(PORT)
 
 deploy-org: $(STAMP)
-	$(TOOL) compliance_template.deploy_org $(if $(OUS),--ous $(OUS)) \
+	$(TOOL) compliance_template.deploy.org $(if $(OUS),--ous $(OUS)) \
 		$(if $(REGIONS),--regions $(REGIONS)) \
 		$(if $(ARTIFACT_PREFIX),--artifact-bucket-prefix $(ARTIFACT_PREFIX)) \
 		$(if $(PARAMETERS),--parameters $(PARAMETERS)) \

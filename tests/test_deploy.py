@@ -1,5 +1,5 @@
 """The deploy tooling: exact AWS CLI commands, staging, the runner, the progress view, and one-line
-errors for user mistakes. The whole cycle against the emulator is in test_local_deploy.py."""
+errors for user mistakes. The deploy against the emulator is checked in tests/e2e/."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from moto import mock_aws
 from template_helpers import TEMPLATES
 
-from compliance_template import deploy
-from compliance_template.deploy import (
+from compliance_template.deploy import account as deploy
+from compliance_template.deploy.account import (
     DeployError,
     DeployRequest,
     EventWatcher,
@@ -33,7 +33,7 @@ from compliance_template.deploy import (
     retained_resources,
     stage_template,
 )
-from compliance_template.deploy_inputs import load_inputs
+from compliance_template.deploy.inputs import load_inputs
 
 TEMPLATE = TEMPLATES / "compliance-monitoring.json"
 REGION = "eu-west-1"

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from template_helpers import ROOT, TEMPLATES
 
-from compliance_template import deploy, deploy_org, preflight
-from compliance_template.deploy_inputs import load_inputs
+from compliance_template.deploy import account as deploy
+from compliance_template.deploy import org as deploy_org
+from compliance_template.deploy import preflight
+from compliance_template.deploy.inputs import load_inputs
+from compliance_template.deploy.invocation import KNOWN_REGIONS, MAKE_ENV
 from compliance_template.errors import SettingsError
-from compliance_template.invocation import KNOWN_REGIONS, MAKE_ENV
 
 STACK = TEMPLATES / "compliance-monitoring.json"
 CENTRAL = TEMPLATES / "org-central.json"
@@ -306,7 +308,7 @@ def test_the_region_variable_the_hint_names_is_the_one_boto3_reads(no_aws, monke
     """Following "no region: set ... or <variable>" must give the tools a region."""
     import boto3
 
-    from compliance_template.invocation import set_region_hint
+    from compliance_template.deploy.invocation import set_region_hint
 
     variable = set_region_hint().split(" or ")[-1]
     monkeypatch.setenv(variable, "eu-west-1")

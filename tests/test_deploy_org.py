@@ -9,7 +9,8 @@ import pytest
 from moto import mock_aws
 from template_helpers import TEMPLATES
 
-from compliance_template.deploy_org import (
+from compliance_template.deploy.invocation import MAKE_ENV
+from compliance_template.deploy.org import (
     OrgDeployment,
     code_key,
     deploy,
@@ -17,7 +18,6 @@ from compliance_template.deploy_org import (
     main,
     stack_set_request,
 )
-from compliance_template.invocation import MAKE_ENV
 
 CENTRAL = {
     "CentralBucketName": "central-reports",
@@ -124,7 +124,7 @@ def test_a_bad_call_as_names_what_the_user_typed(tmp_path, capsys, monkeypatch, 
 
 
 def test_large_templates_go_through_s3(aws, monkeypatch):
-    from compliance_template import deploy_org
+    from compliance_template.deploy import org as deploy_org
 
     monkeypatch.setattr(deploy_org, "MAX_INLINE_TEMPLATE_BYTES", 100)
     lines: list[str] = []
@@ -140,7 +140,7 @@ def test_cli_warns_about_stack_set_regions_the_region_facts_do_not_cover(
     aws, tmp_path, capsys, monkeypatch
 ):
     """Preflight runs in one region; the StackSet's other regions get its region warnings."""
-    from compliance_template import deploy_org
+    from compliance_template.deploy import org as deploy_org
 
     monkeypatch.setattr(deploy_org, "deploy", lambda *args, **kwargs: "SUCCEEDED")
     parameters = tmp_path / "central.json"
@@ -158,7 +158,7 @@ def test_cli_warns_about_stack_set_regions_the_region_facts_do_not_cover(
 
 def test_region_warnings_name_rules_whose_region_list_is_unverified():
     from compliance_template.catalog import BY_IDENTIFIER
-    from compliance_template.deploy_org import region_warnings
+    from compliance_template.deploy.org import region_warnings
 
     rules = (BY_IDENTIFIER["IAM_PASSWORD_POLICY"], BY_IDENTIFIER["CLOUD_TRAIL_ENABLED"])
     deployment = OrgDeployment("s", ("ou-ab12-cdef3456",), ("eu-west-1",), "p", {}, rules=rules)

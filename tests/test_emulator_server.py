@@ -20,9 +20,9 @@ import pytest
 import yaml
 from template_helpers import TEMPLATES
 
-from compliance_template.deploy import find_aws_cli
-from compliance_template.emulator import DUMMY_CREDENTIALS
-from compliance_template.emulator_server import client_environment
+from compliance_template.deploy.account import find_aws_cli
+from compliance_template.local.emulator import DUMMY_CREDENTIALS
+from compliance_template.local.server import client_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -61,7 +61,7 @@ def local_environment(**extra: str) -> dict[str, str]:
 
 def start_server(port: int, **extra_env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "compliance_template.emulator_server", "--port", str(port)],
+        [sys.executable, "-m", "compliance_template.local.server", "--port", str(port)],
         cwd=ROOT,
         env=local_environment(**extra_env),
         stdin=subprocess.DEVNULL,
@@ -192,7 +192,7 @@ def test_make_emulator_passes_port_and_prints_how_to_point_a_client():
     dry_run = subprocess.run(
         ["make", "-n", "emulator", "PORT=4567"], cwd=ROOT, capture_output=True, text=True
     )
-    assert "compliance_template.emulator_server --port 4567" in dry_run.stdout
+    assert "compliance_template.local.server --port 4567" in dry_run.stdout
     assert client_environment(4567) == (
         "export AWS_ENDPOINT_URL=http://127.0.0.1:4567 AWS_ACCESS_KEY_ID=testing "
         "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from compliance_template import function_loader, local_deploy
 from compliance_template.function_loader import import_app
 
 
@@ -31,7 +30,3 @@ def test_an_app_that_fails_to_import_is_not_left_half_loaded(folder):
     with pytest.raises(RuntimeError, match="broken"):
         import_app(folder, "loader_test_app")
     assert "loader_test_app" not in sys.modules
-
-
-def test_the_local_cycle_uses_the_shared_loader():
-    assert local_deploy.function_module is function_loader.function_module

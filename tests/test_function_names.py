@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from template_helpers import as_dict, resources_of
 
-from compliance_template import local_deploy
 from compliance_template.functions import SPECS
 from compliance_template.naming import FUNCTION_NAMES, function_logical_id
 from compliance_template.paths import FUNCTIONS_DIR
@@ -21,8 +20,6 @@ def test_each_function_has_its_code_folder():
     assert folders == set(FUNCTION_NAMES)
 
 
-def test_the_template_has_the_functions_under_the_logical_ids_the_local_cycle_reads():
+def test_the_template_has_the_functions_under_their_logical_ids():
     functions = resources_of(as_dict(Settings()), "AWS::Lambda::Function")
     assert set(functions) == {function_logical_id(name) for name in FUNCTION_NAMES}
-    assert set(local_deploy.FUNCTIONS) == set(FUNCTION_NAMES)
-    assert set(local_deploy.FUNCTIONS.values()) == set(functions)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from template_helpers import load_scan_script, resolve
 
 from compliance_template.cfn_rules._helpers import parse_json_text, render, sub_reference
-from compliance_template.deploy_inputs import check_rules
+from compliance_template.deploy.inputs import check_rules
 from compliance_template.errors import SettingsError
 from compliance_template.intrinsics import (
     NO_VALUE,

@@ -9,8 +9,8 @@ import pytest
 from moto import mock_aws
 from template_helpers import TEMPLATES
 
-from compliance_template.deploy_inputs import load_inputs
-from compliance_template.preflight import AccountFacts, Status, main, run_checks
+from compliance_template.deploy.inputs import load_inputs
+from compliance_template.deploy.preflight import AccountFacts, Status, main, run_checks
 
 TEMPLATE = TEMPLATES / "compliance-monitoring.json"
 REGION = "eu-west-1"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from compliance_template import local_deploy, update_safety
-from compliance_template.stateful import STATEFUL_TYPES, create_only_properties
+from compliance_template.deploy import update_safety
+from compliance_template.stateful import (
+    STATEFUL_TYPES,
+    create_only_properties,
+    replacing_parameters,
+)
 
 
 def test_create_only_properties_come_from_the_resource_schemas():
@@ -24,12 +28,13 @@ def test_names_are_top_level_properties_not_json_pointers():
         assert all("/" not in name for name in create_only_properties(resource_type))
 
 
-def test_update_safety_and_the_local_cycle_read_the_same_table():
-    assert update_safety.STATEFUL_TYPES is local_deploy.STATEFUL_TYPES is STATEFUL_TYPES
-    assert update_safety.create_only_properties is local_deploy.create_only_properties
+def test_update_safety_reads_the_shared_table():
+    # The local cycle's update check (tests/e2e) imports the same names from stateful.
+    assert update_safety.STATEFUL_TYPES is STATEFUL_TYPES
+    assert update_safety.create_only_properties is create_only_properties
 
 
 def test_the_local_cycle_finds_a_parameter_reaching_an_immutable_key_property():
     key = {"Type": "AWS::KMS::Key", "Properties": {"KeySpec": {"Ref": "Spec"}}}
     template = {"Resources": {"Key": key}}
-    assert local_deploy.replacing_parameters(template, "Key", {"Spec"}) == {"KeySpec": {"Spec"}}
+    assert replacing_parameters(template, "Key", {"Spec"}) == {"KeySpec": {"Spec"}}

@@ -8,7 +8,7 @@ import json
 import pytest
 from template_helpers import TEMPLATES
 
-from compliance_template.update_safety import (
+from compliance_template.deploy.update_safety import (
     RELEASED_DIR,
     Change,
     load_acknowledged,

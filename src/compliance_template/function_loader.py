@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from .paths import FUNCTIONS_DIR
+
 
 def import_app(folder: Path, module_name: str) -> ModuleType:
     """`folder/app.py` as the module `module_name`, with the folder on sys.path for the imports
@@ -41,30 +43,43 @@ def import_app(folder: Path, module_name: str) -> ModuleType:
 def function_module(folder: Path) -> Iterator[ModuleType]:
     """`app` imported from one function folder, in a fresh module namespace.
 
-    The three folders share module names (app, settings, aws, ...): the folder's names are dropped
-    from sys.modules before the import and after the block, and sys.path is restored. So are the
-    loggers: the functions share the logger `compliance`, and each import of a folder defines its
-    handler class anew, so a handler left by an earlier folder would not be recognised as the
+    The three folders share module names (app, settings, aws, ...), and the remediation function
+    has a `rules` package: every module loaded from functions/ is dropped from sys.modules before
+    the import, and after the block those loaded before it are put back (the function tests hold
+    theirs; a copy left from here would not be the one they patch). sys.path is restored. So are
+    the loggers: the functions share the logger `compliance`, and each import of a folder defines
+    its handler class anew, so a handler left by an earlier folder would not be recognised as the
     same and every line would be printed once more per function run before.
     """
-    names = {path.stem for path in folder.glob("*.py")}
-
-    def forget() -> None:
-        for name in names:
-            sys.modules.pop(name, None)
-
+    saved_modules = _function_modules()
     saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
     saved_loggers = _logging_state()
-    forget()
+    _forget_function_modules()
     sys.path.insert(0, str(folder))
     sys.dont_write_bytecode = True  # leave no __pycache__ in the function's folder
     try:
         yield import_app(folder, "app")
     finally:
-        forget()
+        _forget_function_modules()
+        sys.modules.update(saved_modules)
         sys.path[:] = saved_path
         sys.dont_write_bytecode = saved_bytecode
         _restore_logging(saved_loggers)
+
+
+def _function_modules() -> dict[str, ModuleType]:
+    """The modules in sys.modules loaded from a file under functions/."""
+    return {
+        name: module
+        for name, module in list(sys.modules.items())
+        if isinstance(getattr(module, "__file__", None), str)
+        and Path(module.__file__).is_relative_to(FUNCTIONS_DIR)
+    }
+
+
+def _forget_function_modules() -> None:
+    for name in _function_modules():
+        sys.modules.pop(name, None)
 
 
 _LoggerState = tuple[list[logging.Handler], bool, int]

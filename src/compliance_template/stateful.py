@@ -7,9 +7,13 @@ data would be lost? Both read the answer here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+from .intrinsics import referenced_names
 
 # The resource types of our templates whose replacement loses data or breaks what refers to them
 # (the key's ciphertexts, the bucket's reports, the log groups' logs, queued dead letters, the
@@ -38,3 +42,18 @@ def create_only_properties(resource_type: str) -> tuple[str, ...]:
     pointers = schema.get("createOnlyProperties", [])
     names = {pointer.removeprefix("/properties/").split("/")[0] for pointer in pointers}
     return tuple(sorted(names | set(IMMUTABLE_PROPERTIES.get(resource_type, ()))))
+
+
+def replacing_parameters(
+    template: Mapping[str, Any], logical_id: str, changed: set[str]
+) -> dict[str, set[str]]:
+    """Create-only properties of a resource (whose change replaces it or fails the update) that a
+    changed parameter reaches; empty when the change updates the resource in place."""
+    resource = template["Resources"][logical_id]
+    properties = resource.get("Properties", {})
+    reached = {}
+    for name in create_only_properties(resource["Type"]):
+        hits = referenced_names(properties.get(name)) & changed
+        if name in properties and hits:
+            reached[name] = hits
+    return reached

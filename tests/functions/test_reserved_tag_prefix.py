@@ -12,7 +12,7 @@ import settings as function_settings
 from template_helpers import TEMPLATES
 
 from compliance_template import parameters
-from compliance_template.deploy_inputs import load_inputs
+from compliance_template.deploy.inputs import load_inputs
 from compliance_template.errors import SettingsError
 from compliance_template.settings import Settings
 

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import TEMPLATES_DIR
-from .stateful import STATEFUL_TYPES, create_only_properties
+from ..paths import TEMPLATES_DIR
+from ..stateful import STATEFUL_TYPES, create_only_properties
 
 RELEASED_DIR = TEMPLATES_DIR / "released"
 ACKNOWLEDGED = RELEASED_DIR / "acknowledged.json"
@@ -88,7 +88,7 @@ def unacknowledged(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m compliance_template.update_safety",
+        prog="python -m compliance_template.deploy.update_safety",
         description="Fail when a template would replace stateful resources of the release.",
     )
     parser.add_argument("templates", nargs="*", type=Path)

@@ -14,23 +14,23 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from .extras import missing_extra
+from ..extras import extra_of, missing_extra
 
 try:
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
-except ModuleNotFoundError as missing:  # installed without the deploy extra
-    raise missing_extra("deploy", missing) from None
+except ModuleNotFoundError as missing:  # installed without this subpackage's extra
+    raise missing_extra(extra_of(__package__), missing) from None
 
+from ..catalog import FACTS_REGIONS_SOURCE, ManagedRule, has_facts_for
+from ..errors import SettingsError
+from ..functions import SPECS
+from ..naming import MAX_RULE_NAME
+from ..paths import TEMPLATES_DIR
 from . import invocation
-from .catalog import FACTS_REGIONS_SOURCE, ManagedRule, has_facts_for
-from .deploy_inputs import DeployInputs, load_inputs
-from .errors import SettingsError
-from .functions import SPECS
+from .inputs import DeployInputs, load_inputs
 from .invocation import check_regions, set_credentials_hint, set_region_hint
-from .naming import MAX_RULE_NAME
-from .paths import TEMPLATES_DIR
 
 # botocore's MaxNumberOfConfigRulesExceededException: "the maximum number of 1000 rules".
 CONFIG_RULE_QUOTA = 1000
@@ -374,7 +374,7 @@ def render(findings: Sequence[Finding]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m compliance_template.preflight",
+        prog="python -m compliance_template.deploy.preflight",
         description="Check an account and region before deploying the compliance stack.",
     )
     parser.add_argument(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from unittest import mock
 
-from .extras import missing_extra
+from ..extras import extra_of, missing_extra
 
 try:
     from moto.awslambda.exceptions import UnknownFunctionException
@@ -50,8 +50,8 @@ try:
     from moto.sns.models import sns_backends
     from moto.sqs.models import sqs_backends
     from moto.utilities.utils import get_partition
-except ModuleNotFoundError as missing:  # installed without the local extra
-    raise missing_extra("local", missing) from None
+except ModuleNotFoundError as missing:  # installed without this subpackage's extra
+    raise missing_extra(extra_of(__package__), missing) from None
 
 HOST = "127.0.0.1"
 # The AWS CLI must reach the server as "localhost": moto resolves the TemplateURL that

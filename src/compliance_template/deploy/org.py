@@ -17,22 +17,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .extras import missing_extra
+from ..extras import extra_of, missing_extra
 
 try:
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
-except ModuleNotFoundError as missing:  # installed without the deploy extra
-    raise missing_extra("deploy", missing) from None
+except ModuleNotFoundError as missing:  # installed without this subpackage's extra
+    raise missing_extra(extra_of(__package__), missing) from None
 
+from ..catalog import ManagedRule
+from ..errors import SettingsError
+from ..packaging import build_zip
+from ..paths import FUNCTIONS_DIR, TEMPLATES_DIR
 from . import invocation
-from .catalog import ManagedRule
-from .deploy_inputs import load_inputs
-from .errors import SettingsError
+from .inputs import load_inputs
 from .invocation import check_regions, option, set_credentials_hint, set_region_hint
-from .packaging import build_zip
-from .paths import FUNCTIONS_DIR, TEMPLATES_DIR
 from .preflight import Status, region_findings, unverified_findings
 
 MEMBER_TEMPLATE = TEMPLATES_DIR / "org-member.json"
@@ -241,7 +241,7 @@ def wait(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m compliance_template.deploy_org",
+        prog="python -m compliance_template.deploy.org",
         description="Deploy the member template to OUs and regions with a StackSet.",
     )
     parser.add_argument("--stack-set-name", default="compliance-monitoring-members")

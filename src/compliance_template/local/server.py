@@ -1,11 +1,11 @@
 """`make emulator`: the local emulator as a server that any AWS client can be pointed at.
 
 The same emulator `make deploy-local` runs (moto's server with the CloudFormation support our
-templates need, compliance_template/emulator.py), on 127.0.0.1 only, until Ctrl-C (SIGINT) or
+templates need, compliance_template/local/emulator.py), on 127.0.0.1 only, until Ctrl-C (SIGINT) or
 SIGTERM. With `AWS_ENDPOINT_URL=http://127.0.0.1:<port>` and dummy credentials, the plain AWS CLI
 (`aws cloudformation package` and `deploy`) and any SDK work against it as against AWS.
 
-    python -m compliance_template.emulator_server [--port 4566]
+    python -m compliance_template.local.server [--port 4566]
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from ..deploy.invocation import option
 from .emulator import DUMMY_CREDENTIALS, HOST, Emulator, PortInUse
-from .invocation import option
 
 DEFAULT_PORT = 4566
 # moto serves every region; this one is only what the printed environment suggests.
@@ -61,7 +61,7 @@ def serve(port: int, stop: threading.Event) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m compliance_template.emulator_server",
+        prog="python -m compliance_template.local.server",
         description="Serve the local AWS emulator on 127.0.0.1 until Ctrl-C or SIGTERM.",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: %(default)s")

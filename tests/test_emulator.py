@@ -1,172 +1,21 @@
-"""`make deploy-local`: the whole cycle as CI runs it, its clean-up when a step fails, the
-emulator's CloudFormation fixes for what moto lacks, and the cycle's pure helpers."""
+"""The local emulator's CloudFormation fixes for what moto lacks, its environment, and the
+Config compliance API it answers from results it is given."""
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
-import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import boto3
 import pytest
+from emulator_helpers import port_open
 from moto.cloudformation import parsing
 from moto.kms.models import Key
-from template_helpers import ROOT, TEMPLATES
 
-from compliance_template import emulator as emulator_module
-from compliance_template.emulator import ACCOUNT_ID, EMULATED_TYPES, Emulator
-from compliance_template.local_deploy import (
-    STACK,
-    Step,
-    environment,
-    function_module,
-    parameters_in_effect,
-    replacing_parameters,
-    run_cycle,
-    updated_parameters,
-)
-from compliance_template.naming import FUNCTION_NAMES
-from compliance_template.paths import FUNCTIONS_DIR
-from compliance_template.stateful import STATEFUL_TYPES
+from compliance_template.local import emulator as emulator_module
+from compliance_template.local.emulator import ACCOUNT_ID, EMULATED_TYPES, Emulator
 
 REGION = "eu-west-1"
-TEMPLATE = json.loads((TEMPLATES / "compliance-monitoring.json").read_text())
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def emulator_port(output: str) -> int:
-    return int(re.search(r"moto on 127\.0\.0\.1:(\d+)", output).group(1))
-
-
-# --- the whole cycle ------------------------------------------------------------------------------
-
-
-def test_make_deploy_local_runs_the_whole_cycle_within_two_minutes():
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "compliance_template.local_deploy"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    elapsed = time.monotonic() - started
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
-    marks = dict(
-        (name, mark)
-        for mark, name in re.findall(r"^\[(ok|not verified|FAIL)\] ([a-z ,]+) \(", output, re.M)
-    )
-    verified = [
-        "account",
-        "deploy",
-        "bucket",
-        "key",
-        "log groups",
-        "topic, queue",
-        "functions",
-        "triggers",
-        "alarms",
-        "config",
-        "template",
-        "processing",
-        "remediation",
-        "reporting",
-        "update",
-        "destroy",
-    ]
-    assert {name: marks.get(name) for name in verified} == dict.fromkeys(verified, "ok")
-    assert elapsed < 120
-    # The same commands as `make deploy`, against the emulator.
-    assert "$ aws cloudformation package" in output and "--use-json" in output
-    assert "$ aws cloudformation deploy" in output and "$ aws cloudformation delete-stack" in output
-    assert "Retained (DeletionPolicy Retain), not deleted:" in output
-    assert output.rstrip().splitlines()[-1].startswith("emulator stopped")
-    # The functions' own log lines (JSON) appear once each.
-    function_lines = [line for line in output.splitlines() if line.startswith("{")]
-    assert function_lines and len(set(function_lines)) == len(function_lines)
-    assert not port_open(emulator_port(output))
-    # No AWS CLI process outlives the cycle: none still names its work directory.
-    work = re.search(r"(/\S*deploy-local-[^/\s]+)/", output).group(1)
-    assert not Path(work).exists()
-    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
-    assert work not in processes.stdout
-
-
-def test_a_failing_step_still_deletes_the_stack_and_stops_the_emulator():
-    out = io.StringIO()
-
-    def steps(cycle):
-        def fail() -> str:
-            raise RuntimeError("injected failure")
-
-        return [
-            Step("account", cycle.account_setup),
-            Step("deploy", cycle.create),
-            Step("breaks", fail),
-            Step("never", lambda: "ran"),
-        ]
-
-    assert run_cycle(out=out, steps=steps) is False
-    text = out.getvalue()
-    assert "[ok] deploy" in text
-    assert "[FAIL] breaks: RuntimeError: injected failure" in text
-    assert "never" not in text
-    assert f"cleanup: delete-stack {STACK} requested" in text
-    assert "emulator stopped" in text
-    assert not port_open(emulator_port(text))
-    from moto.cloudformation.models import cloudformation_backends
-
-    live = [s.name for s in cloudformation_backends[ACCOUNT_ID][REGION].stacks.values()]
-    assert STACK not in live
-
-
-def test_another_template_is_checked_against_its_own_parameter_defaults():
-    """The all-rules example keeps reports 90 days and logs 365 (the default stack: 30 and 90);
-    the checks read the values in effect, and the update changes each value it sets."""
-    template = TEMPLATES / "compliance-monitoring-all-rules.json"
-    defaults = json.loads(template.read_text())["Parameters"]
-    assert (
-        defaults["ReportRetentionDays"]["Default"],
-        defaults["LogRetentionDays"]["Default"],
-    ) == (
-        "90",
-        "365",
-    )
-    out = io.StringIO()
-    # Every step, as the README's command runs it: this template also has rules without a Scope
-    # (account-level rules) and 13 rules where the default has 4.
-    assert run_cycle(out=out, template=template) is True, out.getvalue()[-3000:]
-    text = out.getvalue()
-    assert "compliance changes of our 13 rules" in text and "13 Config rules" in text
-    assert "lifecycle expiry 90 days" in text and ", 365 days" in text
-    assert "ReportRetentionDays 90->30" in text and "LogRetentionDays 365->30" in text
-
-
-def test_parameters_in_effect_are_the_given_values_over_the_defaults():
-    template = {"Parameters": {"A": {"Type": "Number", "Default": 30}, "B": {"Type": "String"}}}
-    assert parameters_in_effect(template, {}) == {"A": "30"}
-    assert parameters_in_effect(template, {"B": "x", "Unknown": "y"}) == {"A": "30", "B": "x"}
-    assert parameters_in_effect(template, {}, previous={"A": "7", "B": "x"}) == {"A": "7", "B": "x"}
-    assert updated_parameters({"ReportRetentionDays": "90"})["ReportRetentionDays"] == "30"
-    assert updated_parameters({"ReportRetentionDays": "30"})["ReportRetentionDays"] == "90"
-
-
-# --- the emulator's fixes -------------------------------------------------------------------------
 
 
 def test_moto_alone_has_no_handler_for_the_types_the_emulator_adds():
@@ -442,68 +291,3 @@ def test_a_managed_policy_is_attached_updated_and_deleted_with_its_stack(aws):
     assert [s["StackStatus"] for s in stacks if s["StackName"] == "policy"] == ["DELETE_COMPLETE"]
     assert arn not in [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
     assert role not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
-
-
-# --- pure helpers --------------------------------------------------------------------------------
-
-
-def test_a_parameter_in_a_create_only_property_is_a_replacement():
-    template = {
-        "Resources": {
-            "Logs": {
-                "Type": "AWS::Logs::LogGroup",
-                "Properties": {
-                    "LogGroupName": {"Fn::Sub": "/x/${Prefix}"},
-                    "RetentionInDays": {"Ref": "Days"},
-                },
-            }
-        }
-    }
-    assert replacing_parameters(template, "Logs", {"Prefix"}) == {"LogGroupName": {"Prefix"}}
-    assert replacing_parameters(template, "Logs", {"Days"}) == {}
-
-
-def test_no_parameter_can_replace_a_stateful_resource_of_the_template():
-    every_parameter = set(TEMPLATE["Parameters"])
-    stateful = {k: r for k, r in TEMPLATE["Resources"].items() if r["Type"] in STATEFUL_TYPES}
-    # Key, bucket, topic, three log groups, the dead-letter queue and the two redrive queues.
-    assert len(stateful) == 9
-    for logical_id in stateful:
-        assert replacing_parameters(TEMPLATE, logical_id, every_parameter) == {}
-
-
-def test_function_modules_are_isolated():
-    saved_path = list(sys.path)
-    with function_module(FUNCTIONS_DIR / "processing") as processing:
-        assert Path(processing.__file__).parent == FUNCTIONS_DIR / "processing"
-        settings_of_processing = sys.modules["settings"]
-    with function_module(FUNCTIONS_DIR / "reporting") as reporting:
-        assert Path(reporting.__file__).parent == FUNCTIONS_DIR / "reporting"
-        assert sys.modules["settings"] is not settings_of_processing
-    assert "app" not in sys.modules and "settings" not in sys.modules
-    assert sys.path == saved_path
-
-
-def test_each_function_log_line_is_printed_once(capsys, monkeypatch):
-    """The functions share the logger `compliance`; a function imported after another must not
-    find the first one's handler still attached (each would print the line again)."""
-    # As in a fresh `make deploy-local`: no handler left by the function tests run before.
-    monkeypatch.setattr(logging.getLogger("compliance"), "handlers", [])
-    for folder in FUNCTION_NAMES:
-        with function_module(FUNCTIONS_DIR / folder):
-            observability = sys.modules["observability"]
-            observability.configure("INFO")
-            observability.get_logger(folder).info(f"hello from {folder}")
-    lines = capsys.readouterr().out.splitlines()
-    assert [json.loads(line)["message"] for line in lines] == [
-        f"hello from {folder}" for folder in FUNCTION_NAMES
-    ]
-
-
-def test_environment_is_restored_with_the_default_session():
-    before, session = dict(os.environ), boto3.DEFAULT_SESSION
-    with environment({"ONLY": "this"}):
-        assert dict(os.environ) == {"ONLY": "this"}
-        assert boto3.DEFAULT_SESSION is None
-    assert dict(os.environ) == before
-    assert boto3.DEFAULT_SESSION is session

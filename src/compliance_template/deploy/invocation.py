@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from cfnlint.helpers import REGIONS
-
-from .errors import SettingsError
-from .extras import missing_extra
+from ..extras import extra_of, missing_extra
 
 try:
     import boto3
     from botocore.exceptions import ProfileNotFound
-except ModuleNotFoundError as missing:  # installed without the deploy extra
-    raise missing_extra("deploy", missing) from None
+except ModuleNotFoundError as missing:  # installed without this subpackage's extra
+    raise missing_extra(extra_of(__package__), missing) from None
+from cfnlint.helpers import REGIONS
+
+from ..errors import SettingsError
 
 MAKE_ENV = "COMPLIANCE_TEMPLATE_MAKE"
 # flag -> the make variable the Makefile passes to it

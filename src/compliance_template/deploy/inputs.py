@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import BY_IDENTIFIER, ManagedRule
-from .errors import SettingsError
-from .intrinsics import Evaluator, NotEvaluable
+from ..catalog import BY_IDENTIFIER, ManagedRule
+from ..errors import SettingsError
+from ..intrinsics import Evaluator, NotEvaluable
+from ..json_files import TEMPLATE_MAX_DEPTH, read_json_file
+from ..parameter_spec import ParameterSpec
+from ..parameters import REGION_PATTERN, check_value
 from .invocation import check_regions, option
-from .json_files import TEMPLATE_MAX_DEPTH, read_json_file
-from .parameter_spec import ParameterSpec
-from .parameters import REGION_PATTERN, check_value
 
 
 @dataclass(frozen=True)

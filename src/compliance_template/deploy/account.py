@@ -2,7 +2,8 @@
 
 The commands are built by pure functions (tested argument by argument) and run as subprocesses of
 the AWS CLI, so what runs is exactly what docs/deploy.md shows. The same code deploys to a real
-account and to the local emulator (`local_deploy.py`); only the environment differs.
+account and to the local emulator (`compliance_template/local/cycle.py`); only the environment
+differs.
 
 Deploy: preflight, then the artifact bucket (given, or `compliance-artifacts-<account>-<region>`
 created on first use), then `aws cloudformation package` and `aws cloudformation deploy` with
@@ -26,21 +27,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .extras import install_hint, missing_extra
+from ..extras import extra_of, install_hint, missing_extra
 
 try:
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
-except ModuleNotFoundError as missing:  # installed without the deploy extra
-    raise missing_extra("deploy", missing) from None
+except ModuleNotFoundError as missing:  # installed without this subpackage's extra
+    raise missing_extra(extra_of(__package__), missing) from None
 
+from ..errors import SettingsError
+from ..packaging import PackagingError, build_zip
+from ..paths import BUILD_DIR, TEMPLATES_DIR
 from . import invocation, preflight
-from .deploy_inputs import load_inputs
-from .errors import SettingsError
+from .inputs import load_inputs
 from .invocation import check_regions, option, set_credentials_hint, set_region_hint
-from .packaging import PackagingError, build_zip
-from .paths import BUILD_DIR, TEMPLATES_DIR
 
 DEFAULT_TEMPLATE = TEMPLATES_DIR / "compliance-monitoring.json"
 DEFAULT_STACK = "compliance-monitoring"
@@ -554,7 +555,7 @@ def session_for(target: Target) -> boto3.Session:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m compliance_template.deploy",
+        prog="python -m compliance_template.deploy.account",
         description="Deploy or delete the compliance stack with the AWS CLI.",
     )
     commands = parser.add_subparsers(dest="command", required=True)

@@ -52,7 +52,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 template: $(STAMP)
-	$(BIN)/python -m compliance_template.committed
+	$(BIN)/python -m compliance_template.generator.committed
 	$(BIN)/python -m compliance_template.lint_cache $(LINT_CACHE) templates/*.json -- $(CFN_LINT_OPTIONS)
 
 lint: $(STAMP)

@@ -17,7 +17,7 @@ REEXEC = "COMPLIANCE_TEMPLATE_REEXEC"  # set on the re-run, so a broken .venv ca
 sys.path.insert(0, str(CHECKOUT / "src"))
 
 try:
-    from compliance_template.cli import main
+    from compliance_template.generator.cli import main
 except ModuleNotFoundError as missing:
     if VENV_PYTHON.exists() and not os.environ.get(REEXEC):
         os.environ[REEXEC] = "1"

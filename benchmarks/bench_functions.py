@@ -26,7 +26,7 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 from compliance_template.function_loader import import_app
-from compliance_template.naming import FUNCTION_NAMES as NAMES
+from compliance_template.generator.naming import FUNCTION_NAMES as NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ROOT / "functions"

@@ -18,8 +18,9 @@ Two scanners run over every template given:
   question for identity policies only; resource and trust policies get the structural ones.
 
 Checks we skip carry their reason in the resource's Metadata: `checkov.skip` (read by checkov)
-and `parliament.skip` (read here), both written by `compliance_template.suppressions`. A skip
-without a reason, or one that matches nothing, is reported as a failure too.
+and `parliament.skip` (read here), both written by
+`compliance_template.generator.suppressions`. A skip without a reason, or one that matches
+nothing, is reported as a failure too.
 """
 
 from __future__ import annotations

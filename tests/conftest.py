@@ -10,7 +10,7 @@ import pytest
 from slow_tests import EMULATOR, FILE_MARKERS, REASONS, SLOW
 from template_helpers import EXAMPLES, as_dict
 
-from compliance_template.settings import Settings, load_settings
+from compliance_template.generator.settings import Settings, load_settings
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,9 +11,9 @@ from types import ModuleType
 from cfnlint.helpers import REGIONS
 
 from compliance_template import intrinsics
+from compliance_template.generator.settings import Settings
+from compliance_template.generator.template import build_template
 from compliance_template.output import render
-from compliance_template.settings import Settings
-from compliance_template.template import build_template
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cfnlint.helpers import REGIONS
 
-from compliance_template.catalog import (
+from compliance_template.generator.catalog import (
     BY_IDENTIFIER,
     CATALOG,
     DEFAULT_RULES,

@@ -12,8 +12,8 @@ import pytest
 from cfnlint.decode import decode_str
 from template_helpers import ROOT
 
-from compliance_template.catalog import CATALOG
-from compliance_template.cli import main
+from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.cli import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -279,7 +279,7 @@ def test_more_resources_than_cloudformation_allows_is_one_line(tmp_path, capsys,
 def test_settings_without_out_go_to_build_not_to_the_committed_template(
     tmp_path, capsys, monkeypatch
 ):
-    import compliance_template.cli as cli
+    import compliance_template.generator.cli as cli
 
     monkeypatch.setattr(cli, "BUILD_DIR", tmp_path / "build")
     committed = (ROOT / "templates" / "compliance-monitoring.json").read_bytes()

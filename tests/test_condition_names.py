@@ -10,10 +10,10 @@ import json
 import pytest
 from template_helpers import TEMPLATES
 
-from compliance_template.catalog import CATALOG
 from compliance_template.cfn_rules.condition_name_shadows import OTHER_SECTIONS
-from compliance_template.conditions import DEFINITIONS
-from compliance_template.regions import condition_name
+from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.conditions import DEFINITIONS
+from compliance_template.generator.regions import condition_name
 
 
 @pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.json")), ids=lambda p: p.name)

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from template_helpers import TEMPLATES
 
-from compliance_template.conformance_pack import pack_parameter, whole_number_pattern
-from compliance_template.settings import Settings, rule_parameter_specs
+from compliance_template.generator.conformance_pack import pack_parameter, whole_number_pattern
+from compliance_template.generator.settings import Settings, rule_parameter_specs
 
 PACKS = ["conformance-pack.json", "org-conformance-pack.json"]
 

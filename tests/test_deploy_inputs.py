@@ -292,9 +292,9 @@ def test_an_unknown_aggregator_region_is_named_before_any_aws_call(tmp_path):
 
 
 def test_an_unknown_aggregator_region_as_the_templates_default_is_named(tmp_path):
+    from compliance_template.generator.settings import Settings
+    from compliance_template.generator.template import build_template
     from compliance_template.output import render
-    from compliance_template.settings import Settings
-    from compliance_template.template import build_template
 
     defaults = {"AggregatorAccountId": "123456789012", "AggregatorRegion": "eu-wst-1"}
     settings = Settings.from_mapping({"parameter_defaults": defaults})

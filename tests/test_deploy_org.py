@@ -157,8 +157,8 @@ def test_cli_warns_about_stack_set_regions_the_region_facts_do_not_cover(
 
 
 def test_region_warnings_name_rules_whose_region_list_is_unverified():
-    from compliance_template.catalog import BY_IDENTIFIER
     from compliance_template.deploy.org import region_warnings
+    from compliance_template.generator.catalog import BY_IDENTIFIER
 
     rules = (BY_IDENTIFIER["IAM_PASSWORD_POLICY"], BY_IDENTIFIER["CLOUD_TRAIL_ENABLED"])
     deployment = OrgDeployment("s", ("ou-ab12-cdef3456",), ("eu-west-1",), "p", {}, rules=rules)

@@ -8,16 +8,16 @@ import json
 import pytest
 from template_helpers import EXAMPLES, TEMPLATES
 
-from compliance_template import limits
 from compliance_template.errors import SettingsError
-from compliance_template.limits import (
+from compliance_template.generator import limits
+from compliance_template.generator.limits import (
     MAX_EVENT_PATTERN_CHARS,
     check_limits,
     worst_case_pattern_chars,
 )
-from compliance_template.organization import build_member_template
-from compliance_template.settings import Settings, load_settings
-from compliance_template.template import build_template
+from compliance_template.generator.organization import build_member_template
+from compliance_template.generator.settings import Settings, load_settings
+from compliance_template.generator.template import build_template
 
 ALL_RULES = load_settings(EXAMPLES / "all-rules.json")
 ONE_RULE = Settings.from_mapping({"rules": ["DESIRED_INSTANCE_TYPE"]})

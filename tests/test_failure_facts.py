@@ -10,7 +10,7 @@ import json
 
 from template_helpers import resources_of, statements, substitute
 
-from compliance_template.catalog import BY_IDENTIFIER, KNOWN_INVALID_IDENTIFIERS, Trigger
+from compliance_template.generator.catalog import BY_IDENTIFIER, KNOWN_INVALID_IDENTIFIERS, Trigger
 
 
 # Failures 1 and 2: one recorder and one delivery channel per account and region.

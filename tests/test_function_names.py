@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from template_helpers import as_dict, resources_of
 
-from compliance_template.functions import SPECS
-from compliance_template.naming import FUNCTION_NAMES, function_logical_id
+from compliance_template.generator.functions import SPECS
+from compliance_template.generator.naming import FUNCTION_NAMES, function_logical_id
+from compliance_template.generator.settings import Settings
 from compliance_template.paths import FUNCTIONS_DIR
-from compliance_template.settings import Settings
 
 
 def test_each_function_has_one_spec():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from template_helpers import EXAMPLES, TEMPLATES
 
-from compliance_template.committed import COMMITTED, render_committed
+from compliance_template.generator.committed import COMMITTED, render_committed
+from compliance_template.generator.settings import load_settings
+from compliance_template.generator.template import build_template
 from compliance_template.output import render
-from compliance_template.settings import load_settings
-from compliance_template.template import build_template
 
 
 @pytest.mark.parametrize("name", sorted(COMMITTED))

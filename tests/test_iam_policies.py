@@ -9,7 +9,7 @@ import json
 import pytest
 from template_helpers import TEMPLATES, as_dict, resources_of, scan
 
-from compliance_template.settings import Settings
+from compliance_template.generator.settings import Settings
 
 COMMITTED = sorted(TEMPLATES.glob("*.json"))
 

@@ -12,6 +12,7 @@ from template_helpers import load_scan_script, resolve
 from compliance_template.cfn_rules._helpers import parse_json_text, render, sub_reference
 from compliance_template.deploy.inputs import check_rules
 from compliance_template.errors import SettingsError
+from compliance_template.generator.limits import LONGEST_ARN, _longest
 from compliance_template.intrinsics import (
     NO_VALUE,
     Evaluator,
@@ -22,7 +23,6 @@ from compliance_template.intrinsics import (
     sub_parts,
     substitute,
 )
-from compliance_template.limits import LONGEST_ARN, _longest
 
 LITERAL = "${!Literal}"
 

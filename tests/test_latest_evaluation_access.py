@@ -8,7 +8,7 @@ import json
 import pytest
 from template_helpers import TEMPLATES, statements
 
-from compliance_template.naming import LATEST_PREFIX
+from compliance_template.generator.naming import LATEST_PREFIX
 
 
 def _load(name: str) -> dict:

@@ -8,8 +8,8 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from template_helpers import LINT_REGIONS, TEMPLATES
 
-from compliance_template.settings import Settings
-from compliance_template.template import build_template
+from compliance_template.generator.settings import Settings
+from compliance_template.generator.template import build_template
 
 
 def findings(text: str) -> list[str]:

@@ -7,9 +7,9 @@ import json
 import pytest
 from template_helpers import as_dict, resources_of, statements
 
-from compliance_template.organization import build_central_template, build_member_template
+from compliance_template.generator.organization import build_central_template, build_member_template
+from compliance_template.generator.settings import Settings
 from compliance_template.output import render
-from compliance_template.settings import Settings
 
 SUBSCRIPTIONS = {
     "EmailSubscription": "HasNotificationEmail",

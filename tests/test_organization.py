@@ -8,11 +8,11 @@ import re
 import pytest
 from template_helpers import TEMPLATES, resources_of, statements
 
-from compliance_template.catalog import BY_IDENTIFIER
-from compliance_template.conformance_pack import MAX_BODY_BYTES
-from compliance_template.limits import check_limits
-from compliance_template.organization import build_member_template
-from compliance_template.settings import Settings
+from compliance_template.generator.catalog import BY_IDENTIFIER
+from compliance_template.generator.conformance_pack import MAX_BODY_BYTES
+from compliance_template.generator.limits import check_limits
+from compliance_template.generator.organization import build_member_template
+from compliance_template.generator.settings import Settings
 
 
 def load(name: str) -> dict:
@@ -120,8 +120,8 @@ def test_conformance_packs_hold_every_enabled_rule(name):
 
 
 def test_generator_refuses_a_template_over_a_limit(monkeypatch):
-    from compliance_template import limits
     from compliance_template.errors import SettingsError
+    from compliance_template.generator import limits
 
     template = build_member_template(Settings())
     monkeypatch.setattr(limits, "MAX_RESOURCES", 10)

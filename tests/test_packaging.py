@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from compliance_template.naming import FUNCTION_NAMES
+from compliance_template.generator.naming import FUNCTION_NAMES
 from compliance_template.packaging import PackagingError, build_zip, main, package
 
 

@@ -11,9 +11,9 @@ import sys
 
 from template_helpers import ROOT, as_dict
 
-from compliance_template.catalog import CATALOG
-from compliance_template.cli import parser
-from compliance_template.settings import KNOWN_FIELDS, Settings
+from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.cli import parser
+from compliance_template.generator.settings import KNOWN_FIELDS, Settings
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # Resource types drawn as part of another node or left out of the picture on purpose.
@@ -198,9 +198,9 @@ def test_adding_a_rule_names_every_file_that_must_change():
     rule adds its module (see test_function_packaging, test_remediation_permissions)."""
     section = README.split("### The rule catalog", 1)[1].split("\n## ", 1)[0]
     for path in (
-        "src/compliance_template/catalog.py",
+        "src/compliance_template/generator/catalog.py",
         "functions/_shared/rulebook.json",
-        "src/compliance_template/policies.py",
+        "src/compliance_template/generator/policies.py",
     ):
         assert f"`{path}`" in section and (ROOT / path).is_file(), path
     assert "`functions/remediation/rules/<identifier in lower case>.py`" in section
@@ -236,3 +236,17 @@ def test_every_target_the_set_up_names_creates_the_environment():
     excepted = re.search(r"or any other target but (.*?)\) creates", set_up).group(1)
     named = set(re.findall(r"`([a-z-]+)`", excepted))
     assert {t for t in prerequisites if not creates_venv(t) and t != "venv"} == named
+
+
+def test_the_layout_table_names_every_module_of_the_package_where_it_is():
+    """Each folder of the package has its row, and the row names each of its modules."""
+    package = ROOT / "src" / "compliance_template"
+    rows = dict(re.findall(r"^\| `(src/compliance_template/[^`]*)` \| (.*) \|$", README, re.M))
+    folders = [package, *(p for p in package.iterdir() if (p / "__init__.py").is_file())]
+    for folder in folders:
+        key = folder.relative_to(ROOT).as_posix() + "/"
+        assert key in rows, key
+        if folder.name == "cfn_rules":
+            continue  # one module per lint rule: docs/cfn-rules.md lists them
+        modules = {p.name for p in folder.glob("*.py")} - {"__init__.py"}
+        assert {m for m in modules if f"`{m}`" not in rows[key]} == set(), key

@@ -9,8 +9,8 @@ import pytest
 from template_helpers import LINT_REGIONS, evaluate_condition, resolve, resources_of
 from troposphere import Template
 
-from compliance_template.catalog import BY_IDENTIFIER, CATALOG, FACTS_REGIONS
-from compliance_template.regions import MAX_OR, add_region_conditions
+from compliance_template.generator.catalog import BY_IDENTIFIER, CATALOG, FACTS_REGIONS
+from compliance_template.generator.regions import MAX_OR, add_region_conditions
 
 REGIONS = LINT_REGIONS
 

@@ -6,8 +6,8 @@ import pytest
 from template_helpers import ROOT
 from troposphere import encode_to_dict
 
-from compliance_template import policies
-from compliance_template.remediation_rules import (
+from compliance_template.generator import policies
+from compliance_template.generator.remediation_rules import (
     DeclarationError,
     RuleGrants,
     declared_grants,

@@ -11,12 +11,12 @@ from importlib.resources import files
 import pytest
 from template_helpers import TEMPLATES
 
-from compliance_template.catalog import BY_IDENTIFIER
 from compliance_template.deploy.inputs import load_inputs
 from compliance_template.deploy.preflight import AccountFacts, Status, check_rule_names
 from compliance_template.errors import SettingsError
-from compliance_template.naming import MAX_RULE_NAME
-from compliance_template.settings import Settings
+from compliance_template.generator.catalog import BY_IDENTIFIER
+from compliance_template.generator.naming import MAX_RULE_NAME
+from compliance_template.generator.settings import Settings
 
 LONGEST_SLUG = "s3-bucket-server-side-encryption-enabled"  # 40 characters
 

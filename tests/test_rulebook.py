@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from compliance_template import rulebook
-from compliance_template.catalog import CATALOG
-from compliance_template.committed import write_all
-from compliance_template.rulebook import RULEBOOK_FILE, render_rulebook
+from compliance_template.generator import rulebook
+from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.committed import write_all
+from compliance_template.generator.rulebook import RULEBOOK_FILE, render_rulebook
 
 
 def test_committed_rulebook_is_what_the_catalog_gives():

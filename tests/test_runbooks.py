@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from template_helpers import ROOT
 
-from compliance_template.catalog import CATALOG
-from compliance_template.runbooks import EXEMPT_COMMANDS, render_runbook, write_runbooks
+from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.runbooks import EXEMPT_COMMANDS, render_runbook, write_runbooks
 
 RUNBOOKS = ROOT / "docs" / "runbooks"
 

@@ -12,7 +12,7 @@ import socket
 import pytest
 from template_helpers import ROOT, TEMPLATES, scan
 
-from compliance_template.suppressions import (
+from compliance_template.generator.suppressions import (
     CONDITIONAL_SKIPS,
     POLICY_LINT_SKIPS,
     SCANNER_SKIPS,

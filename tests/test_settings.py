@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from compliance_template.catalog import CATALOG, DEFAULT_RULES
 from compliance_template.errors import SettingsError
-from compliance_template.settings import Settings
+from compliance_template.generator.catalog import CATALOG, DEFAULT_RULES
+from compliance_template.generator.settings import Settings
 
 
 def error_for(raw: object) -> SettingsError:

@@ -7,15 +7,15 @@ import re
 from functools import cache
 from importlib.resources import files
 
-from compliance_template.catalog import CATALOG
-from compliance_template.limits import (
+from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.limits import (
     LONGEST_ARN,
     MAX_ENVIRONMENT_BYTES,
     worst_case_environment_bytes,
 )
-from compliance_template.naming import MAX_RULE_NAME
-from compliance_template.parameters import RULE_PREFIX_PATTERN, rule_name_prefix
-from compliance_template.settings import DEFAULT_TAGS
+from compliance_template.generator.naming import MAX_RULE_NAME
+from compliance_template.generator.parameters import RULE_PREFIX_PATTERN, rule_name_prefix
+from compliance_template.generator.settings import DEFAULT_TAGS
 
 SCHEMAS = files("cfnlint").joinpath("data/schemas")
 MAX_PREFIX = 40

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
 
-from .naming import FUNCTION_NAMES
+from .generator.naming import FUNCTION_NAMES
 from .output import write_bytes_atomically
 from .paths import BUILD_DIR, FUNCTIONS_DIR
 

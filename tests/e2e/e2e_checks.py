@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from compliance_template.generator.naming import FUNCTION_NAMES, function_logical_id
 from compliance_template.local.cycle import INITIAL_PARAMETERS, LocalStack
 from compliance_template.local.emulator import ACCOUNT_ID
-from compliance_template.naming import FUNCTION_NAMES, function_logical_id
 
 FUNCTIONS = {name: function_logical_id(name) for name in FUNCTION_NAMES}
 

@@ -13,12 +13,12 @@ import boto3
 from template_helpers import TEMPLATES
 
 from compliance_template.function_loader import function_module
+from compliance_template.generator.naming import FUNCTION_NAMES
 from compliance_template.local.cycle import (
     environment,
     parameters_in_effect,
     updated_parameters,
 )
-from compliance_template.naming import FUNCTION_NAMES
 from compliance_template.paths import FUNCTIONS_DIR
 from compliance_template.stateful import STATEFUL_TYPES, replacing_parameters
 

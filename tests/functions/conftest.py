@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from compliance_template.function_loader import import_app
-from compliance_template.naming import FUNCTION_NAMES
+from compliance_template.generator.naming import FUNCTION_NAMES
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 REGION = "us-east-1"

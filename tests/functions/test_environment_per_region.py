@@ -20,10 +20,10 @@ from template_helpers import (
     resources_of,
 )
 
-from compliance_template.organization import build_member_template
+from compliance_template.generator.organization import build_member_template
+from compliance_template.generator.settings import Settings
+from compliance_template.generator.template import build_template
 from compliance_template.output import render
-from compliance_template.settings import Settings
-from compliance_template.template import build_template
 
 LOADERS = {
     "ProcessingFunction": changes.load_settings,

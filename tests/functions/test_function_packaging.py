@@ -13,7 +13,7 @@ import pytest
 import rulebook
 from conftest import FUNCTION_NAMES, FUNCTIONS
 
-from compliance_template.catalog import CATALOG
+from compliance_template.generator.catalog import CATALOG
 from compliance_template.packaging import build_zip
 
 SHARED = FUNCTIONS / "_shared"

@@ -506,7 +506,7 @@ def test_modules_import_with_no_environment_and_clients_retry():
     code = (
         "from pathlib import Path\n"
         "from compliance_template.function_loader import import_app\n"
-        "from compliance_template.naming import FUNCTION_NAMES\n"
+        "from compliance_template.generator.naming import FUNCTION_NAMES\n"
         "for name in FUNCTION_NAMES:\n"
         f"    import_app(Path({str(FUNCTIONS)!r}) / name, name + '_app')\n"
         "import aws\n"

@@ -23,8 +23,8 @@ from conftest import FUNCTIONS, REGION
 from function_events import finding
 from iam_actions import IAM_ACTIONS
 
-from compliance_template.catalog import CATALOG
-from compliance_template.remediation_rules import declared_grants
+from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.remediation_rules import declared_grants
 
 RULES_DIR = FUNCTIONS / "remediation" / "rules"
 REMEDIATED = {rule.identifier: rule for rule in CATALOG if rule.remediation}

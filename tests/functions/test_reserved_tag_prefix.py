@@ -11,10 +11,10 @@ import pytest
 import settings as function_settings
 from template_helpers import TEMPLATES
 
-from compliance_template import parameters
 from compliance_template.deploy.inputs import load_inputs
 from compliance_template.errors import SettingsError
-from compliance_template.settings import Settings
+from compliance_template.generator import parameters
+from compliance_template.generator.settings import Settings
 
 RESERVED = ["aws:exempt", "AWS:exempt", "Aws:Exempt", "aWS:x", "aws:"]
 ALLOWED = ["compliance:exempt", "awsx", "my aws:key", "owner/team=x+y@z.-_:", "a" * 128]

@@ -5,7 +5,7 @@ Everything about one rule's remediation is in its module:
 - ``IDENTIFIER`` and ``RESOURCE_TYPE`` (from the rulebook, that is, from the catalog);
 - ``READS`` and ``WRITES``: the IAM actions of its calls, by the scope they are granted on. They
   are literals because the template generator reads them from the source, without importing
-  this code, to build the remediation role's policies (src/compliance_template/policies.py
+  this code, to build the remediation role's policies (src/compliance_template/generator/policies.py
   names the scopes); ``WRITES`` maps the Sid of the fix's statement to its scope and actions;
 - ``read(client, finding, config)``: the resource's current state (``client`` gives a boto3
   client by service name);

@@ -7,8 +7,8 @@ from typing import ClassVar
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from compliance_template.catalog import KNOWN_INVALID_IDENTIFIERS
 from compliance_template.cfn_rules._helpers import managed_rule_uses
+from compliance_template.generator.catalog import KNOWN_INVALID_IDENTIFIERS
 
 
 class ConfigRuleIdentifierInvalid(CloudFormationLintRule):

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from compliance_template.catalog import BY_IDENTIFIER, ManagedRule, ParamKind
 from compliance_template.cfn_rules._helpers import (
     ManagedRuleUse,
     Path,
@@ -19,6 +18,7 @@ from compliance_template.cfn_rules._helpers import (
     managed_rule_uses,
     parse_json_text,
 )
+from compliance_template.generator.catalog import BY_IDENTIFIER, ManagedRule, ParamKind
 
 _INTEGER = re.compile(r"-?\d+")
 

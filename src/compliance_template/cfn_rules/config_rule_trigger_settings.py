@@ -7,8 +7,8 @@ from typing import ClassVar
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from compliance_template.catalog import BY_IDENTIFIER, Trigger
 from compliance_template.cfn_rules._helpers import managed_rule_uses, present
+from compliance_template.generator.catalog import BY_IDENTIFIER, Trigger
 
 
 class ConfigRuleTriggerSettings(CloudFormationLintRule):

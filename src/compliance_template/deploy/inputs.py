@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalog import BY_IDENTIFIER, ManagedRule
 from ..errors import SettingsError
+from ..generator.catalog import BY_IDENTIFIER, ManagedRule
+from ..generator.parameters import REGION_PATTERN, check_value
 from ..intrinsics import Evaluator, NotEvaluable
 from ..json_files import TEMPLATE_MAX_DEPTH, read_json_file
 from ..parameter_spec import ParameterSpec
-from ..parameters import REGION_PATTERN, check_value
 from .invocation import check_regions, option
 
 

@@ -26,8 +26,8 @@ try:
 except ModuleNotFoundError as missing:  # installed without this subpackage's extra
     raise missing_extra(extra_of(__package__), missing) from None
 
-from ..catalog import ManagedRule
 from ..errors import SettingsError
+from ..generator.catalog import ManagedRule
 from ..packaging import build_zip
 from ..paths import FUNCTIONS_DIR, TEMPLATES_DIR
 from . import invocation

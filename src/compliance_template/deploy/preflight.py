@@ -23,10 +23,10 @@ try:
 except ModuleNotFoundError as missing:  # installed without this subpackage's extra
     raise missing_extra(extra_of(__package__), missing) from None
 
-from ..catalog import FACTS_REGIONS_SOURCE, ManagedRule, has_facts_for
 from ..errors import SettingsError
-from ..functions import SPECS
-from ..naming import MAX_RULE_NAME
+from ..generator.catalog import FACTS_REGIONS_SOURCE, ManagedRule, has_facts_for
+from ..generator.functions import SPECS
+from ..generator.naming import MAX_RULE_NAME
 from ..paths import TEMPLATES_DIR
 from . import invocation
 from .inputs import DeployInputs, load_inputs

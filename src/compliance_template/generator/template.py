@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from troposphere import Template
 
+from ..version import VERSION
 from .aggregation import add_aggregation
 from .alarms import add_alarms
 from .conditions import (
@@ -31,7 +32,6 @@ from .settings import Settings, deploy_parameter_specs
 from .stack import Stack
 from .storage import add_storage
 from .triggers import add_triggers
-from .version import VERSION
 
 DESCRIPTION = (
     "Compliance monitoring: AWS Config managed rules, notifications, scheduled reports and safe "

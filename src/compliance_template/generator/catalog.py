@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .parameter_spec import GROUP_RULES, ParameterSpec
+from ..parameter_spec import GROUP_RULES, ParameterSpec
 
 DOCS_BASE_URL = "https://docs.aws.amazon.com/config/latest/developerguide/"
 

@@ -13,10 +13,10 @@ from dataclasses import replace
 
 from troposphere import Parameter, Template
 
+from ..errors import SettingsError, shown
+from ..parameter_spec import GROUP_RULES, ParameterSpec
 from .catalog import ManagedRule
-from .errors import SettingsError, shown
 from .naming import MAX_RULE_NAME
-from .parameter_spec import GROUP_RULES, ParameterSpec
 
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,

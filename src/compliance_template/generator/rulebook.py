@@ -12,13 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..output import write_atomically
+from ..paths import FUNCTIONS_DIR
 from .catalog import CATALOG
-from .output import write_atomically
-from .paths import FUNCTIONS_DIR
 
 RULEBOOK_FILE = FUNCTIONS_DIR / "_shared" / "rulebook.json"
 GENERATED_NOTE = (
-    "Generated from src/compliance_template/catalog.py by `make template`; "
+    "Generated from src/compliance_template/generator/catalog.py by `make template`; "
     "edit the catalog, not this file."
 )
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from troposphere import Template
 
-from .errors import SettingsError
-from .intrinsics import substitute
+from ..errors import SettingsError
+from ..intrinsics import substitute
 from .parameters import RULE_PREFIX_MAX
 
 MAX_RESOURCES = 500

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..output import check_target, write_atomically
 from .catalog import CATALOG, ManagedRule, Trigger
-from .output import check_target, write_atomically
 from .parameters import BASE_PARAMETERS
 
 EXEMPTION_TAG = next(p.default for p in BASE_PARAMETERS if p.name == "ExemptionTagKey")
@@ -34,7 +34,7 @@ def render_runbook(rule: ManagedRule) -> str:
     lines = [
         f"# {rule.identifier}",
         "",
-        "<!-- Generated from src/compliance_template/catalog.py by `make template`; "
+        "<!-- Generated from src/compliance_template/generator/catalog.py by `make template`; "
         "edit the catalog, not this file. -->",
         "",
         "## What it checks and why it matters",

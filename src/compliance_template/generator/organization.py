@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from troposphere import Ref, Sub, Template, awslambda
 
+from ..version import VERSION
 from .aggregation import add_organization_aggregator
 from .alarms import add_alarms
 from .conditions import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, add_conditions
@@ -25,7 +26,6 @@ from .settings import Settings, base_parameter_specs, rule_parameter_specs
 from .stack import Stack
 from .storage import add_storage
 from .triggers import add_triggers
-from .version import VERSION
 
 MEMBER_PARAMETERS = (
     "RuleNamePrefix",

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from ..errors import SettingsError
+from ..json_files import read_json_file
+from ..parameter_spec import ParameterSpec
 from .catalog import BY_IDENTIFIER, DEFAULT_RULES, ManagedRule, ParamKind
-from .errors import SettingsError
-from .json_files import read_json_file
-from .parameter_spec import ParameterSpec
 from .parameters import (
     BASE_PARAMETERS,
     PERIODIC_FREQUENCY,

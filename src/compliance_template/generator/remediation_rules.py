@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .paths import FUNCTIONS_DIR
+from ..paths import FUNCTIONS_DIR
 
 RULES_DIR = FUNCTIONS_DIR / "remediation" / "rules"
 DECLARED = ("IDENTIFIER", "READS", "WRITES")

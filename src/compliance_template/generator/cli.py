@@ -10,13 +10,13 @@ from pathlib import Path
 
 from troposphere import Template
 
+from ..errors import SettingsError
+from ..output import FORMATS, render, resolve, write_atomically
+from ..paths import BUILD_DIR, FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
 from .catalog import CATALOG
 from .conformance_pack import build_conformance_pack
-from .errors import SettingsError
 from .limits import build_within_limits
 from .organization import build_central_template, build_member_template
-from .output import FORMATS, render, resolve, write_atomically
-from .paths import BUILD_DIR, FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
 from .runbooks import write_runbooks
 from .settings import Settings, load_settings
 from .template import build_template

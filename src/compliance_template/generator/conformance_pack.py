@@ -14,14 +14,14 @@ import json
 
 from troposphere import If, NoValue, Ref, Split, Sub, Template, config
 
+from ..errors import SettingsError
+from ..parameter_spec import ParameterSpec
+from ..version import VERSION
 from .conditions import HAS_EXCLUDED_ACCOUNTS, add_conditions
 from .config_rules import config_rule
-from .errors import SettingsError
-from .parameter_spec import ParameterSpec
 from .parameters import add_parameter
 from .settings import Settings, rule_parameter_specs
 from .stack import Stack
-from .version import VERSION
 
 # AWS Config: TemplateBody is at most 51,200 bytes; a pack takes at most 60 input parameters.
 MAX_BODY_BYTES = 51_200

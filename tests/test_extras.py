@@ -142,8 +142,8 @@ def third_party_imports(path: Path) -> set[str]:
 
 
 def test_each_subpackage_imports_only_its_extras_packages():
-    """The package's top level and cfn_rules/ need a plain install; deploy/ the deploy extra;
-    local/ the local extra: a module importing anything else fails here."""
+    """The package's top level, generator/ and cfn_rules/ need a plain install; deploy/ the
+    deploy extra; local/ the local extra: a module importing anything else fails here."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = project["optional-dependencies"]
     plain = imports_of(project["dependencies"], extras)
@@ -169,5 +169,7 @@ def test_the_subpackages_are_packaged():
     from setuptools import find_packages
 
     found = set(find_packages(ROOT / "src"))
-    subpackages = {f"compliance_template.{name}" for name in (*SUBPACKAGE_EXTRAS, "cfn_rules")}
+    subpackages = {
+        f"compliance_template.{name}" for name in (*SUBPACKAGE_EXTRAS, "cfn_rules", "generator")
+    }
     assert {"compliance_template", *subpackages} <= found

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cfnlint.decode import decode_str
@@ -300,3 +301,24 @@ def test_settings_without_out_go_to_build_not_to_the_committed_template(
 def test_help_says_where_a_settings_file_is_written():
     help_text = " ".join(run("--help").stdout.split())
     assert "with --settings FILE, build/<FILE's name without .json>.json" in help_text
+    assert "build/<name>-<kind>.json for another kind" in help_text
+
+
+def test_each_kind_defaults_to_its_own_committed_template():
+    """Without --out, `--kind org-member` must not write its template over the stack's."""
+    from compliance_template.generator.cli import KINDS, default_out
+    from compliance_template.generator.committed import COMMITTED
+
+    for kind in KINDS:
+        out = default_out(None, None, kind)
+        assert out.parent == ROOT / "templates" and COMMITTED[out.name] == (kind, None), kind
+
+
+def test_one_settings_file_gives_each_kind_a_file_of_its_own():
+    from compliance_template.generator.cli import KINDS, default_out
+
+    outs = {default_out(Path("my-rules.json"), None, kind) for kind in KINDS}
+    assert len(outs) == len(KINDS)
+    assert all(out.parent.name == "build" for out in outs)
+    assert default_out(Path("my-rules.json"), None, "stack").name == "my-rules.json"
+    assert default_out(Path("my-rules.json"), None, "org-member").name == "my-rules-org-member.json"

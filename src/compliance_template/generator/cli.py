@@ -49,10 +49,11 @@ def parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help=f"where to write the template; - for standard output. Default: "
-        f"{DEFAULT_OUT.relative_to(PROJECT_ROOT)} without --settings; with --settings FILE, "
-        f"{BUILD_DIR.name}/<FILE's name without .json>.json (never a "
-        "committed template)",
+        help=f"where to write the template; - for standard output. Default: the committed "
+        f"template of the kind without --settings ({DEFAULT_OUT.relative_to(PROJECT_ROOT)}, "
+        f"templates/<kind>.json); with --settings FILE, "
+        f"{BUILD_DIR.name}/<FILE's name without .json>.json, "
+        f"{BUILD_DIR.name}/<name>-<kind>.json for another kind (never a committed template)",
     )
     parser.add_argument(
         "--format", choices=FORMATS, default=None, help="json or yaml (default: from --out, json)"
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def generate(args: argparse.Namespace) -> None:
-    out = args.out if args.out is not None else default_out(args.settings, args.format)
+    out = args.out if args.out is not None else default_out(args.settings, args.format, args.kind)
     to_stdout = str(out) == "-"
     fmt = args.format or ("yaml" if out.suffix in (".yaml", ".yml") else "json")
     out_dir = Path.cwd() if to_stdout else resolve(out).parent
@@ -111,9 +112,12 @@ def generate(args: argparse.Namespace) -> None:
         print(f"generate.py: wrote {out}", file=sys.stderr)
 
 
-def default_out(settings_file: Path | None, fmt: str | None) -> Path:
-    """A custom settings file goes to build/ (not committed), so it cannot replace a committed
-    template that `make template` would silently restore and the golden tests compare."""
+def default_out(settings_file: Path | None, fmt: str | None, kind: str = "stack") -> Path:
+    """Without settings, the kind's committed template (what `make template` writes there too).
+    A custom settings file goes to build/ (not committed), so it cannot replace a committed
+    template that `make template` would silently restore and the golden tests compare; each kind
+    to a file of its own, so generating two kinds from one settings file keeps both."""
     if settings_file is None:
-        return DEFAULT_OUT
-    return BUILD_DIR / f"{settings_file.stem}.{fmt or 'json'}"
+        return DEFAULT_OUT if kind == "stack" else TEMPLATES_DIR / f"{kind}.json"
+    suffix = "" if kind == "stack" else f"-{kind}"
+    return BUILD_DIR / f"{settings_file.stem}{suffix}.{fmt or 'json'}"

@@ -322,3 +322,17 @@ def test_one_settings_file_gives_each_kind_a_file_of_its_own():
     assert all(out.parent.name == "build" for out in outs)
     assert default_out(Path("my-rules.json"), None, "stack").name == "my-rules.json"
     assert default_out(Path("my-rules.json"), None, "org-member").name == "my-rules-org-member.json"
+
+
+def test_out_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    from compliance_template.output import write_atomically
+
+    private = tmp_path / "private.json"
+    private.write_text("old")
+    private.chmod(0o600)
+    write_atomically(private, "new")
+    assert private.read_text() == "new"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    fresh = tmp_path / "fresh.json"
+    write_atomically(fresh, "new")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644

@@ -44,7 +44,8 @@ def write_bytes_atomically(path: Path, data: bytes, field: str = "--out") -> Non
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.chmod(temporary, 0o644)
+        # A replaced file keeps its permissions (a private 0600 stays private); a new one is 0644.
+        os.chmod(temporary, _mode_of(target))
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
@@ -68,6 +69,13 @@ def resolve(path: Path, field: str = "--out") -> Path:
         return path.resolve()
     except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python 3.11)
         raise SettingsError(field, str(path), f"a path that resolves ({error})") from None
+
+
+def _mode_of(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        return 0o644
 
 
 def _check_target(target: Path, given: Path, field: str) -> None:

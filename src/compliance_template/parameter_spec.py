@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GROUP_RULES = "Compliance rules"
+# The inputs of framework rules, as AWS's sample packs declare them.
+GROUP_FRAMEWORKS = "Framework rule inputs"
 
 
 @dataclass(frozen=True)

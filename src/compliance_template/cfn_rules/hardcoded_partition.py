@@ -30,6 +30,16 @@ def _in_prose(path: Path) -> bool:
     return any(part in PROSE_KEYS for part in path)
 
 
+def _deployer_value(path: Path) -> bool:
+    """A parameter's default, in the template or in a conformance pack's body (whose values the
+    outer template passes in), is a starting value the deployer replaces in another partition:
+    AWS's sample packs default IamPolicyInUseParamPolicyARN to an aws-partition policy, and we
+    keep the pack's defaults. The rule is about ARNs the template itself builds."""
+    return (len(path) == 3 and path[0] == "Parameters" and path[2] == "Default") or (
+        "TemplateBody" in path
+    )
+
+
 class HardcodedPartition(CloudFormationLintRule):
     id = "W9007"
     shortdesc = "ARN with a hard-coded partition"
@@ -45,7 +55,9 @@ class HardcodedPartition(CloudFormationLintRule):
         reported: list[Path] = []
         for section in SECTIONS:
             for node, path in walk(cfn.template.get(section), [section]):
-                if _in_prose(path) or any(path[: len(p)] == p for p in reported):
+                if _in_prose(path) or _deployer_value(path):
+                    continue
+                if any(path[: len(p)] == p for p in reported):
                     continue
                 partition = _literal_partition(node)
                 if partition:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from troposphere import AWSHelperFn, GetAtt, Ref, cloudwatch
 
-from .naming import METRICS_NAMESPACE, logical, rule_name
+from .naming import METRICS_NAMESPACE, framework_stem, logical, rule_name
 from .notifications import SUBSCRIPTIONS, redrive_queue_id
-from .regions import condition_name
+from .regions import rule_condition
 from .stack import Stack
 
 
@@ -36,9 +36,25 @@ def add_alarms(stack: Stack) -> None:
         stack.id("queue"),
     )
     _add_delivery_alarms(stack)
-    for rule in stack.settings.enabled_rules:
-        # The reporting function publishes this once a run; between runs the alarm keeps its
-        # state ("ignore" missing data) instead of flapping back to OK.
+    # The reporting function publishes these once a run; between runs an alarm keeps its state
+    # ("ignore" missing data) instead of flapping back to OK. A framework's rules share one
+    # alarm (each alarm is billed monthly: docs/cost.md); listed rules keep one each.
+    for framework in stack.settings.frameworks:
+        _alarm(
+            stack,
+            f"{framework_stem(framework)}NonCompliantAlarm",
+            f"More resources than the threshold are non-compliant with the rules of the "
+            f"{framework} framework: the report lists them per rule.",
+            METRICS_NAMESPACE,
+            "NonCompliantResources",
+            [cloudwatch.MetricDimension(Name="Framework", Value=framework)],
+            statistic="Maximum",
+            period=86400,
+            threshold=Ref("NonCompliantThreshold"),
+            comparison="GreaterThanThreshold",
+            missing="ignore",
+        )
+    for rule in stack.settings.selection.listed:
         _alarm(
             stack,
             f"{rule.stem}NonCompliantAlarm",
@@ -52,7 +68,7 @@ def add_alarms(stack: Stack) -> None:
             threshold=Ref("NonCompliantThreshold"),
             comparison="GreaterThanThreshold",
             missing="ignore",
-            condition=_existing(stack, condition_name(rule)),
+            condition=_existing(stack, rule_condition(rule)),
         )
 
 

@@ -1,26 +1,50 @@
 """The catalog of AWS Config managed rules this project supports.
 
-Everything rule-shaped (the Config rules, their CloudFormation parameters, the event pattern, the
-dashboard, the alarms, the function configuration, the runbooks, the functions' rulebook) is
-derived from this one table, so adding a rule is one entry here plus its tests; a rule with
-automatic remediation also has its module in functions/remediation/rules/.
+Everything rule-shaped (the Config rules, their CloudFormation parameters, the dashboard, the
+alarms, the runbooks, the functions' rulebook) is derived from this catalog. It has two layers:
 
-Every fact in an entry (identifier, resource types, trigger kind, parameter names and types,
-regions where the rule is missing) was checked against the AWS Config developer guide's
-managed-rule page; ``facts`` records which copy of the page was read, when, and whether its region
-list could be verified. A region the facts do not cover (``FACTS_REGIONS``: one launched after the
-pages were read) gets every rule deployed, and preflight warns that its availability there is
-unknown (docs/catalog.md says how to re-read the pages).
+- generator/data/managed_rules.json: the facts of every managed rule AWS's sample conformance
+  packs use (resource types, trigger kinds, parameters, regions, a description), each rule with
+  where its facts come from, when they were read, and which of them are verified on the current
+  AWS page. The maintainer script compliance_template.maintenance.refresh keeps it in step with
+  AWS's packs (docs/catalog.md).
+- CURATED below: the rules this project knows in depth (runbooks, what to do about a finding,
+  deploy-time parameters, automatic remediation in functions/remediation/rules/). Their facts
+  were checked against the AWS Config developer guide's managed-rule page; ``facts`` records
+  which copy of the page was read, when, and whether its region list could be verified; the data
+  file's entry for each must agree (tests/test_catalog.py).
+
+Facts that are not verified are deployed conservatively: a rule whose region list is unverified
+is left out of every region launched after its facts were written (``REGIONS_SINCE_2023``), and
+a rule whose trigger kinds are unverified gets neither a scope nor a frequency (Config then uses
+the rule's own defaults). A region the facts do not cover at all (``FACTS_REGIONS``) gets every
+rule deployed, and preflight warns that availability there is unknown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from ..parameter_spec import GROUP_RULES, ParameterSpec
 
 DOCS_BASE_URL = "https://docs.aws.amazon.com/config/latest/developerguide/"
+
+
+# Rule-name suffixes stay within this many characters, so the default prefix ("compliance")
+# fits every stack: <prefix>-<suffix> must stay within 64 characters (naming.MAX_RULE_NAME).
+MAX_SUFFIX = 48
+
+
+def slug_of(identifier: str) -> str:
+    """A managed rule's rule-name suffix: its identifier in lower case with dashes, cut at a dash
+    to MAX_SUFFIX characters for the few longer identifiers."""
+    slug = identifier.lower().replace("_", "-")
+    if len(slug) <= MAX_SUFFIX:
+        return slug
+    return slug[:MAX_SUFFIX].rsplit("-", 1)[0]
 
 
 class Trigger(StrEnum):
@@ -34,7 +58,9 @@ class ParamKind(StrEnum):
     STRING = "string"
     CSV = "csv"
     INT = "int"
+    DOUBLE = "double"
     BOOLEAN = "boolean"
+    STRING_MAP = "string-map"
 
 
 @dataclass(frozen=True)
@@ -44,17 +70,29 @@ class RuleParameter:
     required: bool = False
     # A rule input set at deploy time: the stack parameter that supplies it.
     deploy_parameter: ParameterSpec | None = None
+    # The default AWS documents (as Config receives it, a string); None where none is documented.
+    default: str | None = None
+
+
+VERIFIABLE = frozenset({"description", "parameters", "regions", "resourceTypes", "triggers"})
 
 
 @dataclass(frozen=True)
 class Provenance:
     """Where facts come from: the page read (the English page, or its newest translation when the
-    stored English copy was older), the day it was read, and whether its region list is verified
-    (False: the global page could not be read, so the older list is kept until it is)."""
+    stored English copy was older), the day it was read (None: not read since the 2023 copy of
+    the guide or the sample packs), and which facts are verified on it."""
 
     url: str
-    read_on: str
+    read_on: str | None
     regions_verified: bool
+    verified: frozenset[str] = field(default=VERIFIABLE)
+    # Where unverified facts come from, for people: "developer-guide-2023" or "sample-packs".
+    origin: str = ""
+
+    @property
+    def triggers_verified(self) -> bool:
+        return "triggers" in self.verified
 
 
 @dataclass(frozen=True)
@@ -70,6 +108,10 @@ class ManagedRule:
     facts: Provenance
     parameters: tuple[RuleParameter, ...] = ()
     unavailable_regions: tuple[str, ...] = ()
+    # Set where AWS offers the rule only in these regions ("Only available in ...").
+    only_regions: tuple[str, ...] | None = None
+    # A rule a person evaluates (AWS_CONFIG_PROCESS_CHECK): Config never evaluates it on its own.
+    manual: bool = False
     enabled_by_default: bool = False
     # What the remediation function does for this rule; None: no automatic remediation.
     remediation: str | None = None
@@ -81,7 +123,7 @@ class ManagedRule:
     @property
     def slug(self) -> str:
         """Rule-name suffix: lower-case with dashes, as the AWS console names managed rules."""
-        return self.identifier.lower().replace("_", "-")
+        return slug_of(self.identifier)
 
     @property
     def stem(self) -> str:
@@ -106,7 +148,14 @@ class ManagedRule:
         return next((p for p in self.parameters if p.name == name), None)
 
     def available_in(self, region: str) -> bool:
+        if self.only_regions is not None:
+            return region in self.only_regions
         return region not in self.unavailable_regions
+
+    @property
+    def regional(self) -> bool:
+        """True where some region lacks the rule: it is deployed under a region condition."""
+        return self.only_regions is not None or bool(self.unavailable_regions)
 
 
 # Region codes of the names used on the developer guide's rule pages.
@@ -163,7 +212,7 @@ _AND_NOT_THAILAND = (*_NOT_IN_CHINA_GOVCLOUD_MEXICO_TAIPEI, THAILAND)
 
 INSTANCE_TYPES_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+(,[a-z][a-z0-9-]*\.[a-z0-9]+)*$"
 
-CATALOG: tuple[ManagedRule, ...] = (
+CURATED: tuple[ManagedRule, ...] = (
     ManagedRule(
         identifier="DESIRED_INSTANCE_TYPE",
         docs_page="desired-instance-type",
@@ -440,6 +489,74 @@ KNOWN_INVALID_IDENTIFIERS: dict[str, str] = {
     "DB_BACKUP_RETENTION_CHECK": "DB_INSTANCE_BACKUP_ENABLED",
 }
 
+DATA_FILE = Path(__file__).with_name("data") / "managed_rules.json"
+# Regions launched after the 2023 copy of the guide: a rule whose region list is not verified
+# on a current page may be missing there, so it is not deployed there (FACTS_REGIONS covers them).
+REGIONS_SINCE_2023 = (
+    "il-central-1",
+    "ca-west-1",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    MEXICO,
+    TAIPEI,
+)
+MANUAL_WHAT_TO_DO = (
+    "A person checks this control and records the result in AWS Config "
+    "(aws configservice put-external-evaluation); Config never evaluates it on its own."
+)
+
+
+def _from_data(identifier: str, entry: dict) -> ManagedRule:
+    """A catalog rule from its data-file entry, with unverified facts made conservative."""
+    facts = entry["facts"]
+    verified = frozenset(facts["verified"])
+    page = entry["docsPage"]
+    source = facts["source"]
+    provenance = Provenance(
+        url=source if source.startswith("https://") else f"{DOCS_BASE_URL}{page}.html",
+        read_on=facts["readOn"],
+        regions_verified="regions" in verified,
+        verified=verified,
+        origin="" if source.startswith("https://") else source,
+    )
+    unavailable = tuple(entry.get("unavailableRegions", ()))
+    if not provenance.regions_verified and "onlyRegions" not in entry:
+        unavailable = tuple(sorted({*unavailable, *REGIONS_SINCE_2023}))
+    only = entry.get("onlyRegions")
+    manual = bool(entry.get("manual", False))
+    return ManagedRule(
+        identifier=identifier,
+        docs_page=page,
+        description=entry["description"],
+        rationale="",
+        what_to_do=MANUAL_WHAT_TO_DO
+        if manual
+        else f"Bring the resource in line with the rule; AWS describes it at {DOCS_BASE_URL}{page}.html.",
+        resource_types=tuple(entry["resourceTypes"]),
+        triggers=frozenset(Trigger(t) for t in entry["triggers"]),
+        facts=provenance,
+        parameters=tuple(
+            RuleParameter(
+                p["name"], ParamKind(p["type"]), required=p["required"], default=p.get("default")
+            )
+            for p in entry["parameters"]
+        ),
+        unavailable_regions=unavailable,
+        only_regions=tuple(only) if only is not None else None,
+        manual=manual,
+    )
+
+
+def _load() -> tuple[ManagedRule, ...]:
+    entries = json.loads(DATA_FILE.read_text(encoding="utf-8"))["rules"]
+    curated = {rule.identifier: rule for rule in CURATED}
+    return tuple(
+        curated.get(identifier) or _from_data(identifier, entries[identifier])
+        for identifier in sorted(entries.keys() | curated.keys())
+    )
+
+
+CATALOG: tuple[ManagedRule, ...] = _load()
 BY_IDENTIFIER: dict[str, ManagedRule] = {rule.identifier: rule for rule in CATALOG}
 
-DEFAULT_RULES: tuple[str, ...] = tuple(r.identifier for r in CATALOG if r.enabled_by_default)
+DEFAULT_RULES: tuple[str, ...] = tuple(r.identifier for r in CURATED if r.enabled_by_default)

@@ -15,6 +15,7 @@ from ..output import FORMATS, render, resolve, write_atomically
 from ..paths import BUILD_DIR, FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
 from .catalog import CATALOG
 from .conformance_pack import build_conformance_pack
+from .frameworks import frameworks
 from .limits import build_within_limits
 from .organization import build_central_template, build_member_template
 from .runbooks import write_runbooks
@@ -42,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settings",
         type=Path,
-        help="JSON settings file (rules, remediate, rule_parameters, parameter_defaults, tags); "
+        help="JSON settings file (frameworks, rules, remediate, rule_parameters, "
+        "parameter_defaults, tags); "
         "default: the built-in defaults",
     )
     parser.add_argument(
@@ -67,6 +69,12 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--list-rules", action="store_true", help="list the catalog rules and exit")
     parser.add_argument(
+        "--list-frameworks",
+        action="store_true",
+        help="list the frameworks (AWS's sample conformance packs), one a line: name, rule "
+        "count, title; and exit",
+    )
+    parser.add_argument(
         "--runbooks",
         type=Path,
         metavar="DIR",
@@ -77,10 +85,23 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # `generate.py --list-frameworks | head`: the reader left; nothing more to say.
+        sys.stdout = None  # type: ignore[assignment]  # no flush of a closed pipe at exit
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.list_rules:
         for rule in CATALOG:
             default = "default" if rule.enabled_by_default else "opt-in"
-            print(f"{rule.identifier:45} {default:8} {rule.description}")
+            print(f"{rule.identifier:55} {default:8} {rule.description}")
+        return 0
+    if args.list_frameworks:
+        for framework in frameworks().values():
+            print(f"{framework.name:66} {len(framework.rules):3}  {framework.title}")
         return 0
     try:
         if args.runbooks:

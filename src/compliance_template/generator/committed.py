@@ -25,6 +25,13 @@ COMMITTED: dict[str, tuple[str, str | None]] = {
     "org-central.json": ("org-central", None),
     "conformance-pack.json": ("conformance-pack", None),
     "org-conformance-pack.json": ("org-conformance-pack", None),
+    # Framework stacks, so a change to how frameworks deploy shows in review.
+    "framework-cis-aws-v1.4-level1.json": ("stack", "examples/framework-cis-aws-v1.4-level1.json"),
+    "framework-nist-800-53-rev-5.json": ("stack", "examples/framework-nist-800-53-rev-5.json"),
+    "framework-cis-aws-v1.4-level1-conformance-pack.json": (
+        "conformance-pack",
+        "examples/framework-cis-aws-v1.4-level1.json",
+    ),
 }
 
 

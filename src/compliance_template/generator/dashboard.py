@@ -11,7 +11,7 @@ import json
 
 from troposphere import FindInMap, Ref, Sub, cloudwatch
 
-from .catalog import ManagedRule
+from .selection import RuleChoice
 from .naming import METRICS_NAMESPACE
 from .notifications import SUBSCRIPTIONS, redrive_queue_id
 from .stack import Stack
@@ -42,7 +42,7 @@ def metric_line(
     return line
 
 
-def _rule_name(rule: ManagedRule) -> str:
+def _rule_name(rule: RuleChoice) -> str:
     """The rule's name as a Sub placeholder string: names are <prefix>-<slug> in every region,
     so the dashboard needs no reference to a rule a region may not have."""
     return f"${{RuleNamePrefix}}-{rule.slug}"
@@ -83,41 +83,7 @@ def dashboard_body(stack: Stack) -> dict[str, object]:
         )
         for metric, stat in FUNCTION_METRICS
     ]
-    rules = stack.settings.enabled_rules
-    widgets.append(
-        _widget(
-            "Non-compliant resources per rule (from the last report)",
-            [
-                metric_line(
-                    METRICS_NAMESPACE,
-                    "NonCompliantResources",
-                    (("RuleName", _rule_name(rule)),),
-                    label=rule.identifier,
-                )
-                for rule in rules
-            ],
-            "Maximum",
-            3600,
-        )
-    )
-    if "processing" in stack.functions:
-        # Processing publishes these where it runs; a central account does not see them.
-        widgets.append(
-            _widget(
-                "Changes to NON_COMPLIANT per rule",
-                [
-                    metric_line(
-                        METRICS_NAMESPACE,
-                        "ComplianceChange",
-                        (("RuleName", _rule_name(rule)), ("ComplianceType", "NON_COMPLIANT")),
-                        label=rule.identifier,
-                    )
-                    for rule in rules
-                ],
-                "Sum",
-                3600,
-            )
-        )
+    widgets += _rule_widgets(stack)
     widgets.append(
         _widget(
             "Failed events waiting in the dead-letter queue",
@@ -138,6 +104,93 @@ def dashboard_body(stack: Stack) -> dict[str, object]:
     for index, widget in enumerate(widgets):
         widget["x"], widget["y"] = (index % 2) * WIDTH, (index // 2) * HEIGHT
     return {"widgets": widgets}
+
+
+def _rule_widgets(stack: Stack) -> list[dict[str, object]]:
+    """One line per listed rule; a framework's rules are summed up per framework, with every
+    rule of the stack in one search-based graph, so the body does not grow with the rule count
+    and 130 rules do not make 130 lines nobody can read."""
+    settings = stack.settings
+    listed = settings.selection.listed
+    widgets = []
+    for framework in settings.frameworks:
+        widgets.append(
+            _widget(
+                f"{framework}: compliance score and non-compliant resources (last report)",
+                [
+                    metric_line(
+                        METRICS_NAMESPACE,
+                        "ComplianceScore",
+                        (("Framework", framework),),
+                        label="score (%)",
+                    ),
+                    metric_line(
+                        METRICS_NAMESPACE,
+                        "NonCompliantResources",
+                        (("Framework", framework),),
+                        label="non-compliant resources",
+                        yAxis="right",
+                    ),
+                ],
+                "Maximum",
+                3600,
+            )
+        )
+    if settings.frameworks:
+        widgets.append(_search_widget(stack, "NonCompliantResources", "Maximum"))
+        if "processing" in stack.functions:
+            widgets.append(_search_widget(stack, "ComplianceChange", "Sum"))
+    if listed:
+        widgets.append(
+            _widget(
+                "Non-compliant resources per rule (from the last report)",
+                [
+                    metric_line(
+                        METRICS_NAMESPACE,
+                        "NonCompliantResources",
+                        (("RuleName", _rule_name(rule)),),
+                        label=rule.identifier,
+                    )
+                    for rule in listed
+                ],
+                "Maximum",
+                3600,
+            )
+        )
+    if listed and "processing" in stack.functions:
+        # Processing publishes these where it runs; a central account does not see them.
+        widgets.append(
+            _widget(
+                "Changes to NON_COMPLIANT per rule",
+                [
+                    metric_line(
+                        METRICS_NAMESPACE,
+                        "ComplianceChange",
+                        (("RuleName", _rule_name(rule)), ("ComplianceType", "NON_COMPLIANT")),
+                        label=rule.identifier,
+                    )
+                    for rule in listed
+                ],
+                "Sum",
+                3600,
+            )
+        )
+    return widgets
+
+
+def _search_widget(stack: Stack, metric: str, stat: str) -> dict[str, object]:
+    """Every rule of this stack (names start with the prefix) in one graph."""
+    dimensions = (
+        "{%s,RuleName,ComplianceType}" % METRICS_NAMESPACE
+        if metric == "ComplianceChange"
+        else "{%s,RuleName}" % METRICS_NAMESPACE
+    )
+    search = f"SEARCH('{dimensions} MetricName=\"{metric}\" \"${{RuleNamePrefix}}-\"', '{stat}', 3600)"
+    title = {
+        "NonCompliantResources": "Non-compliant resources, every rule of the stack",
+        "ComplianceChange": "Compliance changes, every rule of the stack",
+    }[metric]
+    return _widget(title, [[{"expression": search, "id": metric.lower(), "label": ""}]], stat, 3600)
 
 
 def _undelivered_notifications_widget(stack: Stack) -> dict[str, object]:

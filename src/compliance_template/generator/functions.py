@@ -24,18 +24,19 @@ from troposphere import (
 )
 
 from . import policies
-from .catalog import BY_IDENTIFIER, ManagedRule
 from .conditions import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY
 from .naming import (
     CHANGES_PREFIX,
     METRICS_NAMESPACE,
     REMEDIATION_PREFIX,
     REPORTS_PREFIX,
+    arn,
     function_logical_id,
     logical,
 )
 from .regions import json_of_available, only_where_available
 from .remediation_rules import declared_grants
+from .selection import RuleChoice
 from .stack import Stack
 from .suppressions import cfn_lint_metadata
 
@@ -150,14 +151,7 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
             stack.remote_key_arn,
         )
     elif name == "reporting":
-        # Rules of this template; a central account reads the organization's from the aggregator.
-        rule_arns = [
-            only_where_available(rule, GetAtt(rule.logical_id, "Arn"))
-            for rule in stack.settings.enabled_rules
-            if rule.logical_id in stack.template.resources
-        ]
-        aggregator = GetAtt(stack.id("aggregator"), "ConfigurationAggregatorArn")
-        document = policies.reporting_policy(*basics, rule_arns, aggregator)
+        document = policies.reporting_policy(*basics, _rule_arns(stack), aggregator_arn(stack))
     else:
         rule_grants = declared_grants()
         document = policies.remediation_read_policy(*basics, rule_grants)
@@ -180,6 +174,24 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
     )
 
 
+# A managed policy holds 6,144 characters: past this many rules, reporting may read the results
+# of this account's rules in the region (a Config rule's ARN carries an id, not its name, so no
+# pattern narrows it to ours), instead of one ARN per rule.
+PER_RULE_GRANTS_MAX = 20
+
+
+def aggregator_arn(stack: Stack) -> GetAtt:
+    return GetAtt(stack.id("aggregator"), "ConfigurationAggregatorArn")
+
+
+def _rule_arns(stack: Stack) -> list[object]:
+    """Rules of this template; a central account reads the organization's from the aggregator."""
+    rules = [r for r in stack.settings.enabled_rules if r.logical_id in stack.template.resources]
+    if len(rules) > PER_RULE_GRANTS_MAX:
+        return [arn("config", "config-rule/*")]
+    return [only_where_available(rule, GetAtt(rule.logical_id, "Arn")) for rule in rules]
+
+
 def _remediation_arn(stack: Stack) -> object:
     """Processing hands fixes to remediation only where the template has it."""
     if "remediation" not in stack.functions:
@@ -193,7 +205,10 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
     common: dict[str, object] = {
         "REPORTS_BUCKET": stack.bucket_name,
         "TOPIC_ARN": stack.topic_arn,
-        "RULES": rules_variable(rules, regional),
+        # The functions know every rule from the rulebook packaged with them: a rule name
+        # <prefix>-<suffix> gives the rule, so nothing here grows with the rule count.
+        "RULE_NAME_PREFIX": Ref("RuleNamePrefix"),
+        "FRAMEWORKS": ",".join(stack.settings.frameworks),
         "METRICS_NAMESPACE": METRICS_NAMESPACE,
         "RUNBOOK_BASE_URL": Ref("RunbookBaseUrl"),
         "LOG_LEVEL": Ref("LogLevel"),
@@ -201,7 +216,7 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
     if name == "processing":
         hand_off = _remediation_arn(stack)
         common["REMEDIATION_FUNCTION"] = hand_off or ""
-        remediate = tuple(BY_IDENTIFIER[r] for r in sorted(stack.settings.remediate))
+        remediate = _remediated(stack)
         common["REMEDIATE_RULES"] = (
             remediate_variable(remediate, regional) if hand_off and remediate else "[]"
         )
@@ -228,20 +243,17 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
     return dict(sorted(common.items()))
 
 
-def rules_variable(rules: tuple[ManagedRule, ...], regional: bool = True) -> Join:
-    """JSON object {rule name: catalog identifier}. With `regional`, each entry is present only
-    where its rule is deployed, so the JSON stays valid in every region; a central account lists
-    every rule, since its members run them in all regions."""
-
-    def entry(rule: ManagedRule) -> Sub:
-        return Sub(f'"${{RuleNamePrefix}}-{rule.slug}":{json.dumps(rule.identifier)}')
-
-    return json_of_available(tuple(sorted(rules, key=lambda r: r.slug)), "{}", entry, regional)
+def _remediated(stack: Stack) -> tuple[RuleChoice, ...]:
+    """One deployed instance of each rule handed to remediation (its region condition)."""
+    first = {}
+    for rule in stack.settings.enabled_rules:
+        first.setdefault(rule.identifier, rule)
+    return tuple(first[identifier] for identifier in sorted(stack.settings.remediate))
 
 
-def remediate_variable(rules: tuple[ManagedRule, ...], regional: bool = True) -> Join:
-    """JSON list of the identifiers processing hands to remediation, following the same region
-    conditions as `rules_variable`: the function refuses an identifier that RULES lacks."""
+def remediate_variable(rules: tuple[RuleChoice, ...], regional: bool = True) -> Join:
+    """JSON list of the identifiers processing hands to remediation, each present only in the
+    regions where its rule is deployed."""
     return json_of_available(rules, "[]", lambda rule: json.dumps(rule.identifier), regional)
 
 

@@ -47,6 +47,12 @@ def rule_name(slug: str) -> Sub:
     return Sub(f"${{RuleNamePrefix}}-{slug}")
 
 
+def framework_stem(framework: str) -> str:
+    """`cis-aws-v1.4-level1` -> `CisAwsV14Level1`: the stem of a framework's logical ids."""
+    parts = "".join(c if c.isalnum() else "-" for c in framework).split("-")
+    return "Framework" + "".join(part.capitalize() for part in parts if part)
+
+
 def logical(name: str) -> str:
     """`processing` -> `Processing`: logical ids are alphanumeric only."""
     return name[:1].upper() + name[1:]

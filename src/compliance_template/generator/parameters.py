@@ -10,13 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from troposphere import Parameter, Template
 
 from ..errors import SettingsError, shown
-from ..parameter_spec import GROUP_RULES, ParameterSpec
+from ..parameter_spec import GROUP_FRAMEWORKS, GROUP_RULES, ParameterSpec
 from .catalog import ManagedRule
 from .naming import MAX_RULE_NAME
+
+if TYPE_CHECKING:
+    from .selection import RuleChoice
 
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -52,7 +56,14 @@ GROUP_NOTIFY = "Notifications and reports"
 GROUP_REMEDIATION = "Automatic remediation"
 GROUP_OPERATIONS = "Operations"
 GROUP_AGGREGATION = "Config recorder and aggregation"
-GROUP_ORDER = (GROUP_RULES, GROUP_NOTIFY, GROUP_REMEDIATION, GROUP_OPERATIONS, GROUP_AGGREGATION)
+GROUP_ORDER = (
+    GROUP_RULES,
+    GROUP_FRAMEWORKS,
+    GROUP_NOTIFY,
+    GROUP_REMEDIATION,
+    GROUP_OPERATIONS,
+    GROUP_AGGREGATION,
+)
 
 BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
@@ -332,7 +343,7 @@ def check_value(spec: ParameterSpec, value: object, field: str) -> str:
     return text
 
 
-def rule_name_prefix(rules: Sequence[ManagedRule]) -> ParameterSpec:
+def rule_name_prefix(rules: Sequence[ManagedRule] | Sequence[RuleChoice]) -> ParameterSpec:
     """RuleNamePrefix for these rules: short enough that the longest name, <prefix>-<slug>, stays
     within MAX_RULE_NAME, so the reporting function can read every rule's results."""
     base = next(spec for spec in BASE_PARAMETERS if spec.name == "RuleNamePrefix")

@@ -1,5 +1,9 @@
-"""The functions' rulebook, generated from the catalog: what each rule checks, what a person
-should do about a finding, the resource types it evaluates and what remediation does.
+"""The functions' rulebook, generated from the catalog and the frameworks: what each rule checks,
+what a person should do about a finding, the resource types it evaluates, what remediation does,
+which rule every rule-name suffix deploys, and each framework's rules (and controls, where AWS
+documents them). It is the same for every stack, so the functions' zips are too: a function
+derives a rule's identity from its name (<RuleNamePrefix>-<suffix>) and the stack's frameworks
+from FRAMEWORKS, and nothing in its configuration grows with the rule count.
 
 The functions run without this package, so `make template` writes these facts to
 functions/_shared/rulebook.json (read by functions/_shared/rulebook.py, packaged with every
@@ -15,6 +19,8 @@ from typing import Any
 from ..output import write_atomically
 from ..paths import FUNCTIONS_DIR
 from .catalog import CATALOG
+from .controls import controls_of
+from .frameworks import frameworks
 
 RULEBOOK_FILE = FUNCTIONS_DIR / "_shared" / "rulebook.json"
 GENERATED_NOTE = (
@@ -24,6 +30,9 @@ GENERATED_NOTE = (
 
 
 def rulebook() -> dict[str, Any]:
+    names = {rule.slug: rule.identifier for rule in CATALOG}
+    for framework in frameworks().values():
+        names.update((rule.suffix, rule.identifier) for rule in framework.rules)
     return {
         "generated": GENERATED_NOTE,
         "rules": {
@@ -33,8 +42,18 @@ def rulebook() -> dict[str, Any]:
                 "resourceTypes": list(rule.resource_types),
                 # None: the rule has no automatic remediation (and no remediation rule module).
                 "remediation": rule.remediation,
+                "manual": rule.manual,
             }
             for rule in CATALOG
+        },
+        "names": dict(sorted(names.items())),
+        "frameworks": {
+            name: {
+                "title": framework.title,
+                "rules": list(dict.fromkeys(rule.suffix for rule in framework.rules)),
+                "controls": controls_of(framework),
+            }
+            for name, framework in frameworks().items()
         },
     }
 

@@ -30,7 +30,18 @@ EXEMPT_COMMANDS = {
 }
 
 
+# Any resource type the Resource Groups Tagging API supports, by ARN.
+GENERIC_EXEMPT_COMMAND = (
+    "aws resourcegroupstaggingapi tag-resources --resource-arn-list <resource-arn> "
+    f"--tags '{EXEMPTION_TAG}=<reason and ticket>'"
+)
+
+
 def render_runbook(rule: ManagedRule) -> str:
+    """The full runbook for a curated rule; for a rule known only from the catalog's facts, the
+    facts, how to confirm and re-evaluate, and AWS's page for the fix (we wrote no steps)."""
+    if rule.manual:
+        return _manual_runbook(rule)
     lines = [
         f"# {rule.identifier}",
         "",
@@ -41,14 +52,13 @@ def render_runbook(rule: ManagedRule) -> str:
         "",
         rule.description,
         "",
-        rule.rationale,
-        "",
+        *([rule.rationale, ""] if rule.rationale else []),
         f"- AWS Config managed rule `{rule.identifier}` ([documentation]({rule.source_url}))",
         f"- Evaluates: {', '.join(f'`{t}`' for t in rule.resource_types) or 'the account'}",
         f"- Trigger: {_trigger_text(rule)}",
         f"- Parameters: {_parameters_text(rule)}",
-        f"- Not available in: {', '.join(rule.unavailable_regions) or 'no known region'} "
-        "(AWS documentation, mid-2023; newer regions unverified)",
+        f"- Regions: {_regions_text(rule)}",
+        f"- Facts: {_facts_text(rule)}",
         "",
         "## Confirm by hand",
         "",
@@ -60,12 +70,7 @@ def render_runbook(rule: ManagedRule) -> str:
         f"  --config-rule-name compliance-{rule.slug} --compliance-types NON_COMPLIANT",
         "```",
         "",
-        "Then look at the setting itself:",
-        "",
-        "```sh",
-        rule.check_by_hand,
-        "```",
-        "",
+        *_check_text(rule),
         "After a fix, ask Config to evaluate again instead of waiting:",
         "",
         "```sh",
@@ -75,7 +80,7 @@ def render_runbook(rule: ManagedRule) -> str:
         "",
         "## Fix by hand",
         "",
-        *[f"{number}. {step}" for number, step in enumerate(rule.fix_by_hand, start=1)],
+        *_fix_text(rule),
         "",
         "## Automatic remediation",
         "",
@@ -87,6 +92,88 @@ def render_runbook(rule: ManagedRule) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _manual_runbook(rule: ManagedRule) -> str:
+    lines = [
+        f"# {rule.identifier}",
+        "",
+        "<!-- Generated from src/compliance_template/generator/catalog.py by `make template`; "
+        "edit the catalog, not this file. -->",
+        "",
+        "## What it checks and why it matters",
+        "",
+        rule.description,
+        "",
+        f"- AWS Config managed rule `{rule.identifier}` ([documentation]({rule.source_url}))",
+        "- A manual control: each framework that needs one deploys its own instance (its rule "
+        "name says which control). Config never evaluates it; it stays without a result until a "
+        "person records one, and the report shows it as manual.",
+        "",
+        "## Record the result",
+        "",
+        "After checking the control, record the outcome (COMPLIANT or NON_COMPLIANT) for the "
+        "account:",
+        "",
+        "```sh",
+        "aws configservice put-external-evaluation --config-rule-name <rule-name> \\\n"
+        "  --external-evaluation ComplianceResourceType=AWS::::Account,"
+        "ComplianceResourceId=<account-id>,ComplianceType=COMPLIANT,"
+        "OrderingTimestamp=<now, ISO 8601>",
+        "```",
+        "",
+        "## Automatic remediation",
+        "",
+        "None: a person checks and records this control.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _regions_text(rule: ManagedRule) -> str:
+    if rule.only_regions is not None:
+        where = f"only in {', '.join(rule.only_regions)}"
+    else:
+        where = (
+            f"all except {', '.join(rule.unavailable_regions)}"
+            if rule.unavailable_regions
+            else "all"
+        )
+    if rule.facts.regions_verified:
+        return f"{where} (read {rule.facts.read_on})"
+    return (
+        f"{where}; the list is not verified on a current AWS page, so regions launched since "
+        "2023 are left out"
+    )
+
+
+def _facts_text(rule: ManagedRule) -> str:
+    facts = rule.facts
+    if facts.read_on is None:
+        origin = {
+            "developer-guide-2023": "the AWS Config developer guide as of mid-2023",
+            "sample-packs": "how AWS's sample conformance packs use the rule",
+        }.get(facts.origin, facts.origin)
+        return f"from {origin}; not yet re-read on a current page (docs/catalog.md)"
+    verified = ", ".join(sorted(facts.verified)) or "nothing"
+    return f"read on {facts.read_on} at {facts.url}; verified there: {verified}"
+
+
+def _check_text(rule: ManagedRule) -> list[str]:
+    if not rule.check_by_hand:
+        return []
+    return ["Then look at the setting itself:", "", "```sh", rule.check_by_hand, "```", ""]
+
+
+def _fix_text(rule: ManagedRule) -> list[str]:
+    if not rule.fix_by_hand:
+        return [
+            f"This project has no written steps for this rule yet: AWS's page for it "
+            f"({rule.source_url}) says what a compliant resource needs. Fix it in the code that "
+            "manages the resource (CloudFormation, Terraform, ...), not only in the console, or "
+            "the next deploy undoes it."
+        ]
+    return [f"{number}. {step}" for number, step in enumerate(rule.fix_by_hand, start=1)]
 
 
 def write_runbooks(directory: Path) -> list[Path]:
@@ -143,9 +230,11 @@ def _exemption_text(rule: ManagedRule) -> list[str]:
     if not rule.resource_types:
         return [
             "This rule checks an account-level setting: there is no resource to exempt. To stop "
-            "evaluating it, remove it from `rules` in the settings file."
+            "evaluating it, remove it from `rules` in the settings file (or leave out the framework that "
+            "brings it)."
         ]
-    commands = [EXEMPT_COMMANDS[t] for t in rule.resource_types]
+    commands = [EXEMPT_COMMANDS.get(t, GENERIC_EXEMPT_COMMAND) for t in rule.resource_types]
+    commands = list(dict.fromkeys(commands))
     return [
         f"Tag the resource with the exemption tag key (parameter `ExemptionTagKey`, default "
         f"`{EXEMPTION_TAG}`); remediation then never touches it and records why. Config itself "

@@ -17,6 +17,7 @@ from ..errors import SettingsError
 from ..json_files import read_json_file
 from ..parameter_spec import ParameterSpec
 from .catalog import BY_IDENTIFIER, DEFAULT_RULES, ManagedRule, ParamKind
+from .frameworks import frameworks
 from .parameters import (
     BASE_PARAMETERS,
     PERIODIC_FREQUENCY,
@@ -25,11 +26,14 @@ from .parameters import (
     check_value,
     rule_name_prefix,
 )
+from .selection import RuleChoice, Selection, select
 
 TAG_KEY = re.compile(TAG_KEY_PATTERN)
 TAG_VALUE = re.compile(TAG_VALUE_PATTERN)
 DEFAULT_TAGS = {"project": "compliance-monitoring"}
-KNOWN_FIELDS = ("rules", "remediate", "rule_parameters", "parameter_defaults", "tags")
+KNOWN_FIELDS = ("frameworks", "rules", "remediate", "rule_parameters", "parameter_defaults", "tags")
+# A template's Description holds at most 1,024 bytes: past this many rules it names the count.
+DESCRIBED_RULES = 20
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Settings:
     """Validated settings. Build one with `Settings.from_mapping` (or use the defaults)."""
 
     rules: tuple[str, ...] = DEFAULT_RULES
+    frameworks: tuple[str, ...] = ()
     # Rules whose NON_COMPLIANT resources are handed to the remediation function.
     remediate: tuple[str, ...] = tuple(
         r for r in DEFAULT_RULES if BY_IDENTIFIER[r].remediation is not None
@@ -49,10 +54,22 @@ class Settings:
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(DEFAULT_TAGS)))
     # Path from the template's folder to functions/; the CLI sets it from --out.
     code_root: str = "../functions"
+    # What the stack deploys, made from the fields above (by from_mapping, or the defaults).
+    selection: Selection = field(default_factory=lambda: select(DEFAULT_RULES, ()))
 
     @property
-    def enabled_rules(self) -> tuple[ManagedRule, ...]:
-        return tuple(BY_IDENTIFIER[r] for r in self.rules)
+    def enabled_rules(self) -> tuple[RuleChoice, ...]:
+        return self.selection.choices
+
+    @property
+    def summary(self) -> str:
+        """What the stack deploys, for template descriptions (which hold 1,024 bytes)."""
+        count = len(self.selection.choices)
+        if self.frameworks:
+            return f"frameworks: {', '.join(self.frameworks)}; {count} rules"
+        if count > DESCRIBED_RULES:
+            return f"{count} rules"
+        return "rules: " + ", ".join(self.rules)
 
     @classmethod
     def from_mapping(cls, raw: object, code_root: str = "../functions") -> Settings:
@@ -61,15 +78,29 @@ class Settings:
         for key in raw:
             if key not in KNOWN_FIELDS:
                 raise SettingsError(key, raw[key], "known fields are " + _fields())
-        rules = _rules(raw.get("rules", list(DEFAULT_RULES)), "rules")
-        remediate = _remediate(raw.get("remediate"), rules)
+        chosen_frameworks = _frameworks(raw.get("frameworks", []))
+        default_rules = [] if chosen_frameworks else list(DEFAULT_RULES)
+        rules = _rules(
+            raw.get("rules", default_rules), "rules", allow_empty=bool(chosen_frameworks)
+        )
+        raw_defaults = raw.get("parameter_defaults", {})
+        if not isinstance(raw_defaults, dict):
+            raise SettingsError(
+                "parameter_defaults", raw_defaults, "an object keyed by parameter name"
+            )
+        # Parameters first, unchecked: the rule set depends on which conflicts they settle.
+        preliminary = select(rules, chosen_frameworks, raw_defaults)
+        rule_parameters = _rule_parameters(raw.get("rule_parameters", {}), preliminary)
+        selection = select(rules, chosen_frameworks, raw_defaults, rule_parameters)
         return cls(
             rules=rules,
-            remediate=remediate,
-            rule_parameters=_rule_parameters(raw.get("rule_parameters", {}), rules),
-            parameter_defaults=_parameter_defaults(raw.get("parameter_defaults", {}), rules),
+            frameworks=chosen_frameworks,
+            remediate=_remediate(raw.get("remediate"), selection.identifiers),
+            rule_parameters=rule_parameters,
+            parameter_defaults=_parameter_defaults(raw_defaults, selection),
             tags=_tags(raw.get("tags", DEFAULT_TAGS)),
             code_root=code_root,
+            selection=selection,
         )
 
 
@@ -78,29 +109,31 @@ def load_settings(path: Path, code_root: str = "../functions") -> Settings:
     return Settings.from_mapping(read_json_file(path, "--settings"), code_root=code_root)
 
 
-def deploy_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
+def deploy_parameter_specs(selection: Selection) -> tuple[ParameterSpec, ...]:
     """All CloudFormation parameters of a stack with these rules, in console order."""
-    return (*base_parameter_specs(rules), *rule_parameter_specs(rules))
+    return (*base_parameter_specs(selection), *rule_parameter_specs(selection))
 
 
-def base_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
+def base_parameter_specs(selection: Selection) -> tuple[ParameterSpec, ...]:
     """The parameters every stack may have, RuleNamePrefix constrained for these rules."""
-    prefix = rule_name_prefix([BY_IDENTIFIER[r] for r in rules])
+    prefix = rule_name_prefix(selection.choices)
     return tuple(prefix if spec.name == prefix.name else spec for spec in BASE_PARAMETERS)
 
 
-def rule_parameter_specs(rules: tuple[str, ...]) -> tuple[ParameterSpec, ...]:
-    """Only the parameters the rules themselves take (their deploy-time inputs, frequency)."""
-    enabled = [BY_IDENTIFIER[r] for r in rules]
-    specs = [
-        p.deploy_parameter
-        for rule in enabled
-        for p in rule.parameters
-        if p.deploy_parameter is not None
-    ]
-    if any(rule.deploy_trigger.value == "periodic" for rule in enabled):
+def rule_parameter_specs(selection: Selection) -> tuple[ParameterSpec, ...]:
+    """Only the parameters the rules themselves take: the listed rules' deploy-time inputs and
+    frequency, and the framework packs' own parameters."""
+    listed = [choice.rule for choice in selection.listed if choice.pack is None]
+    specs = [p.deploy_parameter for rule in listed for p in rule.parameters if p.deploy_parameter]
+    if any(uses_frequency_parameter(rule) for rule in listed):
         specs.append(PERIODIC_FREQUENCY)
-    return tuple(specs)
+    return (*dict.fromkeys(specs), *selection.pack_parameters)
+
+
+def uses_frequency_parameter(rule: ManagedRule) -> bool:
+    """A listed periodic rule runs at PeriodicRuleFrequency; one whose trigger kinds are not
+    verified gets no frequency at all (Config's default for the rule)."""
+    return rule.facts.triggers_verified and rule.deploy_trigger.value == "periodic"
 
 
 def _fields() -> str:
@@ -113,21 +146,43 @@ def _string_list(value: object, field_name: str) -> list[str]:
     return value
 
 
-def _rules(value: object, field_name: str) -> tuple[str, ...]:
+def _frameworks(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError("frameworks", value, "a list of framework names (strings)")
+    known = frameworks()
+    for index, name in enumerate(value):
+        if name not in known:
+            close = [k for k in known if name.lower() in k or k in name.lower()][:5]
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise SettingsError(
+                f"frameworks[{index}]",
+                name,
+                f"one of the {len(known)} frameworks `generate.py --list-frameworks` lists{hint}",
+            )
+    if len(set(value)) != len(value):
+        raise SettingsError("frameworks", value, "each framework at most once")
+    return tuple(value)
+
+
+def _rules(value: object, field_name: str, allow_empty: bool = False) -> tuple[str, ...]:
     names = _string_list(value, field_name)
     for index, name in enumerate(names):
         if name not in BY_IDENTIFIER:
             raise SettingsError(
-                f"{field_name}[{index}]", name, "catalog rules are " + ", ".join(BY_IDENTIFIER)
+                f"{field_name}[{index}]",
+                name,
+                f"an identifier of the catalog's {len(BY_IDENTIFIER)} managed rules "
+                "(docs/catalog.md; `generate.py --list-rules`)",
             )
     if len(set(names)) != len(names):
         raise SettingsError(field_name, value, "each rule at most once")
-    if not names:
-        raise SettingsError(field_name, value, "at least one catalog rule")
+    if not names and not allow_empty:
+        raise SettingsError(field_name, value, "at least one catalog rule, or a framework")
     return tuple(names)
 
 
 def _remediate(value: object, rules: tuple[str, ...]) -> tuple[str, ...]:
+    """Identifiers of enabled rules handed to remediation; by default every capable one."""
     if value is None:
         return tuple(r for r in rules if BY_IDENTIFIER[r].remediation is not None)
     names = _string_list(value, "remediate")
@@ -142,22 +197,29 @@ def _remediate(value: object, rules: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _rule_parameters(value: object, rules: tuple[str, ...]) -> Mapping[str, Mapping[str, str]]:
+def _rule_parameters(value: object, selection: Selection) -> Mapping[str, Mapping[str, str]]:
     if not isinstance(value, dict):
         raise SettingsError("rule_parameters", value, "an object keyed by rule identifier")
     result: dict[str, Mapping[str, str]] = {}
     for identifier, params in value.items():
         field_name = f"rule_parameters.{identifier}"
-        if identifier not in rules:
+        if identifier not in selection.identifiers:
             raise SettingsError(field_name, params, "parameters only for enabled rules")
         rule = BY_IDENTIFIER[identifier]
         if not isinstance(params, dict):
             raise SettingsError(field_name, params, "an object of input parameters")
+        pack_keys = _pack_input_keys(selection, identifier)
         converted: dict[str, str] = {}
         for name, raw in params.items():
             param = rule.parameter(name)
+            if param is None and name in pack_keys:
+                # A pack passes it though the catalog's facts do not list it: a string.
+                converted[name] = _rule_value(ParamKind.STRING, raw, f"{field_name}.{name}")
+                continue
             if param is None or param.deploy_parameter is not None:
-                settable = [p.name for p in rule.parameters if p.deploy_parameter is None]
+                settable = sorted(
+                    {p.name for p in rule.parameters if p.deploy_parameter is None} | pack_keys
+                )
                 raise SettingsError(
                     f"{field_name}.{name}",
                     raw,
@@ -168,6 +230,16 @@ def _rule_parameters(value: object, rules: tuple[str, ...]) -> Mapping[str, Mapp
             converted[name] = _rule_value(param.kind, raw, f"{field_name}.{name}")
         result[identifier] = MappingProxyType(dict(sorted(converted.items())))
     return MappingProxyType(dict(sorted(result.items())))
+
+
+def _pack_input_keys(selection: Selection, identifier: str) -> set[str]:
+    return {
+        key
+        for choice in selection.choices
+        if choice.identifier == identifier and choice.pack and isinstance(choice.pack.inputs, dict)
+        for key in choice.pack.inputs
+        if not key.startswith("Fn::")
+    }
 
 
 def _deploy_hint(rule: ManagedRule, name: str) -> str:
@@ -199,16 +271,14 @@ def _rule_value(kind: ParamKind, raw: object, field_name: str) -> str:
     raise SettingsError(field_name, raw, "a non-empty string")
 
 
-def _parameter_defaults(value: object, rules: tuple[str, ...]) -> Mapping[str, str]:
-    if not isinstance(value, dict):
-        raise SettingsError("parameter_defaults", value, "an object keyed by parameter name")
-    specs = {spec.name: spec for spec in deploy_parameter_specs(rules)}
+def _parameter_defaults(value: dict, selection: Selection) -> Mapping[str, str]:
+    specs = {spec.name: spec for spec in deploy_parameter_specs(selection)}
     result = {}
     for name, raw in value.items():
         spec = specs.get(name)
         if spec is None:
             raise SettingsError(
-                f"parameter_defaults.{name}", raw, "parameters are " + ", ".join(sorted(specs))
+                f"parameter_defaults.{name}", raw, "parameters are " + _listed(sorted(specs))
             )
         result[name] = check_value(spec, raw, f"parameter_defaults.{name}")
     aggregator = (result.get("AggregatorAccountId", ""), result.get("AggregatorRegion", ""))
@@ -219,6 +289,12 @@ def _parameter_defaults(value: object, rules: tuple[str, ...]) -> Mapping[str, s
             "AggregatorAccountId and AggregatorRegion set together or both empty",
         )
     return MappingProxyType(dict(sorted(result.items())))
+
+
+def _listed(names: list[str], most: int = 40) -> str:
+    """A list for a message: the first `most` names, then how many more."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
 
 def _tags(value: object) -> Mapping[str, str]:

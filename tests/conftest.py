@@ -36,6 +36,12 @@ def all_rules_template() -> dict:
     return as_dict(load_settings(EXAMPLES / "all-rules.json"))
 
 
+@pytest.fixture(scope="session")
+def framework_template() -> dict:
+    """The largest framework (130 rules), with pack parameters, conditions and manual controls."""
+    return as_dict(load_settings(EXAMPLES / "framework-nist-800-53-rev-5.json"))
+
+
 @pytest.fixture(scope="session", params=["default", "all-rules"])
 def any_template(request, default_template, all_rules_template) -> dict:
     return default_template if request.param == "default" else all_rules_template

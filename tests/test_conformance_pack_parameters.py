@@ -46,7 +46,7 @@ def test_backup_retention_keeps_its_range_as_a_pattern(name):
 
 
 def test_a_number_parameter_becomes_a_string_one_and_others_stay_as_they_are():
-    specs = {spec.name: spec for spec in rule_parameter_specs(Settings().rules)}
+    specs = {spec.name: spec for spec in rule_parameter_specs(Settings().selection)}
     converted = pack_parameter(specs["BackupRetentionMinimum"])
     assert (converted.cfn_type, converted.min_value, converted.max_value) == ("String", None, None)
     assert pack_parameter(specs["AllowedInstanceTypes"]) == specs["AllowedInstanceTypes"]

@@ -6,8 +6,10 @@ import dataclasses
 import json
 
 from compliance_template.generator import rulebook
-from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.catalog import CATALOG, MAX_SUFFIX
+from compliance_template.generator.catalog_page import PAGE, render_page
 from compliance_template.generator.committed import write_all
+from compliance_template.generator.frameworks import frameworks
 from compliance_template.generator.rulebook import RULEBOOK_FILE, render_rulebook
 
 
@@ -34,7 +36,29 @@ def test_rulebook_carries_every_rule_fact_the_functions_use():
             "whatToDo": rule.what_to_do,
             "resourceTypes": list(rule.resource_types),
             "remediation": rule.remediation,
+            "manual": rule.manual,
         }
+
+
+def test_every_rule_name_a_stack_can_have_maps_to_its_rule():
+    book = json.loads(render_rulebook())
+    names = book["names"]
+    for rule in CATALOG:
+        assert names[rule.slug] == rule.identifier
+    for framework in frameworks().values():
+        entry = book["frameworks"][framework.name]
+        assert entry["title"] == framework.title
+        assert set(entry["rules"]) == {rule.suffix for rule in framework.rules}
+        for rule in framework.rules:
+            # One suffix, one rule: a name never stands for two identifiers across packs.
+            assert names[rule.suffix] == rule.identifier, (framework.name, rule.suffix)
+    assert all(len(suffix) <= MAX_SUFFIX for suffix in names)
+
+
+def test_manual_controls_are_marked_manual():
+    rules = json.loads(render_rulebook())["rules"]
+    assert rules["AWS_CONFIG_PROCESS_CHECK"]["manual"] is True
+    assert sum(entry["manual"] for entry in rules.values()) == 1
 
 
 def test_rulebook_is_deterministic_json_with_a_final_newline():
@@ -51,5 +75,11 @@ def test_every_rule_says_what_to_do():
 
 def test_make_template_writes_the_rulebook(tmp_path):
     target = tmp_path / "rulebook.json"
-    write_all(tmp_path / "templates", tmp_path / "runbooks", target)
+    write_all(tmp_path / "templates", tmp_path / "runbooks", target, tmp_path / "page.md")
     assert target.read_text(encoding="utf-8") == render_rulebook()
+
+
+def test_committed_managed_rules_page_is_what_the_catalog_gives():
+    assert PAGE.read_text(encoding="utf-8") == render_page(), "stale: run `make template`"
+    for rule in CATALOG:
+        assert f"| `{rule.identifier}` |" in render_page()

@@ -8,7 +8,9 @@ import pytest
 
 from compliance_template.errors import SettingsError
 from compliance_template.generator.catalog import CATALOG, DEFAULT_RULES
+from compliance_template.generator.limits import build_within_limits
 from compliance_template.generator.settings import Settings
+from compliance_template.generator.template import build_template
 
 
 def error_for(raw: object) -> SettingsError:
@@ -20,7 +22,7 @@ def error_for(raw: object) -> SettingsError:
 @pytest.mark.parametrize(
     ("raw", "field", "allowed"),
     [
-        ({"rules": ["DB_BACKUP_RETENTION_CHECK"]}, "rules[0]", "catalog rules are"),
+        ({"rules": ["DB_BACKUP_RETENTION_CHECK"]}, "rules[0]", "managed rules"),
         ({"rules": "ENCRYPTED_VOLUMES"}, "rules", "a list of rule identifiers"),
         ({"rules": []}, "rules", "at least one catalog rule"),
         ({"rules": ["ENCRYPTED_VOLUMES", "ENCRYPTED_VOLUMES"]}, "rules", "each rule at most once"),
@@ -146,6 +148,46 @@ def test_values_are_converted_to_what_config_expects():
     assert settings.remediate == ()
 
 
-def test_every_catalog_rule_can_be_enabled():
-    settings = Settings.from_mapping({"rules": [rule.identifier for rule in CATALOG]})
-    assert len(settings.enabled_rules) == len(CATALOG)
+def _sample(param) -> object:
+    return {"int": 1, "double": 1, "boolean": True, "csv": ["x"]}.get(param.kind.value, "x")
+
+
+def test_every_catalog_rule_can_be_enabled_with_its_required_inputs():
+    for rule in CATALOG:
+        required = {
+            p.name: _sample(p)
+            for p in rule.parameters
+            if p.required and p.default is None and p.deploy_parameter is None
+        }
+        raw = {"rules": [rule.identifier]}
+        if required:
+            with pytest.raises(SettingsError) as caught:
+                Settings.from_mapping(raw)
+            assert caught.value.field.startswith(f"rule_parameters.{rule.identifier}.")
+            raw["rule_parameters"] = {rule.identifier: required}
+        settings = Settings.from_mapping(raw)
+        assert [c.identifier for c in settings.enabled_rules] == [rule.identifier]
+
+
+def test_the_whole_catalog_is_more_than_one_stack_holds():
+    """401 listed rules, each with its own alarm, pass 500 resources: the generator says so."""
+    everything = {
+        "rules": [rule.identifier for rule in CATALOG],
+        "rule_parameters": {
+            rule.identifier: {
+                p.name: _sample(p)
+                for p in rule.parameters
+                if p.required and p.default is None and p.deploy_parameter is None
+            }
+            for rule in CATALOG
+            if any(
+                p.required and p.default is None and p.deploy_parameter is None
+                for p in rule.parameters
+            )
+        },
+    }
+    settings = Settings.from_mapping(everything)
+    with pytest.raises(SettingsError) as caught:
+        build_within_limits(lambda: build_template(settings), "stack")
+    assert "at most 500 per template" in str(caught.value)
+    assert "conformance-pack" in str(caught.value)

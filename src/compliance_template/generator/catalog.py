@@ -90,6 +90,11 @@ class Provenance:
     # Where unverified facts come from, for people: "developer-guide-2023" or "sample-packs".
     origin: str = ""
 
+    def __post_init__(self) -> None:
+        # A page whose region list could not be read verifies everything but the regions.
+        if not self.regions_verified and "regions" in self.verified:
+            object.__setattr__(self, "verified", self.verified - {"regions"})
+
     @property
     def triggers_verified(self) -> bool:
         return "triggers" in self.verified

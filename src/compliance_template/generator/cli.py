@@ -75,6 +75,12 @@ def parser() -> argparse.ArgumentParser:
         "count, title; and exit",
     )
     parser.add_argument(
+        "--show-framework",
+        metavar="NAME",
+        help="print one framework's rules and the deploy parameters its pack declares, with "
+        "their defaults, and exit",
+    )
+    parser.add_argument(
         "--runbooks",
         type=Path,
         metavar="DIR",
@@ -103,6 +109,8 @@ def _run(args: argparse.Namespace) -> int:
         for framework in frameworks().values():
             print(f"{framework.name:66} {len(framework.rules):3}  {framework.title}")
         return 0
+    if args.show_framework is not None:
+        return _show_framework(args.show_framework)
     try:
         if args.runbooks:
             write_runbooks(args.runbooks)
@@ -111,6 +119,26 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"generate.py: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    return 0
+
+
+def _show_framework(name: str) -> int:
+    framework = frameworks().get(name)
+    if framework is None:
+        print(
+            f"generate.py: error: --show-framework: {name!r} is not a framework; "
+            "`generate.py --list-frameworks` lists them",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    print(f"{framework.name}: {framework.title} ({framework.file}, {len(framework.rules)} rules)")
+    for rule in framework.rules:
+        condition = f"  (only if {rule.condition})" if rule.condition else ""
+        print(f"  rule {rule.suffix:50} {rule.identifier}{condition}")
+    for parameter, declared in framework.parameters.items():
+        print(f"  parameter {parameter} = {declared.get('Default', '(no default)')!r}")
+    for custom in framework.custom_rules:
+        print(f"  not deployed: {custom} is a custom rule (its Lambda function is the pack user's)")
     return 0
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..output import render, write_atomically
 from ..paths import PROJECT_ROOT, RUNBOOKS_DIR, TEMPLATES_DIR
+from .catalog_page import PAGE, write_page
 from .cli import KINDS
 from .rulebook import RULEBOOK_FILE, write_rulebook
 from .runbooks import write_runbooks
@@ -45,11 +46,13 @@ def write_all(
     templates_dir: Path = TEMPLATES_DIR,
     runbooks_dir: Path = RUNBOOKS_DIR,
     rulebook_file: Path = RULEBOOK_FILE,
+    catalog_page: Path = PAGE,
 ) -> None:
     for name in COMMITTED:
         write_atomically(templates_dir / name, render_committed(name))
     write_runbooks(runbooks_dir)
     write_rulebook(rulebook_file)
+    write_page(catalog_page)
 
 
 if __name__ == "__main__":

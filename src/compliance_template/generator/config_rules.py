@@ -14,7 +14,6 @@ from .selection import RuleChoice
 from .settings import Settings, uses_frequency_parameter
 from .stack import Stack
 
-
 # An output value is one string: past this many rules the names are not listed (the prefix
 # output and `aws configservice describe-config-rules` give them).
 LISTED_NAMES_MAX = 20

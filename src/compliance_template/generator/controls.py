@@ -62,5 +62,10 @@ def unmapped_rules(framework: Framework) -> list[str]:
         name
         for entry in mapping["controls"].values()
         for name in entry["rules"]
-        if (name if not name.startswith(PROCESS_PREFIX) else PROCESS_PREFIX + process_check_suffix(name[len(PROCESS_PREFIX) :])) not in deployed
+        if (
+            name
+            if not name.startswith(PROCESS_PREFIX)
+            else PROCESS_PREFIX + process_check_suffix(name[len(PROCESS_PREFIX) :])
+        )
+        not in deployed
     ]

@@ -11,9 +11,9 @@ import json
 
 from troposphere import FindInMap, Ref, Sub, cloudwatch
 
-from .selection import RuleChoice
 from .naming import METRICS_NAMESPACE
 from .notifications import SUBSCRIPTIONS, redrive_queue_id
+from .selection import RuleChoice
 from .stack import Stack
 
 WIDTH, HEIGHT = 12, 6
@@ -180,12 +180,11 @@ def _rule_widgets(stack: Stack) -> list[dict[str, object]]:
 
 def _search_widget(stack: Stack, metric: str, stat: str) -> dict[str, object]:
     """Every rule of this stack (names start with the prefix) in one graph."""
-    dimensions = (
-        "{%s,RuleName,ComplianceType}" % METRICS_NAMESPACE
-        if metric == "ComplianceChange"
-        else "{%s,RuleName}" % METRICS_NAMESPACE
+    keys = "RuleName,ComplianceType" if metric == "ComplianceChange" else "RuleName"
+    dimensions = f"{{{METRICS_NAMESPACE},{keys}}}"
+    search = (
+        f"SEARCH('{dimensions} MetricName=\"{metric}\" \"${{RuleNamePrefix}}-\"', '{stat}', 3600)"
     )
-    search = f"SEARCH('{dimensions} MetricName=\"{metric}\" \"${{RuleNamePrefix}}-\"', '{stat}', 3600)"
     title = {
         "NonCompliantResources": "Non-compliant resources, every rule of the stack",
         "ComplianceChange": "Compliance changes, every rule of the stack",

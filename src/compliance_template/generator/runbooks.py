@@ -230,8 +230,8 @@ def _exemption_text(rule: ManagedRule) -> list[str]:
     if not rule.resource_types:
         return [
             "This rule checks an account-level setting: there is no resource to exempt. To stop "
-            "evaluating it, remove it from `rules` in the settings file (or leave out the framework that "
-            "brings it)."
+            "evaluating it, remove it from `rules` in the settings file (or leave out the "
+            "framework that brings it)."
         ]
     commands = [EXEMPT_COMMANDS.get(t, GENERIC_EXEMPT_COMMAND) for t in rule.resource_types]
     commands = list(dict.fromkeys(commands))

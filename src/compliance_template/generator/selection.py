@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import SettingsError
+from ..intrinsics import referenced_names
 from ..parameter_spec import GROUP_FRAMEWORKS, ParameterSpec
 from .catalog import BY_IDENTIFIER, ManagedRule, Provenance, RuleParameter, Trigger
 from .frameworks import Framework, PackRule, frameworks
@@ -142,13 +143,58 @@ def select(
             chosen[rule.slug] = replace(existing, listed=True)
         else:
             chosen[rule.slug] = RuleChoice(rule.slug, rule, listed=True)
-    listed_first = sorted(chosen.values(), key=lambda c: not c.listed)
-    return Selection(
-        choices=tuple(listed_first),
-        frameworks=names,
-        pack_parameters=_pack_parameters(names, parameter_defaults),
-        pack_conditions=_pack_conditions(names),
+    listed_first = tuple(sorted(chosen.values(), key=lambda c: not c.listed))
+    conditions = _used_conditions(listed_first, _pack_conditions(names))
+    used = referenced_names([_declared(c) for c in listed_first]) | referenced_names(
+        list(conditions.values())
     )
+    return Selection(
+        choices=listed_first,
+        frameworks=names,
+        # Only what the deployed rules use: a pack parameter of a custom rule we cannot deploy
+        # would be a required parameter nothing reads.
+        pack_parameters=tuple(
+            spec for spec in _pack_parameters(names, parameter_defaults) if spec.name in used
+        ),
+        pack_conditions=conditions,
+    )
+
+
+def _declared(choice: RuleChoice) -> list[Any]:
+    pack = choice.pack
+    return [] if pack is None else [pack.inputs, pack.scope, pack.frequency]
+
+
+def _used_conditions(choices: tuple[RuleChoice, ...], conditions: dict[str, Any]) -> dict[str, Any]:
+    """The pack conditions the rules name (as their Condition or in an Fn::If), and those that
+    these refer to in turn."""
+    wanted = {c.pack.condition for c in choices if c.pack is not None and c.pack.condition}
+    wanted |= _if_conditions([_declared(c) for c in choices])
+    pending = list(wanted)
+    while pending:
+        body = conditions.get(pending.pop())
+        for name in _if_conditions(body) - wanted:
+            wanted.add(name)
+            pending.append(name)
+    return {name: body for name, body in conditions.items() if name in wanted}
+
+
+def _if_conditions(value: Any) -> set[str]:
+    """Condition names an Fn::If or a {"Condition": name} reaches in a fragment."""
+    found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= _if_conditions(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Fn::If" and isinstance(item, list) and item and isinstance(item[0], str):
+                found.add(item[0])
+                found |= _if_conditions(item[1:])
+            elif key == "Condition" and isinstance(item, str):
+                found.add(item)
+            else:
+                found |= _if_conditions(item)
+    return found
 
 
 def _add_pack_rule(

@@ -92,6 +92,7 @@ class Settings:
         preliminary = select(rules, chosen_frameworks, raw_defaults)
         rule_parameters = _rule_parameters(raw.get("rule_parameters", {}), preliminary)
         selection = select(rules, chosen_frameworks, raw_defaults, rule_parameters)
+        _require_inputs(selection, rule_parameters)
         return cls(
             rules=rules,
             frameworks=chosen_frameworks,
@@ -230,6 +231,25 @@ def _rule_parameters(value: object, selection: Selection) -> Mapping[str, Mappin
             converted[name] = _rule_value(param.kind, raw, f"{field_name}.{name}")
         result[identifier] = MappingProxyType(dict(sorted(converted.items())))
     return MappingProxyType(dict(sorted(result.items())))
+
+
+def _require_inputs(selection: Selection, rule_parameters: Mapping[str, Mapping[str, str]]) -> None:
+    """A listed rule's required inputs: from a deploy parameter, or from the settings (Config
+    refuses the rule without them). A framework rule has what its pack gives it."""
+    for choice in selection.listed:
+        if choice.pack is not None:
+            continue
+        given = rule_parameters.get(choice.identifier, {})
+        for param in choice.rule.parameters:
+            missing = param.required and param.default is None and param.name not in given
+            if missing and param.deploy_parameter is None:
+                raise SettingsError(
+                    f"rule_parameters.{choice.identifier}.{param.name}",
+                    None,
+                    f"a {param.kind.value} value: {choice.identifier} requires {param.name}, "
+                    "which AWS gives no default "
+                    f"(see {choice.rule.source_url})",
+                )
 
 
 def _pack_input_keys(selection: Selection, identifier: str) -> set[str]:

@@ -55,9 +55,7 @@ BUILD_STEPS = (
 
 
 def build_template(settings: Settings) -> Template:
-    template = Template(
-        Description=DESCRIPTION.format(version=VERSION, rules=settings.summary)
-    )
+    template = Template(Description=DESCRIPTION.format(version=VERSION, rules=settings.summary))
     template.set_version("2010-09-09")
     _add_parameters(template, settings)
     _add_conditions(template)

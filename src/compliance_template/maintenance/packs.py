@@ -61,7 +61,7 @@ def read_pack(path: Path) -> dict[str, Any]:
     """One framework record: the pack's title, parameters, conditions and rules, in file order."""
     text = path.read_text(encoding="utf-8")
     try:
-        document = yaml.load(text, _Loader)  # noqa: S506 - SafeLoader with CloudFormation tags
+        document = yaml.load(text, _Loader)
     except yaml.YAMLError as error:
         raise PackError(f"{path.name}: not valid YAML ({error})") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
@@ -122,9 +122,7 @@ def read_folder(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
     both .yaml and .yml: one framework; if their rules differ, the .yaml is kept and noted)."""
     frameworks: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
-    paths = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PACK_SUFFIXES
-    )
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PACK_SUFFIXES)
     # .yaml sorts before .yml, so the .yaml copy of a pair is read first and kept.
     for path in paths:
         name = framework_name(path.name)

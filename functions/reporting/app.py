@@ -169,7 +169,9 @@ def _framework_labels(rules: Mapping[str, str], common: settings.CommonSettings)
     """Each rule's enabled frameworks, as the CSV's last column shows them."""
     prefix = common.rule_name_prefix
     return {
-        name: ";".join(rulebook.frameworks_of(name[len(prefix) + 1 :], common.frameworks))
+        name: ";".join(
+            rulebook.frameworks_of(rulebook.suffix(prefix, name) or "", common.frameworks)
+        )
         for name in rules
     }
 

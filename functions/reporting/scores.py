@@ -42,7 +42,7 @@ def framework_scores(
     rules: Mapping[str, RuleTally], prefix: str, enabled: Iterable[str]
 ) -> list[dict[str, Any]]:
     """One entry per enabled framework; ``rules`` are the stack's, by Config rule name."""
-    by_suffix = {name[len(prefix) + 1 :]: rule for name, rule in rules.items()}
+    by_suffix = {rulebook.suffix(prefix, name): rule for name, rule in rules.items()}
     known = rulebook.frameworks()
     return [_framework(name, known[name], by_suffix, prefix) for name in enabled]
 

@@ -50,7 +50,7 @@ def summary(
     points: list[dict[str, Any]],
     artifacts: Mapping[str, str],
     runbook_base_url: str,
-    frameworks: Sequence[Mapping[str, Any]] = (),
+    frameworks: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     rules = []
     for rule in sorted(tally.rules.values(), key=lambda r: r.name):
@@ -301,9 +301,7 @@ def html_report(document: Mapping[str, Any], table: Sequence[Sequence[str]]) -> 
         f'<div class="bad">{totals["nonCompliant"]} non-compliant</div>',
         f'<div class="ok">{totals["compliant"]} compliant</div>',
         f"<div>{totals['rules']} rules</div></div>",
-    ]
-    out += _html_frameworks(document["frameworks"])
-    out += [
+        *_html_frameworks(document["frameworks"]),
         "<h2>Rules</h2>",
     ]
     for rule in document["rules"]:

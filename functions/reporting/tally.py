@@ -64,7 +64,7 @@ class Tally:
         del self.table[self.table_limit :]
 
 
-def csv_row(result: Result, identifier: str, frameworks: str = "") -> tuple[str, ...]:
+def csv_row(result: Result, identifier: str, frameworks: str) -> tuple[str, ...]:
     return (
         result.rule_name,
         identifier,

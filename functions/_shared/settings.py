@@ -161,7 +161,7 @@ def _frameworks(env: Mapping[str, str]) -> tuple[str, ...]:
     # Empty: a stack of rules only. Checked against the packaged rulebook, which is the same for
     # every stack, so a name the generator wrote but these functions do not know is caught here.
     text = optional(env, "FRAMEWORKS", "")
-    names = tuple(dict.fromkeys(name.strip() for name in text.split(","))) if text else ()
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     known = rulebook.frameworks()
     unknown = [name for name in names if name not in known]
     if unknown:

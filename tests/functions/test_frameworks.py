@@ -318,3 +318,13 @@ def test_remediation_acts_only_on_the_rules_it_remediates(stack):
 def test_rule_status_orders_a_controls_statuses():
     assert scores.STATUS_ORDER[0] == "non-compliant" and scores.STATUS_ORDER[-1] == "compliant"
     assert scores.score(0, 0) is None and scores.score(1, 2) == 33.33
+
+
+def test_frameworks_are_read_in_order_without_blanks_or_repeats(world, monkeypatch):
+    import os
+
+    import settings
+
+    first, second = sorted(rulebook.frameworks())[:2]
+    monkeypatch.setenv("FRAMEWORKS", f" {second}, {first},,{second}, ")
+    assert settings.common(os.environ).frameworks == (second, first)

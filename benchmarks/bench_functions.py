@@ -33,8 +33,10 @@ FUNCTIONS = ROOT / "functions"
 REGION, ACCOUNT = "us-east-1", "123456789012"
 RULES = {
     "compliance-desired-instance-type": "DESIRED_INSTANCE_TYPE",
-    "compliance-s3-encryption": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
-    "compliance-db-backup": "DB_INSTANCE_BACKUP_ENABLED",
+    "compliance-s3-bucket-server-side-encryption-enabled": (
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"
+    ),
+    "compliance-db-instance-backup-enabled": "DB_INSTANCE_BACKUP_ENABLED",
     "compliance-encrypted-volumes": "ENCRYPTED_VOLUMES",
 }
 
@@ -101,7 +103,8 @@ def environment() -> None:
         AWS_CONFIG_FILE=os.devnull,
         REPORTS_BUCKET="bench-reports",
         TOPIC_ARN=f"arn:aws:sns:{REGION}:{ACCOUNT}:compliance",
-        RULES=json.dumps(RULES),
+        RULE_NAME_PREFIX="compliance",
+        FRAMEWORKS="",
         REMEDIATION_FUNCTION=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:remediation",
         REMEDIATE_RULES='["ENCRYPTED_VOLUMES"]',
         LOG_LEVEL="WARNING",

@@ -26,6 +26,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/e2e/test_other_template.py": (EMULATOR,),
     "tests/e2e/test_update_and_delete.py": (EMULATOR,),
     "tests/functions/test_environment_per_region.py": (),
+    "tests/functions/test_frameworks.py": (),
     "tests/functions/test_function_packaging.py": (),
     "tests/functions/test_function_properties.py": (PROPERTY,),
     "tests/functions/test_processing_function.py": (),

@@ -84,9 +84,11 @@ def emit_metrics(
     dimensions: Mapping[str, str],
     *,
     unit: str = "Count",
+    units: Mapping[str, str] | None = None,
     properties: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Print one EMF document; an empty ``dimensions`` gives the dimension set ``[[]]``."""
+    """Print one EMF document; an empty ``dimensions`` gives the dimension set ``[[]]``.
+    ``units`` gives a metric a unit other than ``unit``."""
     document: dict[str, Any] = dict(properties or {})
     document.update(dimensions)
     document.update(metrics)
@@ -96,7 +98,10 @@ def emit_metrics(
             {
                 "Namespace": namespace,
                 "Dimensions": [sorted(dimensions)],
-                "Metrics": [{"Name": name, "Unit": unit} for name in sorted(metrics)],
+                "Metrics": [
+                    {"Name": name, "Unit": (units or {}).get(name, unit)}
+                    for name in sorted(metrics)
+                ],
             }
         ],
     }

@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import rulebook
 from validation import shown
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
-_RULE_NAME = re.compile(r"\S(.{0,126}\S)?")
+# The template's RuleNamePrefix constraint: Config rule names are <prefix>-<suffix>.
+_RULE_NAME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,39}")
 IDENTIFIER = re.compile(r"[A-Z0-9_]{1,128}")
 _NAMESPACE = re.compile(r"[A-Za-z0-9 ._/#:-]{1,255}")
 _URL = re.compile(r"https?://\S+")
@@ -121,17 +123,28 @@ class CommonSettings:
 
     bucket: str
     topic_arn: str
-    rules: Mapping[str, str]  # Config rule name -> catalog identifier
+    rule_name_prefix: str
+    frameworks: tuple[str, ...]  # names in the rulebook; empty: rules only
     namespace: str
     runbook_base_url: str
     log_level: str
+
+    def identifier_of(self, rule_name: str) -> str | None:
+        """The rule's identifier; None when the rule is not this stack's."""
+        return rulebook.identifier(self.rule_name_prefix, rule_name)
 
 
 def common(env: Mapping[str, str]) -> CommonSettings:
     return CommonSettings(
         bucket=matching(env, "REPORTS_BUCKET", _BUCKET, "an S3 bucket name"),
         topic_arn=matching(env, "TOPIC_ARN", _TOPIC_ARN, "an SNS topic ARN"),
-        rules=_rules(env),
+        rule_name_prefix=matching(
+            env,
+            "RULE_NAME_PREFIX",
+            _RULE_NAME_PREFIX,
+            "1 to 40 letters, digits or -, starting with a letter (the stack's RuleNamePrefix)",
+        ),
+        frameworks=_frameworks(env),
         namespace=_namespace(env),
         runbook_base_url=_runbook_base_url(env),
         log_level=log_level(env),
@@ -144,28 +157,21 @@ def log_level(env: Mapping[str, str]) -> str:
     return level if level in LOG_LEVELS else "INFO"
 
 
-def _rules(env: Mapping[str, str]) -> dict[str, str]:
-    # May be empty: the template leaves out each rule AWS does not offer in the region, and in a
-    # region that offers none of the stack's rules the functions still run (with nothing to do).
-    value = json_value(env, "RULES", "")
-    if not isinstance(value, dict):
+def _frameworks(env: Mapping[str, str]) -> tuple[str, ...]:
+    # Empty: a stack of rules only. Checked against the packaged rulebook, which is the same for
+    # every stack, so a name the generator wrote but these functions do not know is caught here.
+    text = optional(env, "FRAMEWORKS", "")
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    known = rulebook.frameworks()
+    unknown = [name for name in names if name not in known]
+    if unknown:
         raise invalid(
-            "RULES",
-            env.get("RULES", ""),
-            "a JSON object mapping Config "
-            'rule names to catalog identifiers, e.g. {"my-rule": "ENCRYPTED_VOLUMES"}',
+            "FRAMEWORKS",
+            text,
+            f"empty or comma-separated framework names of the rulebook (not {', '.join(unknown)}): "
+            + ", ".join(sorted(known)),
         )
-    for name, identifier in value.items():
-        if not _RULE_NAME.fullmatch(name):
-            raise invalid("RULES", name, "rule names of 1 to 128 characters, not blank")
-        if not isinstance(identifier, str) or not IDENTIFIER.fullmatch(identifier):
-            raise invalid(
-                f"RULES[{name!r}]",
-                str(identifier),
-                "a catalog identifier such as "
-                "ENCRYPTED_VOLUMES (upper case letters, digits, underscores)",
-            )
-    return dict(sorted(value.items()))
+    return names
 
 
 def _namespace(env: Mapping[str, str]) -> str:

@@ -41,7 +41,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         )
         observability.emit_metrics(namespace, {"MalformedEvent": 1}, {})
         return {"status": "rejected", "error": str(error)}
-    if change.rule_name not in config.common.rules:
+    if config.common.identifier_of(change.rule_name) is None:
         logger.info(
             "ignored: the rule is not managed by this stack",
             extra=observability.fields(rule=change.rule_name, resourceId=change.resource_id),

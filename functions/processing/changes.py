@@ -47,13 +47,15 @@ def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
             "REMEDIATION_FUNCTION", function, "empty or a Lambda function ARN or name"
         )
     remediate = env_settings.identifier_list(env, "REMEDIATE_RULES")
-    deployed = set(common.rules.values())
+    # Any stack may hand off any rule that has automatic remediation: the rulebook is the same
+    # for every stack, and a rule the stack does not deploy simply never sends an event.
+    remediable = sorted(i for i, rule in rulebook.rules().items() if rule.remediation is not None)
     for identifier in remediate:
-        if identifier not in deployed:
+        if identifier not in remediable:
             raise env_settings.invalid(
                 "REMEDIATE_RULES",
                 identifier,
-                "identifiers of rules listed in RULES: " + ", ".join(sorted(deployed)),
+                "identifiers of rules with automatic remediation: " + ", ".join(remediable),
             )
     return ProcessingSettings(common, function, frozenset(remediate))
 
@@ -293,7 +295,11 @@ def plan(
     request_id: str,
 ) -> Plan:
     """Decide the record, the notification and the hand-off for a change of a managed rule."""
-    identifier = config.common.rules[change.rule_name]
+    suffix = rulebook.suffix(config.common.rule_name_prefix, change.rule_name)
+    if suffix is None:
+        raise ValueError(f"{change.rule_name} is not a rule of this stack")
+    identifier = rulebook.names()[suffix]
+    frameworks = rulebook.frameworks_of(suffix, config.common.frameworks)
     key = record_key(change)
     record_uri = f"s3://{config.common.bucket}/{key}"
     hands_off = (
@@ -303,11 +309,13 @@ def plan(
     )
     kind = notification_kind(change)
     notification = (
-        _notification(kind, change, identifier, config, record_uri, hands_off) if kind else None
+        _notification(kind, change, identifier, frameworks, config, record_uri, hands_off)
+        if kind
+        else None
     )
     hand_off = _hand_off(change, identifier, record_uri) if hands_off else None
     side_effects = _side_effects(notification, hand_off)
-    record = _record(change, identifier, raw_event, side_effects, request_id)
+    record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
     return Plan(change, identifier, key, record, notification, hand_off)
 
 
@@ -324,6 +332,7 @@ def _side_effects(
 def _record(
     change: ComplianceChange,
     identifier: str,
+    frameworks: tuple[str, ...],
     raw_event: Mapping[str, Any],
     side_effects: tuple[str, ...],
     request_id: str,
@@ -335,6 +344,7 @@ def _record(
         "region": change.region,
         "ruleName": change.rule_name,
         "ruleIdentifier": identifier,
+        "frameworks": list(frameworks),
         "ruleArn": change.rule_arn,
         "resourceType": change.resource_type,
         "resourceId": change.resource_id,
@@ -354,6 +364,7 @@ def _notification(
     kind: str,
     change: ComplianceChange,
     identifier: str,
+    frameworks: tuple[str, ...],
     config: ProcessingSettings,
     record_uri: str,
     hands_off: bool,
@@ -384,6 +395,7 @@ def _notification(
         "",
         f"Rule:        {change.rule_name} ({identifier})",
         f"Checks:      {text.description}",
+        *([f"Frameworks:  {', '.join(frameworks)}"] if frameworks else []),
         f"Resource:    {change.resource_type} {change.resource_id}",
         f"Account:     {change.account}",
         f"Region:      {change.region}",

@@ -46,7 +46,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         )
         observability.emit_metrics(namespace, {"MalformedEvent": 1}, {})
         return {"status": "rejected", "error": str(error)}
-    if config.common.rules.get(finding.rule_name) != finding.identifier:
+    if config.common.identifier_of(finding.rule_name) != finding.identifier:
         logger.warning(
             "ignored: the rule is not managed by this stack under that identifier",
             extra=observability.fields(rule=finding.rule_name, identifier=finding.identifier),

@@ -1,5 +1,9 @@
 """Reporting function: a scheduled compliance report of every rule the stack manages.
 
+The rules are discovered, not configured: those Config lists (or the aggregator returns) whose
+names are the stack's (``<RULE_NAME_PREFIX>-<suffix>`` with a suffix of the rulebook), so the
+configuration does not grow with the number of rules.
+
 Entry point ``app.handler``, invoked by a schedule. Writes ``summary.json``, ``details.csv`` and
 ``report.html`` under ``reports/<run id>/`` and publishes a short summary. The run id comes from
 the scheduled event's ``time``, so a retried run overwrites its own artifacts.
@@ -12,7 +16,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +27,8 @@ import keys
 import observability
 import render
 import report_store
+import rulebook
+import scores
 import settings
 import tally
 import validation as v
@@ -79,7 +85,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     prefix = report_store.run_prefix(run)
     bucket = config.common.bucket
     s3 = aws.client("s3")
-    scope, results_of = _source(config, context)
+    scope, rules, results_of = _source(config, context)
+    common = config.common
     uris = {
         name: f"s3://{bucket}/{prefix}{file}"
         for name, file in (
@@ -95,14 +102,19 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         text = io.TextIOWrapper(details, encoding="utf-8", newline="")
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(tally.CSV_COLUMNS)
-        counted = tally.build(config.common.rules, results_of, writer.writerow)
+        counted = tally.build(
+            rules, results_of, writer.writerow, frameworks=_framework_labels(rules, common)
+        )
         text.flush()
         text.detach()
         details.seek(0)
         previous = report_store.previous_summary(s3, bucket, run, moment)
         points = render.trend(previous, render.trend_point(run, generated_at, counted))
+        frameworks = scores.framework_scores(
+            counted.rules, common.rule_name_prefix, common.frameworks
+        )
         document = render.summary(
-            run, generated_at, scope, counted, points, uris, config.common.runbook_base_url
+            run, generated_at, scope, counted, points, uris, common.runbook_base_url, frameworks
         )
         report_store.put(s3, bucket, f"{prefix}details.csv", details, "text/csv; charset=utf-8")
     html = render.html_report(document, counted.table_rows())
@@ -129,21 +141,65 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
                 },
                 {"RuleName": rule["ruleName"]},
             )
+    _framework_metrics(namespace, document["frameworks"])
     logger.info(
         "compliance report written", extra=observability.fields(prefix=prefix, **document["totals"])
     )
     return {"status": "reported", "prefix": prefix, "totals": document["totals"]}
 
 
-def _source(config: ReportingSettings, context: Any) -> tuple[dict[str, str], Any]:
+def _framework_metrics(namespace: str, frameworks: Iterable[Mapping[str, Any]]) -> None:
+    """Per framework, so the stack alarms per framework rather than per rule. One EMF document
+    each (two metrics, one dimension: far inside EMF's 100 metrics and 30 dimensions). A
+    framework without results has no score, and its ComplianceScore is left out rather than
+    reported as 0 or 100."""
+    for framework in frameworks:
+        metrics: dict[str, float] = {"NonCompliantResources": framework["nonCompliant"]}
+        if framework["score"] is not None:
+            metrics["ComplianceScore"] = framework["score"]
+        observability.emit_metrics(
+            namespace,
+            metrics,
+            {"Framework": framework["framework"]},
+            units={"ComplianceScore": "Percent"},
+        )
+
+
+def _framework_labels(rules: Mapping[str, str], common: settings.CommonSettings) -> dict[str, str]:
+    """Each rule's enabled frameworks, as the CSV's last column shows them."""
+    prefix = common.rule_name_prefix
+    return {
+        name: ";".join(
+            rulebook.frameworks_of(rulebook.suffix(prefix, name) or "", common.frameworks)
+        )
+        for name in rules
+    }
+
+
+def _stack_rules(names: Iterable[str], common: settings.CommonSettings) -> dict[str, str]:
+    """The stack's rules among ``names``, by name, with their identifiers."""
+    found = {name: common.identifier_of(name) for name in names}
+    return {name: ident for name, ident in sorted(found.items()) if ident is not None}
+
+
+ResultsOf = Callable[[str], Iterable[collect.Result]]
+
+
+def _source(
+    config: ReportingSettings, context: Any
+) -> tuple[dict[str, str], dict[str, str], ResultsOf]:
+    """The report's scope, the stack's rules found there and how to read a rule's results."""
     client = aws.client("config")
+    common = config.common
     if config.aggregator:
-        sources = collect.aggregate_sources(client, config.aggregator, config.common.rules)
+        sources = collect.aggregate_sources(
+            client, config.aggregator, lambda name: common.identifier_of(name) is not None
+        )
 
         def aggregated(rule: str) -> Iterable[collect.Result]:
             return collect.aggregate_results(client, config.aggregator, rule, sources.get(rule, []))
 
-        return {"aggregator": config.aggregator}, aggregated
+        return {"aggregator": config.aggregator}, _stack_rules(sources, common), aggregated
     region = os.environ.get("AWS_REGION", "")
     arn = getattr(context, "invoked_function_arn", "")
     account = arn.split(":")[4] if isinstance(arn, str) and arn.count(":") >= 5 else ""
@@ -151,4 +207,5 @@ def _source(config: ReportingSettings, context: Any) -> tuple[dict[str, str], An
     def own(rule: str) -> Iterable[collect.Result]:
         return collect.account_results(client, rule, account, region)
 
-    return {"account": account, "region": region}, own
+    rules = _stack_rules(collect.account_rule_names(client), common)
+    return {"account": account, "region": region}, rules, own

@@ -7,7 +7,7 @@ ceil(N/100) calls, and nothing is held beyond the page being read.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,17 +66,26 @@ def account_results(config: Any, rule_name: str, account: str, region: str) -> I
         raise
 
 
+def account_rule_names(config: Any) -> Iterator[str]:
+    """Every Config rule of this account and region (pages of 25, Config's fixed page size)."""
+    for page in config.get_paginator("describe_config_rules").paginate():
+        for rule in page.get("ConfigRules", []):
+            yield rule["ConfigRuleName"]
+
+
 def aggregate_sources(
-    config: Any, aggregator: str, rule_names: Collection[str]
+    config: Any, aggregator: str, is_ours: Callable[[str], bool]
 ) -> dict[str, list[tuple[str, str]]]:
-    """Which accounts and regions report each of our rules to the aggregator."""
+    """Which accounts and regions report each of our rules to the aggregator: the rules are
+    the names it returns that ``is_ours`` accepts."""
     sources: dict[str, set[tuple[str, str]]] = defaultdict(set)
     pages = config.get_paginator("describe_aggregate_compliance_by_config_rules").paginate(
         ConfigurationAggregatorName=aggregator, PaginationConfig={"PageSize": 1000}
     )
     for page in pages:
         for item in page.get("AggregateComplianceByConfigRules", []):
-            if item.get("ConfigRuleName") in rule_names:
+            name = item.get("ConfigRuleName")
+            if isinstance(name, str) and is_ours(name):
                 sources[item["ConfigRuleName"]].add((item["AccountId"], item["AwsRegion"]))
     return {rule: sorted(found) for rule, found in sources.items()}
 

@@ -50,6 +50,7 @@ def summary(
     points: list[dict[str, Any]],
     artifacts: Mapping[str, str],
     runbook_base_url: str,
+    frameworks: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     rules = []
     for rule in sorted(tally.rules.values(), key=lambda r: r.name):
@@ -85,6 +86,7 @@ def summary(
             "rulesWithNonCompliant": sum(1 for r in rules if r["nonCompliant"]),
         },
         "rules": rules,
+        "frameworks": [dict(framework) for framework in frameworks],
         "trend": points,
         "artifacts": dict(artifacts),
     }
@@ -112,6 +114,7 @@ def message(document: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
         f"Compliant resources:     {totals['compliant']}",
         f"Rules:                   {totals['rules']}"
         + (f" ({totals['rulesNotFound']} not found)" if totals["rulesNotFound"] else ""),
+        *_framework_lines(document["frameworks"]),
         "",
         "Per rule (non-compliant / evaluated):",
     ]
@@ -130,6 +133,29 @@ def message(document: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
         "hasNonCompliant": "true" if totals["nonCompliant"] else "false",
     }
     return subject, "\n".join(lines) + "\n", attributes
+
+
+def score_text(framework: Mapping[str, Any]) -> str:
+    value = framework["score"]
+    return "no results (INSUFFICIENT_DATA)" if value is None else f"{value:.2f}%"
+
+
+def _framework_lines(frameworks: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not frameworks:
+        return []
+    lines = ["", "Frameworks (score: compliant share of rule-resource results):"]
+    for framework in frameworks:
+        lines.append(
+            f"  {framework['framework']} ({framework['title']}): {score_text(framework)}; "
+            f"{len(framework['nonCompliantRules'])} of {framework['rules']} rules "
+            f"non-compliant, {framework['nonCompliant']} non-compliant resources, "
+            f"{len(framework['manualRules'])} manual, "
+            f"{framework['rules'] - framework['rulesDeployed']} not deployed"
+        )
+        failing = [c["control"] for c in framework["controls"] if c["status"] == "non-compliant"]
+        if failing:
+            lines.append(f"    non-compliant controls: {', '.join(failing)}")
+    return lines
 
 
 def _bar(compliant: int, non_compliant: int, label: str) -> str:
@@ -207,6 +233,57 @@ th{background:#f3f3f3}td.id{font-family:ui-monospace,monospace;word-break:break-
 """
 
 
+def _html_rule_rows(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [
+        f"<tr><td>{escape(r['ruleName'])}</td><td>{escape(r['ruleIdentifier'])}</td>"
+        f'<td class="{_STATUS_CLASS.get(r["status"], "")}">{escape(r["status"])}</td>'
+        f"<td>{r['compliant']}</td><td>{r['nonCompliant']}</td></tr>"
+        for r in results
+    ]
+
+
+_STATUS_CLASS = {"compliant": "ok", "non-compliant": "bad"}
+_RULE_HEADER = (
+    "<table><thead><tr><th>Rule</th><th>Identifier</th><th>Status</th><th>Compliant</th>"
+    "<th>Non-compliant</th></tr></thead><tbody>"
+)
+
+
+def _html_frameworks(frameworks: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Per framework its score and rules; grouped by control where the framework has them."""
+    if not frameworks:
+        return []
+    out = ["<h2>Frameworks</h2>"]
+    for framework in frameworks:
+        label = (
+            f"{framework['framework']}: {framework['compliant']} compliant, "
+            f"{framework['nonCompliant']} non-compliant rule-resource results"
+        )
+        out += [
+            '<section class="rule">',
+            f"<h3>{escape(framework['title'])} ({escape(framework['framework'])}): "
+            f"{escape(score_text(framework))}</h3>",
+            f'<p class="muted">{len(framework["nonCompliantRules"])} of {framework["rules"]} '
+            f"rules non-compliant, {framework['nonCompliant']} non-compliant resources, "
+            f"{len(framework['manualRules'])} manual (a person records their result), "
+            f"{framework['rules'] - framework['rulesDeployed']} not deployed.</p>",
+            _bar(framework["compliant"], framework["nonCompliant"], label),
+        ]
+        by_name = {r["ruleName"]: r for r in framework["ruleResults"]}
+        if framework["controls"]:
+            for control in framework["controls"]:
+                out.append(
+                    f"<h4>{escape(control['control'])} {escape(control['title'])}: "
+                    f"{escape(control['status'])}</h4>"
+                )
+                results = [by_name[name] for name in control["rules"] if name in by_name]
+                out += [_RULE_HEADER, *_html_rule_rows(results), "</tbody></table>"]
+        else:
+            out += [_RULE_HEADER, *_html_rule_rows(framework["ruleResults"]), "</tbody></table>"]
+        out.append("</section>")
+    return out
+
+
 def html_report(document: Mapping[str, Any], table: Sequence[Sequence[str]]) -> str:
     totals = document["totals"]
     out = [
@@ -224,6 +301,7 @@ def html_report(document: Mapping[str, Any], table: Sequence[Sequence[str]]) -> 
         f'<div class="bad">{totals["nonCompliant"]} non-compliant</div>',
         f'<div class="ok">{totals["compliant"]} compliant</div>',
         f"<div>{totals['rules']} rules</div></div>",
+        *_html_frameworks(document["frameworks"]),
         "<h2>Rules</h2>",
     ]
     for rule in document["rules"]:

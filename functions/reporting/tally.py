@@ -22,6 +22,8 @@ CSV_COLUMNS = (
     "complianceType",
     "annotation",
     "resultRecordedTime",
+    # Last, so readers of the earlier columns by position keep working.
+    "frameworks",
 )
 
 
@@ -62,7 +64,7 @@ class Tally:
         del self.table[self.table_limit :]
 
 
-def csv_row(result: Result, identifier: str) -> tuple[str, ...]:
+def csv_row(result: Result, identifier: str, frameworks: str) -> tuple[str, ...]:
     return (
         result.rule_name,
         identifier,
@@ -73,6 +75,7 @@ def csv_row(result: Result, identifier: str) -> tuple[str, ...]:
         result.compliance_type,
         result.annotation,
         result.recorded,
+        frameworks,
     )
 
 
@@ -81,8 +84,13 @@ def build(
     results_of: Callable[[str], Iterable[Result]],
     write_row: Callable[[tuple[str, ...]], object],
     table_limit: int = 1000,
+    *,
+    frameworks: Mapping[str, str] | None = None,
 ) -> Tally:
-    """Stream every rule's results once: count them, write non-compliant rows as they come."""
+    """Stream every rule's results once: count them, write non-compliant rows as they come.
+
+    ``frameworks`` gives a rule's enabled frameworks as the CSV shows them (``a;b``)."""
+    labels = frameworks or {}
     tally = Tally({name: RuleTally(name, ident) for name, ident in rules.items()}, table_limit)
     for name, identifier in rules.items():
         rule = tally.rules[name]
@@ -92,7 +100,7 @@ def build(
                 if result.compliance_type == "NON_COMPLIANT":
                     rule.non_compliant += 1
                     scope[1] += 1
-                    row = csv_row(result, identifier)
+                    row = csv_row(result, identifier, labels.get(name, ""))
                     write_row(row)
                     tally.table.append(row)
                     if len(tally.table) >= 2 * table_limit:

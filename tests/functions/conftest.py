@@ -19,12 +19,16 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 BUCKET = "compliance-reports-test"
 REMEDIATION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:compliance-remediation"
+PREFIX = "compliance"
+# Named as the stack names its rules, <RuleNamePrefix>-<suffix of the rulebook's names>.
 RULES = {
     "compliance-desired-instance-type": "DESIRED_INSTANCE_TYPE",
-    "compliance-s3-encryption": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
-    "compliance-db-backup": "DB_INSTANCE_BACKUP_ENABLED",
+    "compliance-s3-bucket-server-side-encryption-enabled": (
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"
+    ),
+    "compliance-db-instance-backup-enabled": "DB_INSTANCE_BACKUP_ENABLED",
     "compliance-encrypted-volumes": "ENCRYPTED_VOLUMES",
-    "compliance-s3-versioning": "S3_BUCKET_VERSIONING_ENABLED",
+    "compliance-s3-bucket-versioning-enabled": "S3_BUCKET_VERSIONING_ENABLED",
 }
 
 # Each function folder is a Lambda code root; its modules are top level there. Only app.py exists
@@ -86,7 +90,8 @@ class World:
         self.invocations: list[dict[str, Any]] = []
         monkeypatch.setenv("REPORTS_BUCKET", BUCKET)
         monkeypatch.setenv("TOPIC_ARN", self.topic_arn)
-        monkeypatch.setenv("RULES", json.dumps(RULES))
+        monkeypatch.setenv("RULE_NAME_PREFIX", PREFIX)
+        monkeypatch.setenv("FRAMEWORKS", "")
 
     def keys(self, prefix: str = "") -> list[str]:
         paginator = self.s3.get_paginator("list_objects_v2")

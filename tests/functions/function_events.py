@@ -9,8 +9,8 @@ from conftest import ACCOUNT, REGION
 
 RULE_FOR = {
     "AWS::EC2::Volume": "compliance-encrypted-volumes",
-    "AWS::S3::Bucket": "compliance-s3-encryption",
-    "AWS::RDS::DBInstance": "compliance-db-backup",
+    "AWS::S3::Bucket": "compliance-s3-bucket-server-side-encryption-enabled",
+    "AWS::RDS::DBInstance": "compliance-db-instance-backup-enabled",
     "AWS::EC2::Instance": "compliance-desired-instance-type",
 }
 
@@ -88,13 +88,14 @@ def finding(
 
 def _hand_off(event: dict[str, Any]) -> dict[str, Any]:
     import changes
-    from conftest import BUCKET, RULES
+    from conftest import BUCKET, PREFIX, RULES
 
     config = changes.ProcessingSettings(
         common=changes.env_settings.CommonSettings(
             bucket=BUCKET,
             topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:compliance",
-            rules=RULES,
+            rule_name_prefix=PREFIX,
+            frameworks=(),
             namespace="ComplianceMonitoring",
             runbook_base_url="",
             log_level="INFO",

@@ -40,6 +40,8 @@ class FakeConfig:
         self.calls: Counter[str] = Counter()
         self.limits: list[int] = []
         self.failures: list[str] = []  # error codes the next calls answer with
+        # Deployed rules Config lists besides those with results (another stack's, say).
+        self.other_rules: list[str] = []
 
     def add(
         self,
@@ -102,6 +104,21 @@ class FakeConfig:
         parsed: dict[str, Any] = {key: items}
         if end < total:
             parsed["NextToken"] = str(end)
+        return _ok(parsed)
+
+    def _DescribeConfigRules(self, body: dict[str, Any]):
+        # Config answers in pages of 25 and takes no page size.
+        assert "ConfigRuleNames" not in body
+        names = sorted({*self.rules, *self.other_rules})
+        start = int(body.get("NextToken") or 0)
+        parsed: dict[str, Any] = {
+            "ConfigRules": [
+                {"ConfigRuleName": name, "Source": {"Owner": "AWS", "SourceIdentifier": "X"}}
+                for name in names[start : start + 25]
+            ]
+        }
+        if start + 25 < len(names):
+            parsed["NextToken"] = str(start + 25)
         return _ok(parsed)
 
     def _GetComplianceDetailsByConfigRule(self, body: dict[str, Any]):

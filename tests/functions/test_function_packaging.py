@@ -70,13 +70,29 @@ def test_every_shared_file_is_in_every_function(function):
     assert shared <= {path.name for path in (FUNCTIONS / function).iterdir()}
 
 
-def test_the_rulebook_the_functions_read_is_the_catalog():
-    assert set(rulebook.rules()) == {rule.identifier for rule in CATALOG}
+def test_the_rulebook_the_functions_read_holds_the_catalog():
+    """The catalog's rules keep their facts; the rulebook also holds every rule a framework
+    deploys, which remediation does not know (``remediation`` null)."""
+    assert {rule.identifier for rule in CATALOG} <= set(rulebook.rules())
     for rule in CATALOG:
         assert rulebook.text(rule.identifier) == rulebook.Rule(
-            rule.description, rule.what_to_do, rule.resource_types, rule.remediation
+            rule.description, rule.what_to_do, rule.resource_types, rule.remediation, False
         )
+        # A stack of rules only names each rule after its identifier.
+        assert rulebook.names()[rule.identifier.lower().replace("_", "-")] == rule.identifier
     assert rulebook.text("NOT_A_CATALOG_RULE").what_to_do == "Read the rule's runbook."
+
+
+def test_every_name_and_framework_of_the_rulebook_resolves():
+    names, rules = rulebook.names(), rulebook.rules()
+    assert set(names.values()) <= set(rules)
+    assert {i for i, rule in rules.items() if rule.remediation} <= {r.identifier for r in CATALOG}
+    for name, framework in rulebook.frameworks().items():
+        assert framework.title and framework.rules, name
+        assert len(set(framework.rules)) == len(framework.rules), name
+        assert set(framework.rules) <= set(names), name
+        for control in framework.controls.values():
+            assert set(control.rules) <= set(names), name
 
 
 @pytest.mark.parametrize("function", FUNCTION_NAMES)

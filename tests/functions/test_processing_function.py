@@ -197,7 +197,7 @@ def test_record_key_is_idempotent_and_safe_for_any_resource_id():
     assert key == changes.record_key(changes.parse_event(event))
     assert key.startswith(
         "compliance-changes/year=2024/month=05/day=01/account=123456789012/region=us-east-1/"
-        "rule=compliance-s3-encryption/AWS%3A%3AS3%3A%3ABucket/a%2Fb%20c%3Adx"
+        "rule=compliance-s3-bucket-server-side-encryption-enabled/AWS%3A%3AS3%3A%3ABucket/a%2Fb%20c%3Adx"
     )
     assert key.endswith("/20240501T120000.123Z.json")
     assert len(key.encode()) < 1024
@@ -309,11 +309,21 @@ def test_events_of_rules_the_stack_does_not_manage_are_ignored(world, capsys):
     assert log["level"] == "INFO" and log["rule"] == "someone-elses-rule"
 
 
-def test_a_rule_sharing_the_prefix_is_logged_and_skipped_without_a_retry(world, capsys):
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "compliance-x-desired-instance-type",  # our prefix, a suffix no stack deploys
+        "compliance-desired-instance-type-x",
+        "compliance-",
+        "complianc-desired-instance-type",  # a known suffix, another prefix
+        "compliancedesired-instance-type",
+        "Compliance-desired-instance-type",
+    ],
+)
+def test_a_rule_sharing_the_prefix_is_logged_and_skipped_without_a_retry(world, capsys, rule):
     """The event pattern matches the rule-name prefix, so another stack's rule with a longer
     prefix (or any other rule starting with ours) reaches processing: skipped, not failed."""
-    rule = "compliance-x-desired-instance-type"
-    assert rule.startswith("compliance-") and rule not in RULES
+    assert rule not in RULES
     assert run(change_event(rule=rule)) == {"status": "ignored", "rule": rule}
     assert change_keys(world) == [] and world.notifications() == [] and world.invocations == []
     [log] = stdout_documents(capsys.readouterr().out)
@@ -480,12 +490,24 @@ def _call(model, params):
     [
         ("REPORTS_BUCKET", "", "environment variable REPORTS_BUCKET is required but is not set"),
         ("TOPIC_ARN", "my-topic", "environment variable TOPIC_ARN is 'my-topic'; allowed: an SNS"),
-        ("RULES", "[]", "environment variable RULES is '[]'; allowed: a JSON object mapping"),
-        ("RULES", "{not json", "environment variable RULES is '{not json'; allowed: valid JSON"),
+        ("RULE_NAME_PREFIX", "", "environment variable RULE_NAME_PREFIX is required"),
         (
+            "RULE_NAME_PREFIX",
+            "9lives",
+            "environment variable RULE_NAME_PREFIX is '9lives'; allowed: 1 to 40 letters",
+        ),
+        (
+            "FRAMEWORKS",
+            "no-such-framework",
+            "environment variable FRAMEWORKS is 'no-such-framework'; allowed: empty or "
+            "comma-separated framework names of the rulebook (not no-such-framework): ",
+        ),
+        (
+            # A catalog rule without automatic remediation.
             "REMEDIATE_RULES",
-            '["RDS_STORAGE_ENCRYPTED"]',
-            "REMEDIATE_RULES is 'RDS_STORAGE_ENCRYPTED'",
+            '["CLOUD_TRAIL_ENABLED"]',
+            "REMEDIATE_RULES is 'CLOUD_TRAIL_ENABLED'; allowed: identifiers of rules with "
+            "automatic remediation: ",
         ),
         ("REMEDIATE_RULES", "S3", "REMEDIATE_RULES is 'S3'; allowed: valid JSON"),
         ("REMEDIATION_FUNCTION", "not a function!", "REMEDIATION_FUNCTION is 'not a function!'"),

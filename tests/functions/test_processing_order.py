@@ -10,7 +10,7 @@ from typing import Any
 
 import changes
 import delivery
-from conftest import ACCOUNT, BUCKET, REGION, RULES, lambda_context, load_app
+from conftest import ACCOUNT, BUCKET, PREFIX, REGION, lambda_context, load_app
 from function_events import change_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +22,7 @@ CONFIG = changes.load_settings(
     {
         "REPORTS_BUCKET": BUCKET,
         "TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:compliance",
-        "RULES": json.dumps(RULES),
+        "RULE_NAME_PREFIX": PREFIX,
     }
 )
 

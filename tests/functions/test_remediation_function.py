@@ -101,11 +101,14 @@ def test_dry_run_is_the_default_and_changes_nothing(world, calls, capsys):
     assert "would turn on default encryption (SSE-KMS" in record["reason"]
     assert record["action"]["api"] == "s3:PutBucketEncryption"
     [note] = world.notifications()
-    assert note["subject"] == f"Remediation dry-run: compliance-s3-encryption - {name}"
+    assert (
+        note["subject"]
+        == f"Remediation dry-run: compliance-s3-bucket-server-side-encryption-enabled - {name}"
+    )
     assert note["attributes"]["outcome"] == "dry-run"
     [metric] = emf_metrics(capsys.readouterr().out)
     assert (metric["RuleName"], metric["Outcome"], metric["RemediationDecision"]) == (
-        "compliance-s3-encryption",
+        "compliance-s3-bucket-server-side-encryption-enabled",
         "dry-run",
         1,
     )
@@ -396,7 +399,8 @@ def test_findings_from_another_region_or_account_are_skipped(world, monkeypatch,
 def test_rules_without_automatic_remediation_are_skipped(world):
     message = finding("AWS::S3::Bucket", "b")
     message.update(
-        ruleName="compliance-s3-versioning", ruleIdentifier="S3_BUCKET_VERSIONING_ENABLED"
+        ruleName="compliance-s3-bucket-versioning-enabled",
+        ruleIdentifier="S3_BUCKET_VERSIONING_ENABLED",
     )
     result = run(message)
     assert result["reason"] == "no automatic remediation exists for S3_BUCKET_VERSIONING_ENABLED"

@@ -80,7 +80,10 @@ def assert_self_contained(html):
 
 
 def test_an_empty_account_still_gets_a_complete_readable_report(world, config, capsys):
-    for rule in ("compliance-desired-instance-type", "compliance-s3-encryption"):
+    for rule in (
+        "compliance-desired-instance-type",
+        "compliance-s3-bucket-server-side-encryption-enabled",
+    ):
         config.add(rule, 0, 0)
     result = run()
 
@@ -95,7 +98,8 @@ def test_an_empty_account_still_gets_a_complete_readable_report(world, config, c
     [note] = world.notifications()
     assert note["subject"] == "Compliance report 2024-05-01: 0 non-compliant of 0 resources"
     assert f"Report:  s3://compliance-reports-test/{prefix}report.html" in note["message"]
-    assert "3 not found" in note["message"]
+    assert "not found" not in note["message"] and "Frameworks" not in note["message"]
+    assert summary["frameworks"] == []
     assert note["attributes"] == {
         "notificationType": "compliance-report",
         "hasNonCompliant": "false",
@@ -103,15 +107,16 @@ def test_an_empty_account_still_gets_a_complete_readable_report(world, config, c
     metrics = emf_metrics(capsys.readouterr().out)
     assert sorted(m["RuleName"] for m in metrics) == [
         "compliance-desired-instance-type",
-        "compliance-s3-encryption",
+        "compliance-s3-bucket-server-side-encryption-enabled",
     ]
     assert all((m["CompliantResources"], m["NonCompliantResources"]) == (0, 0) for m in metrics)
 
 
-def test_a_region_without_any_of_the_stacks_rules_gets_an_empty_report(world, config, monkeypatch):
+def test_a_region_without_any_of_the_stacks_rules_gets_an_empty_report(world, config):
     """The template leaves out every rule AWS does not offer in the region; where that is all
-    of them, RULES is {} and the scheduled report still runs instead of failing every time."""
-    monkeypatch.setenv("RULES", "{}")
+    of them, Config lists none of ours and the scheduled report still runs instead of failing
+    every time."""
+    config.other_rules += ["other-desired-instance-type", "compliance-x-encrypted-volumes"]
     result = run()
 
     summary, rows, _ = artifacts(world, result["prefix"])
@@ -122,31 +127,32 @@ def test_a_region_without_any_of_the_stacks_rules_gets_an_empty_report(world, co
 
 
 def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
-    config.add("compliance-s3-encryption", 210, 40)
+    config.add("compliance-s3-bucket-server-side-encryption-enabled", 210, 40)
     config.add("compliance-encrypted-volumes", 0, 99)
-    config.add("compliance-db-backup", 100, 0)
+    config.add("compliance-db-instance-backup-enabled", 100, 0)
     config.add("compliance-desired-instance-type", 301, 30)
-    # compliance-s3-versioning is in RULES but not deployed: reported as not found.
+    # Listed by Config but not the stack's: a suffix no stack deploys, another prefix.
+    config.other_rules += ["compliance-x-encrypted-volumes", "other-encrypted-volumes"]
     result = run()
 
     summary, rows, html = artifacts(world, result["prefix"])
     by_rule = {r["ruleName"]: r for r in summary["rules"]}
     assert (
-        by_rule["compliance-s3-encryption"]["compliant"],
-        by_rule["compliance-s3-encryption"]["nonCompliant"],
+        by_rule["compliance-s3-bucket-server-side-encryption-enabled"]["compliant"],
+        by_rule["compliance-s3-bucket-server-side-encryption-enabled"]["nonCompliant"],
     ) == (210, 40)
     assert by_rule["compliance-encrypted-volumes"]["nonCompliant"] == 99
-    assert by_rule["compliance-db-backup"]["nonCompliant"] == 0
-    assert by_rule["compliance-s3-versioning"]["found"] is False
+    assert by_rule["compliance-db-instance-backup-enabled"]["nonCompliant"] == 0
+    assert set(by_rule) == set(config.rules)
     assert summary["totals"] == {
         "compliant": 611,
         "nonCompliant": 169,
         "evaluated": 780,
-        "rules": 5,
-        "rulesNotFound": 1,
+        "rules": 4,
+        "rulesNotFound": 0,
         "rulesWithNonCompliant": 3,
     }
-    assert by_rule["compliance-s3-encryption"]["byAccountRegion"] == [
+    assert by_rule["compliance-s3-bucket-server-side-encryption-enabled"]["byAccountRegion"] == [
         {"account": ACCOUNT, "region": REGION, "compliant": 210, "nonCompliant": 40}
     ]
     header, *data = rows
@@ -157,19 +163,26 @@ def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
         "ENCRYPTED_VOLUMES",
         "DESIRED_INSTANCE_TYPE",
     }
-    # Pages of 100, ceil(N/100) calls per rule, plus one for the rule that does not exist.
+    # Pages of 100, ceil(N/100) calls per rule, and one page of the rules.
     assert set(config.limits) == {100}
-    expected = sum(math.ceil(n / 100) for n in (250, 99, 100, 331)) + 1
-    assert config.calls == {"GetComplianceDetailsByConfigRule": expected}
+    expected = sum(math.ceil(n / 100) for n in (250, 99, 100, 331))
+    assert config.calls == {"GetComplianceDetailsByConfigRule": expected, "DescribeConfigRules": 1}
     page = assert_self_contained(html)
-    assert page.svgs == 6  # one bar per rule and the trend
+    assert page.svgs == 5  # one bar per rule and the trend
     assert html.count("<tr><td>compliance-") == 169
     assert "Found &lt;b&gt;&amp;&lt;/b&gt; flagged." in html and "<b>&</b>" not in html
     metrics = {m["RuleName"]: m for m in emf_metrics(capsys.readouterr().out)}
-    assert set(metrics) == set(by_rule) - {"compliance-s3-versioning"}
-    assert metrics["compliance-s3-encryption"]["NonCompliantResources"] == 40
-    assert metrics["compliance-s3-encryption"]["CompliantResources"] == 210
-    directive = metrics["compliance-s3-encryption"]["_aws"]["CloudWatchMetrics"][0]
+    assert set(metrics) == set(by_rule)
+    assert (
+        metrics["compliance-s3-bucket-server-side-encryption-enabled"]["NonCompliantResources"]
+        == 40
+    )
+    assert (
+        metrics["compliance-s3-bucket-server-side-encryption-enabled"]["CompliantResources"] == 210
+    )
+    directive = metrics["compliance-s3-bucket-server-side-encryption-enabled"]["_aws"][
+        "CloudWatchMetrics"
+    ][0]
     assert directive["Dimensions"] == [["RuleName"]]
     assert directive["Metrics"] == [
         {"Name": "CompliantResources", "Unit": "Count"},
@@ -178,11 +191,11 @@ def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
 
 
 def test_the_trend_follows_the_runs_found_in_the_bucket(world, config):
-    config.add("compliance-s3-encryption", 5, 5)
+    config.add("compliance-s3-bucket-server-side-encryption-enabled", 5, 5)
     run({**SCHEDULED, "time": "2024-04-29T06:00:00Z"})
-    config.rules["compliance-s3-encryption"] = [(ACCOUNT, REGION, 8, 2)]
+    config.rules["compliance-s3-bucket-server-side-encryption-enabled"] = [(ACCOUNT, REGION, 8, 2)]
     run({**SCHEDULED, "time": "2024-04-30T06:00:00Z"})
-    config.rules["compliance-s3-encryption"] = [(ACCOUNT, REGION, 10, 0)]
+    config.rules["compliance-s3-bucket-server-side-encryption-enabled"] = [(ACCOUNT, REGION, 10, 0)]
     run()
     run()  # a retry of the same scheduled run overwrites it, without adding a trend point
 
@@ -199,7 +212,7 @@ def test_the_trend_follows_the_runs_found_in_the_bucket(world, config):
 
 
 def test_a_damaged_earlier_summary_restarts_the_trend_instead_of_failing(world, config):
-    config.add("compliance-s3-encryption", 1, 1)
+    config.add("compliance-s3-bucket-server-side-encryption-enabled", 1, 1)
     world.s3.put_object(
         Bucket="compliance-reports-test",
         Key="reports/2024-04-30T060000Z/summary.json",
@@ -210,7 +223,7 @@ def test_a_damaged_earlier_summary_restarts_the_trend_instead_of_failing(world, 
 
 
 def test_an_earlier_run_without_a_readable_summary_is_passed_over(world, config):
-    config.add("compliance-s3-encryption", 3, 1)
+    config.add("compliance-s3-bucket-server-side-encryption-enabled", 3, 1)
     run({**SCHEDULED, "time": "2024-04-29T06:00:00Z"})
     # An interrupted run: artifacts but no summary.json, and a summary S3 refuses to serve.
     world.s3.put_object(
@@ -226,14 +239,32 @@ def test_an_earlier_run_without_a_readable_summary_is_passed_over(world, config)
 
 def test_an_aggregator_reports_across_accounts_and_regions(world, config, monkeypatch):
     monkeypatch.setenv("AGGREGATOR_NAME", "org-aggregator")
-    config.add("compliance-s3-encryption", 120, 30, account="111111111111", region="eu-west-1")
-    config.add("compliance-s3-encryption", 10, 5, account="222222222222", region="us-east-1")
-    config.add("compliance-db-backup", 0, 1, account="222222222222", region="us-east-1")
+    config.add(
+        "compliance-s3-bucket-server-side-encryption-enabled",
+        120,
+        30,
+        account="111111111111",
+        region="eu-west-1",
+    )
+    config.add(
+        "compliance-s3-bucket-server-side-encryption-enabled",
+        10,
+        5,
+        account="222222222222",
+        region="us-east-1",
+    )
+    config.add(
+        "compliance-db-instance-backup-enabled", 0, 1, account="222222222222", region="us-east-1"
+    )
     result = run()
 
     summary, rows, html = artifacts(world, result["prefix"])
     assert summary["scope"] == {"aggregator": "org-aggregator"}
-    s3_rule = next(r for r in summary["rules"] if r["ruleName"] == "compliance-s3-encryption")
+    s3_rule = next(
+        r
+        for r in summary["rules"]
+        if r["ruleName"] == "compliance-s3-bucket-server-side-encryption-enabled"
+    )
     assert (s3_rule["compliant"], s3_rule["nonCompliant"]) == (130, 35)
     assert [(s["account"], s["region"], s["nonCompliant"]) for s in s3_rule["byAccountRegion"]] == [
         ("111111111111", "eu-west-1", 30),
@@ -270,7 +301,7 @@ def test_the_html_table_is_capped_while_the_csv_keeps_every_row():
 
 def test_the_table_note_points_to_the_csv_when_capped(world, config, monkeypatch):
     monkeypatch.setattr(tally.build, "__defaults__", (3,))
-    config.add("compliance-s3-encryption", 0, 10)
+    config.add("compliance-s3-bucket-server-side-encryption-enabled", 0, 10)
     _, rows, html = artifacts(world, run()["prefix"])
     assert len(rows) == 11
     assert "The first 3 of 10 in sorted order; details.csv" in html
@@ -293,7 +324,7 @@ def test_malformed_events_are_rejected(world, config, capsys, event, field):
 
 
 def test_a_manual_invocation_without_time_reports_now(world, config):
-    config.add("compliance-s3-encryption", 1, 0)
+    config.add("compliance-s3-bucket-server-side-encryption-enabled", 1, 0)
     result = run({})
     assert result["status"] == "reported"
     assert json.loads(world.read(result["prefix"] + "summary.json"))["totals"]["compliant"] == 1
@@ -301,7 +332,7 @@ def test_a_manual_invocation_without_time_reports_now(world, config):
 
 def test_config_errors_are_raised_so_the_run_is_retried(world, config):
     config.failures.append("AccessDeniedException")
-    config.add("compliance-s3-encryption", 1, 0)
+    config.add("compliance-s3-bucket-server-side-encryption-enabled", 1, 0)
     from botocore.exceptions import ClientError
 
     with pytest.raises(ClientError):

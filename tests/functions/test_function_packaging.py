@@ -76,10 +76,10 @@ def test_the_rulebook_the_functions_read_holds_the_catalog():
     assert {rule.identifier for rule in CATALOG} <= set(rulebook.rules())
     for rule in CATALOG:
         assert rulebook.text(rule.identifier) == rulebook.Rule(
-            rule.description, rule.what_to_do, rule.resource_types, rule.remediation, False
+            rule.description, rule.what_to_do, rule.resource_types, rule.remediation, rule.manual
         )
-        # A stack of rules only names each rule after its identifier.
-        assert rulebook.names()[rule.identifier.lower().replace("_", "-")] == rule.identifier
+        # A listed rule is named after its identifier.
+        assert rulebook.names()[rule.slug] == rule.identifier
     assert rulebook.text("NOT_A_CATALOG_RULE").what_to_do == "Read the rule's runbook."
 
 

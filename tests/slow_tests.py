@@ -13,7 +13,8 @@ from __future__ import annotations
 SLOW = "slow"
 # What a slow test does (pyproject.toml describes each marker).
 EMULATOR, CFN_LINT, SCANNERS, PROPERTY = "emulator", "cfn_lint", "scanners", "property"
-REASONS = (EMULATOR, CFN_LINT, SCANNERS, PROPERTY)
+SCALE = "scale"
+REASONS = (EMULATOR, CFN_LINT, SCANNERS, PROPERTY, SCALE)
 
 FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/cfn_rules/test_fixtures.py": (),
@@ -38,6 +39,8 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/functions/test_shared_constants.py": (),
     "tests/test_benchmarks.py": (),
     "tests/test_catalog.py": (),
+    "tests/test_frameworks.py": (),
+    "tests/test_framework_limits.py": (SCALE,),
     "tests/test_cli.py": (),
     "tests/test_condition_names.py": (),
     "tests/test_conformance_pack_parameters.py": (),

@@ -14,7 +14,7 @@ from compliance_template.cfn_rules.condition_name_shadows import OTHER_SECTIONS
 from compliance_template.generator.catalog import CATALOG
 from compliance_template.generator.conditions import DEFINITIONS
 from compliance_template.generator.frameworks import frameworks
-from compliance_template.generator.regions import condition_name
+from compliance_template.generator.regions import condition_name, region_condition
 
 
 @pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.json")), ids=lambda p: p.name)
@@ -57,6 +57,10 @@ def test_each_condition_is_the_one_declared_for_its_name(path):
             continue
         if name in packs:
             assert expression == packs[name], name
+            continue
+        if name.startswith("InRegion"):
+            (region,) = [r for r in expression["Fn::Equals"] if isinstance(r, str)]
+            assert name == region_condition(region), name
             continue
         if name.endswith("Deployed"):
             # A pack's conditional rule AWS lacks in some regions: both conditions joined.

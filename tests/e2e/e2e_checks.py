@@ -5,6 +5,7 @@ the e2e tests after the first deploy, after the update, and for another template
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from compliance_template.generator.naming import FUNCTION_NAMES, function_logical_id
@@ -20,6 +21,13 @@ def of_type(stack: LocalStack, resource_type: str) -> list[str]:
 
 def properties(stack: LocalStack, logical_id: str) -> dict[str, Any]:
     return stack.stack_template["Resources"][logical_id].get("Properties", {})
+
+
+RULEBOOK_NAMES = json.loads(
+    (Path(__file__).resolve().parents[2] / "functions" / "_shared" / "rulebook.json").read_text(
+        encoding="utf-8"
+    )
+)["names"]
 
 
 def rule_names(stack) -> list[str]:
@@ -137,8 +145,12 @@ def check_functions(stack: LocalStack) -> None:
         assert env["REPORTS_BUCKET"] == stack.physical["ReportsBucket"], f"{logical} bucket"
         assert env["TOPIC_ARN"] == stack.physical["NotificationTopic"], f"{logical} topic"
         assert env["LOG_LEVEL"] == log_level, f"{logical} LOG_LEVEL {env['LOG_LEVEL']}"
-        rules = json.loads(env["RULES"])
-        assert set(rules) == set(rule_names(stack)), f"{logical} RULES {rules}"
+        # Every deployed rule is <RULE_NAME_PREFIX>-<suffix>, a suffix the rulebook knows.
+        prefix = env["RULE_NAME_PREFIX"]
+        assert prefix == stack.parameters["RuleNamePrefix"], f"{logical} prefix {prefix}"
+        for rule in rule_names(stack):
+            assert rule.startswith(f"{prefix}-"), f"{logical} rule {rule}"
+            assert rule.removeprefix(f"{prefix}-") in RULEBOOK_NAMES, f"{logical} rule {rule}"
         concurrency = aws_lambda.get_function_concurrency(FunctionName=name)
         assert concurrency.get("ReservedConcurrentExecutions") == reserved.get(logical), (
             f"{logical} reserved concurrency {concurrency}"

@@ -51,9 +51,9 @@ def add_region_conditions(template: Template, rules: tuple[Rule, ...]) -> None:
         name = condition_name(rule)
         if name is not None and name not in template.conditions:
             if rule.only_regions is not None:
-                template.add_condition(name, _any_region(rule.only_regions))
+                template.add_condition(name, _any_region(template, rule.only_regions))
             else:
-                template.add_condition(name, Not(_any_region(rule.unavailable_regions)))
+                template.add_condition(name, Not(_any_region(template, rule.unavailable_regions)))
         pack = _pack_condition(rule)
         if name is not None and pack is not None:
             joined = rule_condition(rule)
@@ -97,11 +97,23 @@ def json_of_available(
     return Join("", [brackets[0], Join(",", entries), brackets[1]])
 
 
-def _any_region(regions: tuple[str, ...]) -> AWSHelperFn:
-    """True in any of the regions (Fn::Or nests, since it takes at most 10 conditions)."""
-    tests = [Equals(Ref("AWS::Region"), region) for region in regions]
-    if len(tests) == 1:
-        return tests[0]
+def region_condition(region: str) -> str:
+    """`ap-east-2` -> `InRegionApEast2`: true in that region only."""
+    return "InRegion" + "".join(part.capitalize() for part in region.split("-"))
+
+
+def _any_region(template: Template, regions: tuple[str, ...]) -> AWSHelperFn:
+    """True in any of the regions (Fn::Or nests, since it takes at most 10 conditions). Each
+    region's test is a condition of its own that every region set refers to: 130 rules share a
+    few dozen region tests instead of repeating thousands."""
+    if len(regions) == 1:
+        return Equals(Ref("AWS::Region"), regions[0])
+    tests: list[AWSHelperFn] = []
+    for region in regions:
+        name = region_condition(region)
+        if name not in template.conditions:
+            template.add_condition(name, Equals(Ref("AWS::Region"), region))
+        tests.append(Condition(name))
     while len(tests) > MAX_OR:
         tests = [Or(*tests[:MAX_OR]), *tests[MAX_OR:]]
     return Or(*tests)

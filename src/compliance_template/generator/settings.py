@@ -89,7 +89,13 @@ class Settings:
                 "parameter_defaults", raw_defaults, "an object keyed by parameter name"
             )
         # Parameters first, unchecked: the rule set depends on which conflicts they settle.
-        preliminary = select(rules, chosen_frameworks, raw_defaults)
+        raw_inputs = raw.get("rule_parameters", {})
+        settling = {
+            identifier: params
+            for identifier, params in (raw_inputs.items() if isinstance(raw_inputs, dict) else ())
+            if isinstance(params, dict)
+        }
+        preliminary = select(rules, chosen_frameworks, raw_defaults, settling)
         rule_parameters = _rule_parameters(raw.get("rule_parameters", {}), preliminary)
         selection = select(rules, chosen_frameworks, raw_defaults, rule_parameters)
         _require_inputs(selection, rule_parameters)

@@ -41,6 +41,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_catalog.py": (),
     "tests/test_frameworks.py": (),
     "tests/test_framework_limits.py": (SCALE,),
+    "tests/test_framework_lint.py": (CFN_LINT,),
     "tests/test_cli.py": (),
     "tests/test_condition_names.py": (),
     "tests/test_conformance_pack_parameters.py": (),

@@ -68,7 +68,7 @@ def read_pack(path: Path) -> dict[str, Any]:
     try:
         document = yaml.load(text, _Loader)
     except yaml.YAMLError as error:
-        raise PackError(f"{path.name}: not valid YAML ({error})") from None
+        raise PackError(f"{path.name}: not valid YAML ({_one_line(error)})") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise PackError(f"{path.name}: a conformance pack template needs a Resources mapping")
     rules: list[dict[str, Any]] = []
@@ -93,6 +93,13 @@ def read_pack(path: Path) -> dict[str, Any]:
         "rules": rules,
         "customRules": other_rules,
     }
+
+
+def _one_line(error: yaml.YAMLError) -> str:
+    """PyYAML's message spans lines (it quotes the text); the report keeps one line per fault."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
 
 
 def _rule(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from compliance_template.maintenance import frameworks_data
-from compliance_template.maintenance.packs import framework_name, read_folder
+from compliance_template.maintenance.packs import framework_name, read_folder, rule_inputs
 from compliance_template.maintenance.refresh import main
 
 TODAY = date(2026, 12, 1)
@@ -355,3 +355,11 @@ def test_write_in_a_git_checkout_records_its_last_commit(checkout, capsys):
     run(checkout, "--write", capsys=capsys)
     source = json.loads((checkout.parent / "frameworks.json").read_text())["source"]
     assert (source["commit"], source["committedOn"]) == (head, "2026-04-09")
+
+
+def test_inputs_chosen_whole_by_a_condition_count_the_keys_of_either_branch():
+    """AWS's cyber-resilience pack passes `InputParameters: !If [HasKmsKeyId, {kmsId: ...},
+    !Ref AWS::NoValue]`: its key is kmsId, not Fn::If."""
+    rule = {"inputs": {"Fn::If": ["HasKey", {"kmsId": {"Ref": "Key"}}, {"Ref": "AWS::NoValue"}]}}
+    assert rule_inputs(rule) == {"kmsId": {"Fn::If": ["HasKey", {"Ref": "Key"}, None]}}
+    assert rule_inputs({"inputs": {"a": "1"}}) == {"a": "1"}

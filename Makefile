@@ -24,7 +24,7 @@ PREFLIGHT_ARGS = --stack-name $(STACK) --template $(TEMPLATE) \
 	$(if $(PARAMETERS),--parameters $(PARAMETERS)) $(AWS_TARGET)
 
 .PHONY: help venv template lint test test-fast test-e2e emulator package bench preflight deploy destroy deploy-local deploy-org \
-	release-baseline clean
+	release-baseline refresh-catalog clean
 
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
@@ -41,6 +41,7 @@ help:
 	@echo "make emulator   the local emulator on http://127.0.0.1:4566 for the AWS CLI or any SDK (PORT=), until Ctrl-C"
 	@echo "make deploy-org OUS=ou-.. REGIONS=eu-west-1,.. ARTIFACT_PREFIX=.. PARAMETERS=file [REGION= PROFILE=]  StackSet for members"
 	@echo "make release-baseline  record templates/ as the released copy update safety compares to"
+	@echo "make refresh-catalog CHECKOUT=dir [WRITE=1 COMMIT= COMMITTED_ON=]  report (and with WRITE=1 record) changes in AWS's sample packs"
 	@echo "make clean      remove build output and caches (keeps .venv)"
 
 venv: $(STAMP)
@@ -112,3 +113,15 @@ release-baseline: template
 clean:
 	rm -rf build .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+# What changed in AWS's sample conformance packs (docs/catalog.md, "Refreshing the catalog"):
+# exit 1 when the frameworks differ from generator/data/frameworks.json.
+CHECKOUT ?=
+WRITE ?=
+COMMIT ?=
+COMMITTED_ON ?=
+refresh-catalog: $(STAMP)
+	@test -n "$(CHECKOUT)" || { echo "make refresh-catalog: CHECKOUT= is required (a checkout of awslabs/aws-config-rules)"; exit 2; }
+	$(BIN)/python -m compliance_template.maintenance.refresh --checkout $(CHECKOUT) \
+		$(if $(WRITE),--write) $(if $(COMMIT),--commit $(COMMIT)) \
+		$(if $(COMMITTED_ON),--committed-on $(COMMITTED_ON))

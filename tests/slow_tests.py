@@ -37,6 +37,8 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/functions/test_reporting_function.py": (),
     "tests/functions/test_reserved_tag_prefix.py": (),
     "tests/functions/test_shared_constants.py": (),
+    "tests/maintenance/test_committed_data.py": (),
+    "tests/maintenance/test_refresh.py": (),
     "tests/test_benchmarks.py": (),
     "tests/test_catalog.py": (),
     "tests/test_frameworks.py": (),

@@ -59,11 +59,16 @@ _Loader.add_multi_constructor("!", _short_form)
 
 def read_pack(path: Path) -> dict[str, Any]:
     """One framework record: the pack's title, parameters, conditions and rules, in file order."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PackError(
+            f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
     try:
         document = yaml.load(text, _Loader)
     except yaml.YAMLError as error:
-        raise PackError(f"{path.name}: not valid YAML ({error})") from None
+        raise PackError(f"{path.name}: not valid YAML ({_one_line(error)})") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise PackError(f"{path.name}: a conformance pack template needs a Resources mapping")
     rules: list[dict[str, Any]] = []
@@ -72,7 +77,9 @@ def read_pack(path: Path) -> dict[str, Any]:
         if not isinstance(resource, dict) or resource.get("Type") != RULE_TYPE:
             continue
         properties = resource.get("Properties") or {}
-        source = properties.get("Source") or {}
+        source = properties.get("Source") if isinstance(properties, dict) else None
+        if not isinstance(source, dict):
+            raise PackError(f"{path.name}: rule {key} needs Properties with a Source mapping")
         if source.get("Owner") != "AWS":
             # A custom rule needs the pack user's own function: we list it, we cannot deploy it.
             other_rules.append({"key": key, "owner": str(source.get("Owner"))})
@@ -86,6 +93,13 @@ def read_pack(path: Path) -> dict[str, Any]:
         "rules": rules,
         "customRules": other_rules,
     }
+
+
+def _one_line(error: yaml.YAMLError) -> str:
+    """PyYAML's message spans lines (it quotes the text); the report keeps one line per fault."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
 
 
 def _rule(
@@ -138,3 +152,24 @@ def read_folder(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
 
 def _without_file(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "file"}
+
+
+def rule_inputs(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule's inputs by key. A pack may choose the whole InputParameters with a condition
+    (`Fn::If: [cond, {...}, {...}]`): the keys are then those of either branch, each with the
+    value it has, or an `Fn::If` of its two values when they differ."""
+    inputs = rule.get("inputs", {})
+    branches = inputs.get("Fn::If") if len(inputs) == 1 else None
+    if not (isinstance(branches, list) and len(branches) == 3):
+        return dict(inputs)
+    condition, *choices = branches
+    yes, no = (
+        choice if isinstance(choice, dict) and "Ref" not in choice else {} for choice in choices
+    )
+    merged: dict[str, Any] = {}
+    for key in sorted(yes.keys() | no.keys()):
+        if yes.get(key) == no.get(key):
+            merged[key] = yes[key]
+        else:
+            merged[key] = {"Fn::If": [condition, yes.get(key), no.get(key)]}
+    return merged

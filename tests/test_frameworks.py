@@ -86,7 +86,9 @@ def test_generated_rules_are_the_packs_rules(name):
     for pack_rule, ours in zip(frameworks()[name].rules, pack["rules"], strict=True):
         deployed = by_name[pack_rule.suffix]
         properties = deployed["Properties"]
-        assert properties.get("InputParameters", {}) == (ours.get("inputs") or {}), pack_rule
+        assert properties.get("InputParameters", {}) == _as_strings(ours.get("inputs") or {}), (
+            pack_rule
+        )
         assert properties.get("Scope") == ours.get("scope"), pack_rule
         assert properties.get("MaximumExecutionFrequency") == ours.get("frequency"), pack_rule
         if "condition" in ours:
@@ -97,6 +99,24 @@ def test_generated_rules_are_the_packs_rules(name):
     for parameter, declared in pack["parameters"].items():
         if parameter in template["Parameters"]:
             assert template["Parameters"][parameter].get("Default") == declared.get("Default")
+
+
+def _as_strings(inputs: dict) -> dict:
+    """The pack's inputs as Config takes them: a YAML number or boolean as its string."""
+    if len(inputs) == 1 and next(iter(inputs)).startswith("Fn::"):
+        return inputs
+    return {key: _as_config_string(value) for key, value in inputs.items()}
+
+
+def _as_config_string(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and value.startswith("arn:aws:"):
+        # The same ARN in the stack's partition.
+        return {"Fn::Sub": "arn:${AWS::Partition}:" + value.removeprefix("arn:aws:")}
+    return value
 
 
 def test_manual_controls_are_deployed_one_per_control():

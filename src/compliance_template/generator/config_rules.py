@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import AWSHelperFn, Join, Ref, config
+from troposphere import AWSHelperFn, Join, Ref, Sub, config
 
 from .catalog import Trigger
 from .naming import rule_name
@@ -39,7 +39,9 @@ def add_rules(stack: Stack) -> None:
         )
 
 
-def rule_inputs(settings: Settings, rule: RuleChoice) -> dict[str, Any] | AWSHelperFn:
+def rule_inputs(
+    settings: Settings, rule: RuleChoice, partition_aware: bool = True
+) -> dict[str, Any] | AWSHelperFn:
     """InputParameters. A framework rule's are its pack's, with the settings' fixed values over
     them; a listed rule's come from deploy parameters and the settings' fixed values."""
     fixed = dict(settings.rule_parameters.get(rule.identifier, {}))
@@ -49,7 +51,8 @@ def rule_inputs(settings: Settings, rule: RuleChoice) -> dict[str, Any] | AWSHel
             return inputs
         if inputs and len(inputs) == 1 and next(iter(inputs)).startswith("Fn::"):
             return inputs  # an Fn::If around the whole set, as the pack writes it
-        return dict(sorted({**(inputs or {}), **fixed}.items()))
+        merged = {key: _as_string(value, partition_aware) for key, value in (inputs or {}).items()}
+        return dict(sorted({**merged, **fixed}.items()))
     inputs: dict[str, Any] = {}
     for param in rule.parameters:
         if param.deploy_parameter is not None:
@@ -59,14 +62,30 @@ def rule_inputs(settings: Settings, rule: RuleChoice) -> dict[str, Any] | AWSHel
     return dict(sorted(inputs.items()))
 
 
-def config_rule(settings: Settings, rule: RuleChoice, name: object) -> config.ConfigRule:
+def _as_string(value: object, partition_aware: bool) -> object:
+    """Config takes input values as strings; a few packs write a port as a YAML number (3389)
+    or a flag as a boolean, which we pass as the strings they stand for. An ARN a pack spells
+    in the aws partition (arn:aws:iam::aws:policy/...) is built for the stack's partition; a
+    conformance pack's body keeps AWS's literal, as AWS's own pack does."""
+    if partition_aware and isinstance(value, str) and value.startswith("arn:aws:"):
+        return Sub("arn:${AWS::Partition}:" + value.removeprefix("arn:aws:"))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def config_rule(
+    settings: Settings, rule: RuleChoice, name: object, partition_aware: bool = True
+) -> config.ConfigRule:
     """The rule as CloudFormation and conformance packs both declare it."""
     properties: dict[str, object] = {
         "ConfigRuleName": name,
         "Description": rule.description,
         "Source": config.Source(Owner="AWS", SourceIdentifier=rule.identifier),
     }
-    inputs = rule_inputs(settings, rule)
+    inputs = rule_inputs(settings, rule, partition_aware)
     if inputs:
         properties["InputParameters"] = inputs
     resource = config.ConfigRule(rule.logical_id, **properties)

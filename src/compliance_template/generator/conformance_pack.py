@@ -99,7 +99,7 @@ def pack_body(settings: Settings) -> str:
         template.add_condition(name, body)
     for rule in settings.enabled_rules:
         # Config appends its own suffix to rule names inside a pack; the slug keeps them readable.
-        resource = config_rule(settings, rule, rule.slug)
+        resource = config_rule(settings, rule, rule.slug, partition_aware=False)
         if rule.pack is not None and rule.pack.condition:
             resource.Condition = rule.pack.condition
         template.add_resource(resource)

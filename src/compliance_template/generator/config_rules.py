@@ -91,9 +91,12 @@ def config_rule(
     resource = config.ConfigRule(rule.logical_id, **properties)
     if rule.pack is not None:
         # As the pack declares it; set after validation, since its values may be intrinsics.
-        if rule.pack.scope is not None:
+        # Where a current AWS page verifies the trigger kinds, a setting the kind does not allow
+        # is left out (a few packs put a scope on a periodic-only rule: Config rejects it).
+        triggers = rule.rule.triggers if rule.facts.triggers_verified else None
+        if rule.pack.scope is not None and triggers != {Trigger.PERIODIC}:
             resource.properties["Scope"] = rule.pack.scope
-        if rule.pack.frequency is not None:
+        if rule.pack.frequency is not None and (triggers is None or Trigger.PERIODIC in triggers):
             resource.properties["MaximumExecutionFrequency"] = rule.pack.frequency
     elif not rule.facts.triggers_verified:
         # Trigger kinds not verified on a current page: neither a scope nor a frequency, which

@@ -11,7 +11,7 @@ import pytest
 from template_helpers import resources_of
 
 from compliance_template.errors import SettingsError
-from compliance_template.generator.catalog import BY_IDENTIFIER
+from compliance_template.generator.catalog import BY_IDENTIFIER, Trigger
 from compliance_template.generator.cli import main
 from compliance_template.generator.frameworks import DATA_FILE, PROCESS_CHECK, frameworks
 from compliance_template.generator.settings import Settings
@@ -89,8 +89,16 @@ def test_generated_rules_are_the_packs_rules(name):
         assert properties.get("InputParameters", {}) == _as_strings(ours.get("inputs") or {}), (
             pack_rule
         )
-        assert properties.get("Scope") == ours.get("scope"), pack_rule
-        assert properties.get("MaximumExecutionFrequency") == ours.get("frequency"), pack_rule
+        facts = BY_IDENTIFIER[pack_rule.identifier]
+        triggers = facts.triggers if facts.facts.triggers_verified else None
+        # A scope on a verified periodic-only rule (or a frequency on a change-only one) is
+        # left out: Config rejects it; everything else is the pack's.
+        scope = None if triggers == {Trigger.PERIODIC} else ours.get("scope")
+        frequency = ours.get("frequency")
+        if triggers is not None and Trigger.PERIODIC not in triggers:
+            frequency = None
+        assert properties.get("Scope") == scope, pack_rule
+        assert properties.get("MaximumExecutionFrequency") == frequency, pack_rule
         if "condition" in ours:
             condition = deployed["Condition"]
             assert condition == ours["condition"] or ours["condition"] in json.dumps(

@@ -80,6 +80,7 @@ package: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compliance_template.packaging --out build
 	$(BIN)/python benchmarks/bench_functions.py
+	$(BIN)/python benchmarks/bench_generator.py
 
 preflight: $(STAMP)
 	$(TOOL) compliance_template.deploy.preflight $(PREFLIGHT_ARGS)

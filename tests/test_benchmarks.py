@@ -51,3 +51,10 @@ def test_import_times_need_the_built_zips(monkeypatch, tmp_path):
     monkeypatch.setattr(bench, "BUILD", tmp_path)
     with pytest.raises(SystemExit, match=r"run `make package`"):
         bench.import_times(1)
+
+
+def test_the_generator_benchmark_measures_each_case():
+    generator = load_script("benchmarks/bench_generator.py")
+    generator.RUNS = 1
+    seconds, size, resources, rules = generator.measure("stack", generator.CASES[1][2])
+    assert seconds > 0 and rules == 130 and resources > rules and size > 100_000

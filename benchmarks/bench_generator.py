@@ -10,6 +10,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ CASES = (
 )
 
 
-def measure(kind: str, settings_of) -> tuple[float, int, int, int]:
+def measure(kind: str, settings_of: Callable[[], Settings]) -> tuple[float, int, int, int]:
     """Median seconds from settings to rendered JSON (limits checked), size, resources, rules."""
     times = []
     for _ in range(RUNS):

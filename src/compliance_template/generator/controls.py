@@ -56,16 +56,22 @@ def unmapped_rules(framework: Framework) -> list[str]:
     if mapping is None:
         return []
     deployed = {rule.identifier for rule in framework.rules} | {
-        PROCESS_PREFIX + rule.suffix for rule in framework.rules if rule.identifier == PROCESS_CHECK
+        _process_name(rule.suffix) for rule in framework.rules if rule.identifier == PROCESS_CHECK
     }
     return [
         name
         for entry in mapping["controls"].values()
         for name in entry["rules"]
-        if (
-            name
-            if not name.startswith(PROCESS_PREFIX)
-            else PROCESS_PREFIX + process_check_suffix(name[len(PROCESS_PREFIX) :])
-        )
-        not in deployed
+        if _normalised(name) not in deployed
     ]
+
+
+def _process_name(suffix: str) -> str:
+    return PROCESS_PREFIX + suffix
+
+
+def _normalised(name: str) -> str:
+    """A manual control's name as the suffix our stacks give it; an identifier as it is."""
+    if name.startswith(PROCESS_PREFIX):
+        return _process_name(process_check_suffix(name.removeprefix(PROCESS_PREFIX)))
+    return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -12,10 +13,12 @@ from compliance_template.generator.catalog import (
     BY_IDENTIFIER,
     CATALOG,
     CURATED,
+    DATA_FILE,
     DEFAULT_RULES,
     FACTS_REGIONS,
     FACTS_REGIONS_SOURCE,
     KNOWN_INVALID_IDENTIFIERS,
+    REGIONS_SINCE_2023,
     VERIFIABLE,
     ParamKind,
     Trigger,
@@ -58,7 +61,9 @@ def test_change_triggered_rules_have_a_scope_and_periodic_only_rules_do_not():
             continue  # known only from the packs: deployed as they are, without scope or frequency
         if rule.deploy_trigger is Trigger.CHANGE:
             # Curated rules are deployed with a scope; the others' scope comes from their packs.
-            assert rule.resource_types or rule not in CURATED, rule.identifier
+            assert rule.resource_types or rule.identifier not in {c.identifier for c in CURATED}, (
+                rule.identifier
+            )
         else:
             assert Trigger.CHANGE not in rule.triggers
 
@@ -186,3 +191,22 @@ def test_catalog_page_lists_every_curated_rules_facts():
         assert rule.facts.url in row and rule.facts.read_on in row, rule.identifier
         assert (", ".join(rule.unavailable_regions) or "none") in row, rule.identifier
         assert ("yes" if rule.facts.regions_verified else "**no**") in row, rule.identifier
+
+
+def test_curated_rules_agree_with_the_data_file():
+    """The 13 curated rules carry their own facts; the data file's entries must say the same."""
+    entries = json.loads(DATA_FILE.read_text(encoding="utf-8"))["rules"]
+    for rule in CURATED:
+        entry = entries[rule.identifier]
+        assert tuple(entry["resourceTypes"]) == rule.resource_types, rule.identifier
+        assert {Trigger(t) for t in entry["triggers"]} == rule.triggers, rule.identifier
+        assert [p["name"] for p in entry["parameters"]] == [p.name for p in rule.parameters]
+        assert set(entry.get("unavailableRegions", ())) == set(rule.unavailable_regions)
+
+
+def test_unverified_regions_leave_out_the_regions_since_2023():
+    for rule in CATALOG:
+        if rule.facts.regions_verified or rule.only_regions is not None:
+            continue
+        for region in REGIONS_SINCE_2023:
+            assert not rule.available_in(region), (rule.identifier, region)

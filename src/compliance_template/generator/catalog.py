@@ -24,7 +24,7 @@ rule deployed, and preflight warns that availability there is unknown.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -525,8 +525,6 @@ def _from_data(identifier: str, entry: dict) -> ManagedRule:
         origin="" if source.startswith("https://") else source,
     )
     unavailable = tuple(entry.get("unavailableRegions", ()))
-    if not provenance.regions_verified and "onlyRegions" not in entry:
-        unavailable = tuple(sorted({*unavailable, *REGIONS_SINCE_2023}))
     only = entry.get("onlyRegions")
     manual = bool(entry.get("manual", False))
     return ManagedRule(
@@ -552,11 +550,19 @@ def _from_data(identifier: str, entry: dict) -> ManagedRule:
     )
 
 
+def _conservative(rule: ManagedRule) -> ManagedRule:
+    """A rule whose region list is not verified is left out of the regions launched since."""
+    if rule.facts.regions_verified or rule.only_regions is not None:
+        return rule
+    missing = tuple(sorted({*rule.unavailable_regions, *REGIONS_SINCE_2023}))
+    return replace(rule, unavailable_regions=missing)
+
+
 def _load() -> tuple[ManagedRule, ...]:
     entries = json.loads(DATA_FILE.read_text(encoding="utf-8"))["rules"]
     curated = {rule.identifier: rule for rule in CURATED}
     return tuple(
-        curated.get(identifier) or _from_data(identifier, entries[identifier])
+        _conservative(curated.get(identifier) or _from_data(identifier, entries[identifier]))
         for identifier in sorted(entries.keys() | curated.keys())
     )
 

@@ -4,7 +4,8 @@ A framework stack is the default stack's resources (linted in every region by te
 its Config rules with the pack's parameters and conditions. Linting 120 stacks whole would take
 longer than the whole suite may (cfn-lint's condition analysis costs ~60 ms a rule), so every
 distinct rule declaration of every framework is linted once, with the parameters and conditions
-it refers to, in batches; and a representative set of whole stacks of every kind is linted too.
+it refers to, in batches; and whole templates of every other kind are linted for a
+representative framework (test_lint.py lints the committed framework stacks).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from template_helpers import EXAMPLES
 from test_lint import findings
 
 from compliance_template.generator.cli import KINDS
 from compliance_template.generator.frameworks import frameworks
-from compliance_template.generator.settings import Settings, load_settings
+from compliance_template.generator.settings import Settings
 from compliance_template.intrinsics import referenced_names
 from compliance_template.output import render
 
@@ -110,8 +110,6 @@ def test_the_batches_would_show_a_broken_rule():
 
 
 REPRESENTATIVE = [
-    ("stack", "hipaa-security"),
-    ("stack", "pci-dss-v4.0-including-global-resourcetypes"),
     ("org-member", "nist-800-53-rev-5"),
     ("org-central", "cis-aws-v1.4-level2"),
     ("conformance-pack", "aws-control-tower-detective-guardrails"),
@@ -123,8 +121,3 @@ REPRESENTATIVE = [
 def test_representative_framework_templates_lint_clean(kind, name):
     settings = Settings.from_mapping({"frameworks": [name]})
     assert findings(render(KINDS[kind](settings), "json"), REGIONS) == []
-
-
-def test_the_largest_union_lints_clean():
-    settings = load_settings(EXAMPLES / "frameworks-cis-nist-pci.json")
-    assert findings(render(KINDS["stack"](settings), "json"), REGIONS) == []

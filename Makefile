@@ -29,7 +29,7 @@ PREFLIGHT_ARGS = --stack-name $(STACK) --template $(TEMPLATE) \
 help:
 	@echo "make template   generate templates/ and lint them (creates .venv on first use)"
 	@echo "make test       run the whole test suite"
-	@echo "make test-fast  the unit tests only, in under 30 s (no emulator, whole-template cfn-lint or scanners)"
+	@echo "make test-fast  the unit tests only, in under a minute (no emulator, whole-template cfn-lint, scanners or every-framework tests)"
 	@echo "make lint       ruff, cfn-lint with our rules, checkov and parliament over templates/"
 	@echo "make package    build/<function>.zip, byte-identical across runs"
 	@echo "make bench      performance figures of the functions (docs/benchmarks.md)"

@@ -42,7 +42,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/maintenance/test_refresh.py": (),
     "tests/test_benchmarks.py": (),
     "tests/test_catalog.py": (),
-    "tests/test_framework_rules.py": (),
+    "tests/test_framework_rules.py": (SCALE,),
     "tests/test_controls.py": (),
     "tests/test_framework_limits.py": (SCALE,),
     "tests/test_framework_lint.py": (CFN_LINT,),

@@ -220,3 +220,22 @@ def test_central_stack_without_rules_needs_no_recorder(tmp_path):
     findings = run_checks(central, facts(recorders=[], channels=[], unreserved_concurrency=1000))
     assert [f.check for f in findings] == ["Lambda reserved concurrency"]
     assert findings[0].status is Status.OK
+
+
+def test_a_framework_stack_names_each_of_its_rules_as_the_template_does(aws, tmp_path, capsys):
+    """44 rules, 18 of them manual controls of one identifier: preflight counts and checks each
+    name the stack creates, not one name per identifier."""
+    enable_config(aws)
+    template = TEMPLATES / "framework-cis-aws-v1.4-level1.json"
+    inputs = load_inputs(template, None)
+    assert len(set(inputs.rule_names)) == len(inputs.rule_names) == 44
+    assert all(name.startswith("compliance-") for name in inputs.rule_names)
+    aws.put_config_rule(
+        ConfigRule={
+            "ConfigRuleName": inputs.rule_names[-1],
+            "Source": {"Owner": "AWS", "SourceIdentifier": "ENCRYPTED_VOLUMES"},
+        }
+    )
+    code = main(["--template", str(template), "--region", REGION])
+    assert code == 1
+    assert f"{inputs.rule_names[-1]} already exist outside this stack" in capsys.readouterr().out

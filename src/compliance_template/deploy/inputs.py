@@ -36,8 +36,18 @@ class DeployInputs:
                 found.append(BY_IDENTIFIER[identifier])
         return tuple(found)
 
-    def rule_name(self, rule: ManagedRule) -> str:
-        return f"{self.parameters['RuleNamePrefix']}-{rule.slug}"
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        """The Config rule names the template creates (<prefix>-<suffix>, as its ConfigRuleName
+        says: a framework's manual controls and repeated rules have suffixes of their own)."""
+        prefix = self.parameters["RuleNamePrefix"]
+        names = []
+        for resource in self.template.get("Resources", {}).values():
+            if resource.get("Type") == "AWS::Config::ConfigRule":
+                name = resource["Properties"]["ConfigRuleName"]
+                text = name.get("Fn::Sub", "") if isinstance(name, dict) else str(name)
+                names.append(text.replace("${RuleNamePrefix}", prefix))
+        return tuple(names)
 
     def flag(self, name: str) -> bool:
         return self.parameters.get(name) == "true"

@@ -236,7 +236,7 @@ def _created_singleton(check: str, kind: str, existing: list[dict]) -> Finding:
 def check_rule_names(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
     """A template generated before RuleNamePrefix had a MaxLength lets names pass the limit."""
     name = "rule name length"
-    long = [n for n in map(inputs.rule_name, inputs.rules) if len(n) > MAX_RULE_NAME]
+    long = [n for n in inputs.rule_names if len(n) > MAX_RULE_NAME]
     if long:
         return [
             Finding(
@@ -254,7 +254,7 @@ def check_name_clash(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]
     if name in facts.unreadable:
         return [Finding(name, Status.WARN, f"could not check: {facts.unreadable[name]}")]
     existing = set(facts.existing_rules) - facts.stack_rules
-    clashes = [inputs.rule_name(r) for r in inputs.rules if inputs.rule_name(r) in existing]
+    clashes = [name for name in inputs.rule_names if name in existing]
     if clashes:
         return [
             Finding(
@@ -271,7 +271,7 @@ def check_rule_quota(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]
     name = "Config rule quota"
     if "rule names free" in facts.unreadable:
         return [Finding(name, Status.WARN, "could not count the existing rules")]
-    ours = {inputs.rule_name(r) for r in inputs.rules}
+    ours = set(inputs.rule_names)
     after = len(set(facts.existing_rules) - facts.stack_rules | ours)
     status = Status.ERROR if after > CONFIG_RULE_QUOTA else Status.OK
     return [Finding(name, status, f"{after} of {CONFIG_RULE_QUOTA} rules after the deploy")]

@@ -43,17 +43,9 @@ def render_runbook(rule: ManagedRule) -> str:
     if rule.manual:
         return _manual_runbook(rule)
     lines = [
-        f"# {rule.identifier}",
-        "",
-        "<!-- Generated from src/compliance_template/generator/catalog.py by `make template`; "
-        "edit the catalog, not this file. -->",
-        "",
-        "## What it checks and why it matters",
-        "",
-        rule.description,
-        "",
+        *_opening(rule),
         *([rule.rationale, ""] if rule.rationale else []),
-        f"- AWS Config managed rule `{rule.identifier}` ([documentation]({rule.source_url}))",
+        _identity(rule),
         f"- Evaluates: {', '.join(f'`{t}`' for t in rule.resource_types) or 'the account'}",
         f"- Trigger: {_trigger_text(rule)}",
         f"- Parameters: {_parameters_text(rule)}",
@@ -94,8 +86,9 @@ def render_runbook(rule: ManagedRule) -> str:
     return "\n".join(lines)
 
 
-def _manual_runbook(rule: ManagedRule) -> str:
-    lines = [
+def _opening(rule: ManagedRule) -> list[str]:
+    """Title, the generated-file note and what the rule checks: the same in every runbook."""
+    return [
         f"# {rule.identifier}",
         "",
         "<!-- Generated from src/compliance_template/generator/catalog.py by `make template`; "
@@ -105,7 +98,17 @@ def _manual_runbook(rule: ManagedRule) -> str:
         "",
         rule.description,
         "",
-        f"- AWS Config managed rule `{rule.identifier}` ([documentation]({rule.source_url}))",
+    ]
+
+
+def _identity(rule: ManagedRule) -> str:
+    return f"- AWS Config managed rule `{rule.identifier}` ([documentation]({rule.source_url}))"
+
+
+def _manual_runbook(rule: ManagedRule) -> str:
+    lines = [
+        *_opening(rule),
+        _identity(rule),
         "- A manual control: each framework that needs one deploys its own instance (its rule "
         "name says which control). Config never evaluates it; it stays without a result until a "
         "person records one, and the report shows it as manual.",

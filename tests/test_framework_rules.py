@@ -274,3 +274,32 @@ def test_unknown_framework_is_refused_with_a_hint():
         Settings.from_mapping({"frameworks": ["hipaa-security", "hipaa-security"]})
     with pytest.raises(SettingsError):
         Settings.from_mapping({"frameworks": "hipaa-security"})
+
+
+def test_a_rule_two_frameworks_deploy_differently_is_refused_naming_both(monkeypatch):
+    """Frequency, condition, scope or a conditional input set that differ cannot merge."""
+    from dataclasses import replace
+
+    from compliance_template.generator import selection
+
+    base = frameworks()["cis-aws-v1.4-level1"]
+    rule = next(r for r in base.rules if r.identifier == "IAM_PASSWORD_POLICY")
+    changes = {
+        "frequency": {"frequency": "Six_Hours"},
+        "condition": {"condition": "somePackCondition"},
+        "scopes": {"scope": {"TagKey": "team"}},
+        "conditional input sets": {"inputs": {"Fn::If": ["c", {}, {}]}},
+    }
+    # A scope of resource types merges with another; a tag scope does not.
+    scoped = replace(rule, scope={"ComplianceResourceTypes": ["AWS::IAM::User"]})
+    first = replace(base, rules=(scoped,))
+    for what, change in changes.items():
+        other = replace(base, name="other-pack", rules=(replace(scoped, **change),))
+        monkeypatch.setattr(
+            selection, "frameworks", lambda other=other: {base.name: first, "other-pack": other}
+        )
+        with pytest.raises(SettingsError) as caught:
+            selection.select([], [base.name, "other-pack"])
+        message = str(caught.value)
+        assert f"{base.name} and other-pack both deploy iam-password-policy" in message, what
+        assert what in message

@@ -212,6 +212,8 @@ def _add_pack_rule(
     assert existing.pack is not None
     theirs = existing.pack
     inputs, key = _merged_inputs(theirs.inputs, rule.inputs, settled)
+    if key == WHOLE_SET:
+        _refuse(existing, framework, f"{rule.suffix} with different conditional input sets")
     if key:
         raise SettingsError(
             "frameworks",
@@ -221,24 +223,15 @@ def _add_pack_rule(
             f"rule_parameters.{rule.identifier}.{key}",
         )
     scope = _merged_scope(theirs.scope, rule.scope)
+    if scope is _CONFLICT:
+        _refuse(existing, framework, f"{rule.suffix} with different scopes")
     for what, mine, known in (
         ("identifier", rule.identifier, theirs.identifier),
-        ("scope", scope, None),
         ("frequency", rule.frequency, theirs.frequency),
         ("condition", rule.condition, theirs.condition),
     ):
-        if (
-            mine is _CONFLICT
-            or (known is not None and mine != known)
-            or (what in ("frequency", "condition") and mine != known)
-        ):
-            raise SettingsError(
-                "frameworks",
-                [existing.frameworks[0], framework.name],
-                f"frameworks that agree on each rule: {existing.frameworks[0]} and "
-                f"{framework.name} both deploy {rule.suffix} with different {what}; choose one "
-                "of them, or generate a stack for each",
-            )
+        if mine != known:
+            _refuse(existing, framework, f"{rule.suffix} with different {what}")
     merged = replace(theirs, inputs=inputs, scope=scope)
     chosen[rule.suffix] = replace(
         existing, frameworks=(*existing.frameworks, framework.name), pack=merged
@@ -247,6 +240,17 @@ def _add_pack_rule(
 
 # Returned by a merge whose two sides disagree.
 _CONFLICT = object()
+# The conflicting "key" when a pack wraps its whole input set in an Fn::If.
+WHOLE_SET = "*"
+
+
+def _refuse(existing: RuleChoice, framework: Framework, what: str) -> None:
+    raise SettingsError(
+        "frameworks",
+        [existing.frameworks[0], framework.name],
+        f"frameworks that agree on each rule: {existing.frameworks[0]} and {framework.name} "
+        f"both deploy {what}; choose one of them, or generate a stack for each",
+    )
 
 
 def _merged_inputs(first: Any, second: Any, settled: Mapping[str, str]) -> tuple[Any, str]:
@@ -256,10 +260,10 @@ def _merged_inputs(first: Any, second: Any, settled: Mapping[str, str]) -> tuple
     if first == second:
         return first, ""
     if not (isinstance(first, dict | None) and isinstance(second, dict | None)):
-        return first, "the whole input set"
+        return first, WHOLE_SET
     if any(_is_intrinsic_set(side) for side in (first, second)):
         # An Fn::If around the whole set: only the identical one merges.
-        return first, "the whole input set"
+        return first, WHOLE_SET
     merged = dict(first or {})
     for key, value in (second or {}).items():
         if key in merged and merged[key] != value and key not in settled:
@@ -285,11 +289,6 @@ def _merged_scope(first: Any, second: Any) -> Any:
         )
         return {"ComplianceResourceTypes": list(types)}
     return _CONFLICT
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _pack_parameters(

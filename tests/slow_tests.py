@@ -47,6 +47,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_framework_limits.py": (SCALE,),
     "tests/test_framework_lint.py": (CFN_LINT,),
     "tests/test_cli.py": (),
+    "tests/test_exemptions.py": (),
     "tests/test_condition_names.py": (),
     "tests/test_conformance_pack_parameters.py": (),
     "tests/test_deploy.py": (),

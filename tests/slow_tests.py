@@ -28,6 +28,8 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/e2e/test_framework_stack.py": (EMULATOR,),
     "tests/e2e/test_update_and_delete.py": (EMULATOR,),
     "tests/functions/test_environment_per_region.py": (),
+    "tests/functions/test_exemptions_processing.py": (),
+    "tests/functions/test_exemptions_shared.py": (),
     "tests/functions/test_frameworks.py": (),
     "tests/functions/test_function_packaging.py": (),
     "tests/functions/test_function_properties.py": (PROPERTY,),

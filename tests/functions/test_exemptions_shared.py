@@ -166,7 +166,7 @@ def test_the_document_is_cached_for_five_minutes():
     calls = []
 
     class Ssm:
-        def get_parameters(self, Names):  # noqa: N803 - boto3's parameter name
+        def get_parameters(self, Names):
             calls.append(Names)
             return {"Parameters": [{"Name": "p", "Value": document(exemption())}]}
 
@@ -189,7 +189,7 @@ def _both(calls):
     text = document(exemption())
 
     class Ssm:
-        def get_parameters(self, Names):  # noqa: N803
+        def get_parameters(self, Names):
             calls.append(Names)
             half = len(text) // 2
             return {
@@ -204,7 +204,7 @@ def _both(calls):
 
 def test_a_failed_read_is_not_cached():
     class Failing:
-        def get_parameters(self, Names):  # noqa: N803
+        def get_parameters(self, Names):
             raise RuntimeError("throttled")
 
     exemptions.reset_cache()

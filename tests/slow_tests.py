@@ -29,6 +29,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/e2e/test_update_and_delete.py": (EMULATOR,),
     "tests/functions/test_environment_per_region.py": (),
     "tests/functions/test_exemptions_processing.py": (),
+    "tests/functions/test_exemptions_remediation.py": (),
     "tests/functions/test_exemptions_shared.py": (),
     "tests/functions/test_frameworks.py": (),
     "tests/functions/test_function_packaging.py": (),

@@ -30,6 +30,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/functions/test_environment_per_region.py": (),
     "tests/functions/test_exemptions_processing.py": (),
     "tests/functions/test_exemptions_remediation.py": (),
+    "tests/functions/test_exemptions_reporting.py": (),
     "tests/functions/test_exemptions_shared.py": (),
     "tests/functions/test_frameworks.py": (),
     "tests/functions/test_function_packaging.py": (),

@@ -153,17 +153,15 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     aws.publish(aws.client("sns"), config.common.topic_arn, subject, body, attributes)
     for rule in document["rules"]:
         if rule["found"]:
-            observability.emit_metrics(
-                namespace,
-                {
-                    # Exempt results are not in NonCompliantResources: a rule whose only
-                    # failures are exempt does not raise its alarm.
-                    "NonCompliantResources": rule["nonCompliant"],
-                    "CompliantResources": rule["compliant"],
-                    "ExemptResources": rule["exempt"],
-                },
-                {"RuleName": rule["ruleName"]},
-            )
+            # Exempt results are not in NonCompliantResources: a rule whose only failures are
+            # exempt does not raise its alarm. ExemptResources only in a stack with exemptions,
+            # so a stack without them pays for no extra metric series.
+            counts = {
+                "NonCompliantResources": rule["nonCompliant"],
+                "CompliantResources": rule["compliant"],
+                **({"ExemptResources": rule["exempt"]} if len(exempt) else {}),
+            }
+            observability.emit_metrics(namespace, counts, {"RuleName": rule["ruleName"]})
     _framework_metrics(namespace, document["frameworks"])
     logger.info(
         "compliance report written", extra=observability.fields(prefix=prefix, **document["totals"])

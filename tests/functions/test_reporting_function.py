@@ -187,7 +187,6 @@ def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
     assert directive["Dimensions"] == [["RuleName"]]
     assert directive["Metrics"] == [
         {"Name": "CompliantResources", "Unit": "Count"},
-        {"Name": "ExemptResources", "Unit": "Count"},
         {"Name": "NonCompliantResources", "Unit": "Count"},
     ]
 

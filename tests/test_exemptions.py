@@ -192,11 +192,20 @@ def test_a_large_document_is_split_across_parameters_in_order():
     check_limits(build_template(big), "stack")  # environment still within 4 KB at worst
 
 
-def test_past_ten_parameters_is_refused_with_one_line():
+def test_past_ten_parameters_is_refused_with_the_settings_in_one_line():
     with pytest.raises(SettingsError) as caught:
-        build_template(_many(50))
+        _many(50)
     assert caught.value.field == "exemptions"
     assert "at most 40960 characters (10 SSM parameters of 4096)" in caught.value.allowed
+
+
+def test_ten_parameters_keep_every_environment_within_lambdas_4_kb():
+    raw = json.loads((ROOT / "examples" / "all-rules.json").read_text())
+    raw["exemptions"] = [exemption(id=f"e{n}", reason="r" * 990) for n in range(33)]
+    template = build_template(Settings.from_mapping(raw, today=TODAY))
+    parameters = resources_of(template.to_dict(), "AWS::SSM::Parameter")
+    assert len(parameters) == ex.MAX_PARAMETERS
+    check_limits(template, "stack")  # raises past 4,096 bytes of environment at worst
 
 
 def test_without_exemptions_nothing_is_added():

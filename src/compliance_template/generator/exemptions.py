@@ -116,6 +116,7 @@ def parse_exemptions(
         if exemption.id in seen:
             raise SettingsError(f"exemptions[{index}].id", exemption.id, "an id no other uses")
         seen.add(exemption.id)
+    chunks(parsed)  # refused here, with the settings, when they would not fit the parameters
     return parsed
 
 

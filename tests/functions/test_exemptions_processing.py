@@ -210,3 +210,91 @@ def test_review_fails_when_the_exemptions_cannot_be_read(world):
 def test_without_exemptions_the_review_does_nothing(world):
     world.monkeypatch.delenv("EXEMPTIONS_PARAMETERS", raising=False)
     assert run(REVIEW) == {"status": "reviewed", "sent": []}
+
+
+class FakePort:
+    """The delivery port's claim/load/save/notify over a dict, with a publish that can fail."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.objects: dict[str, dict] = {}
+        self.published: list[str] = []
+        self.failures = failures
+
+    def claim(self, key, record):
+        if key in self.objects:
+            return False
+        self.objects[key] = record
+        return True
+
+    def load(self, key):
+        return self.objects.get(key)
+
+    def save(self, key, record):
+        self.objects[key] = record
+
+    def notify(self, notification):
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("publish failed")
+        self.published.append(notification.subject)
+        return f"m-{len(self.published)}"
+
+
+def _parsed(*items):
+    import exemptions
+    from exemption_helpers import document
+
+    return exemptions.parse(document(*items))
+
+
+def test_a_retry_of_an_attempt_that_died_under_the_same_request_id_publishes():
+    (notice,) = review.notices(_parsed(exemption()), date(2024, 12, 31), ACCOUNT, REGION)
+    port = FakePort()
+    port.claim(notice.key, {"delivery": {"requestId": "r1", "incomplete": ["notification"]}})
+    assert review.send(notice, port, "r1") is True  # Lambda's retry of r1, which timed out
+    assert review.send(notice, port, "r1") is False  # done now
+    assert review.send(notice, port, "r2") is False
+    assert port.objects[notice.key]["delivery"] == {"requestId": "r1", "messageId": "m-1"}
+
+
+def test_a_failed_publish_leaves_the_error_on_the_marker_and_the_next_attempt_sends():
+    (notice,) = review.notices(_parsed(exemption()), date(2024, 12, 31), ACCOUNT, REGION)
+    port = FakePort(failures=1)
+    with pytest.raises(RuntimeError):
+        review.send(notice, port, "r1")
+    assert "publish failed" in port.objects[notice.key]["delivery"]["lastError"]
+    assert review.send(notice, port, "r2") is True and port.published == [
+        notice.notification.subject
+    ]
+
+
+@pytest.mark.parametrize(
+    ("today", "kind"),
+    [
+        (date(2024, 12, 16), None),  # 15 days before
+        (date(2024, 12, 17), review.EXPIRING),  # 14 days before
+        (date(2024, 12, 30), review.EXPIRING),
+        (date(2024, 12, 31), review.EXPIRED),  # the expiry day
+        (date(2025, 1, 14), review.EXPIRED),  # caught up within 14 days
+        (date(2025, 1, 15), None),
+    ],
+)
+def test_which_notice_is_due_when(today, kind):
+    due = review.notices(_parsed(exemption()), today, ACCOUNT, REGION)
+    assert [n.kind for n in due] == ([kind] if kind else [])
+
+
+def test_a_short_exemption_is_reminded_from_its_granted_day():
+    short = exemption(granted="2024-12-25", expires="2024-12-31")
+    assert review.notices(_parsed(short), date(2024, 12, 24), ACCOUNT, REGION) == []
+    (notice,) = review.notices(_parsed(short), date(2024, 12, 25), ACCOUNT, REGION)
+    assert notice.kind == review.EXPIRING and "(in 6 days)" in notice.notification.subject
+
+
+def test_a_renewed_exemption_gets_its_notices_again():
+    first = review.notices(_parsed(exemption()), date(2024, 12, 31), ACCOUNT, REGION)
+    renewed = exemption(expires="2025-06-30")
+    second = review.notices(_parsed(renewed), date(2025, 6, 30), ACCOUNT, REGION)
+    assert first[0].key != second[0].key and second[0].key.endswith(
+        "exemption-expired-2025-06-30.json"
+    )

@@ -16,12 +16,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import observability
+import settings
+
+logger = observability.get_logger("exemptions")
 CACHE_SECONDS = 300
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "active", "expired")
@@ -119,7 +123,7 @@ class Exemptions:
                 return exemption
         return None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Exemption]:
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -189,9 +193,10 @@ def parameter_names(env: Mapping[str, str]) -> tuple[str, ...]:
     text = env.get("EXEMPTIONS_PARAMETERS", "").strip()
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     if len(names) > MAX_PARAMETERS or not all(_NAME.fullmatch(name) for name in names):
-        raise ExemptionsError(
-            f"environment variable EXEMPTIONS_PARAMETERS is {text!r}; allowed: empty or up to "
-            f"{MAX_PARAMETERS} comma-separated SSM parameter names"
+        raise settings.invalid(
+            "EXEMPTIONS_PARAMETERS",
+            text,
+            f"empty or up to {MAX_PARAMETERS} comma-separated SSM parameter names",
         )
     return names
 
@@ -236,7 +241,14 @@ def load(
     cached = _cache.get("document")
     if cached is not None and cached.names == names and now - cached.read_at < CACHE_SECONDS:
         return cached.exemptions
-    exemptions = read(ssm_client(), names)
+    try:
+        exemptions = read(ssm_client(), names)
+    except Exception as error:
+        logger.error(
+            "could not read the exemptions: the invocation fails and is retried",
+            extra=observability.fields(parameters=list(names), error=str(error)),
+        )
+        raise
     _cache["document"] = _Cached(names, exemptions, now)
     return exemptions
 

@@ -68,8 +68,10 @@ def _notice(kind: str, exemption: Exemption, today: date, account: str, region: 
         subject = f"Exemption {exemption.id} expired on {expires}"
         intro = (
             f"Exemption {exemption.id} expired on {expires} (00:00 UTC). The resources it "
-            "covered are checked, notified and remediated like any other again: fix them, or "
-            "renew the exemption in the settings file (a new reviewed expiry) and redeploy."
+            "covered are no longer exempt: the report counts them as non-compliant, their next "
+            "evaluation is handed to remediation and their next change to NON_COMPLIANT is "
+            "notified. Fix them, or renew the exemption in the settings file (a new reviewed "
+            "expiry) and redeploy."
         )
     else:
         subject = f"Exemption {exemption.id} expires on {expires} (in {left} days)"

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import exemptions
 import pytest
+import settings
 from conftest import ACCOUNT, REGION
 from exemption_helpers import VOLUME, document, exemption, store
 
@@ -132,9 +133,9 @@ def test_parameter_names_from_the_environment():
     assert exemptions.parameter_names({}) == ()
     assert exemptions.parameter_names({"EXEMPTIONS_PARAMETERS": " "}) == ()
     assert exemptions.parameter_names({"EXEMPTIONS_PARAMETERS": "a,b"}) == ("a", "b")
-    with pytest.raises(exemptions.ExemptionsError, match="EXEMPTIONS_PARAMETERS"):
+    with pytest.raises(settings.ConfigurationError, match="EXEMPTIONS_PARAMETERS"):
         exemptions.parameter_names({"EXEMPTIONS_PARAMETERS": "has space"})
-    with pytest.raises(exemptions.ExemptionsError, match="up to 10"):
+    with pytest.raises(settings.ConfigurationError, match="up to 10"):
         exemptions.parameter_names({"EXEMPTIONS_PARAMETERS": ",".join("abcdefghijk")})
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -207,7 +207,9 @@ def _text(value: object, path: str, most: int, what: str) -> str:
     return value
 
 
-def _strings(value: object, path: str, what: str, valid: Any) -> tuple[str, ...]:
+def _strings(
+    value: object, path: str, what: str, valid: Callable[[str], object]
+) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise SettingsError(path, value, f"a non-empty list of {what}")
     for index, item in enumerate(value):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import exemptions as exempt
 import keys
 import rulebook
 import settings as env_settings
@@ -281,6 +282,14 @@ class Plan:
     record: dict[str, Any]
     notification: Notification | None = None
     hand_off: dict[str, Any] | None = None
+    # The active exemption covering a NON_COMPLIANT change ({"id", "reason", "owner", "granted",
+    # "expires"}): no violation notice, no hand-off, recorded as EXEMPT.
+    exemption: dict[str, str] | None = None
+
+    @property
+    def status(self) -> str:
+        """The record's status: EXEMPT for an exempt NON_COMPLIANT change, else its type."""
+        return "EXEMPT" if self.exemption is not None else self.change.compliance_type
 
     @property
     def side_effects(self) -> tuple[str, ...]:
@@ -293,8 +302,12 @@ def plan(
     raw_event: Mapping[str, Any],
     config: ProcessingSettings,
     request_id: str,
+    exemptions: exempt.Exemptions = exempt.NONE,
 ) -> Plan:
-    """Decide the record, the notification and the hand-off for a change of a managed rule."""
+    """Decide the record, the notification and the hand-off for a change of a managed rule.
+
+    Exemptions are matched on the evaluation's day (UTC), not the day it is processed, so a
+    retry after midnight decides the same."""
     suffix = rulebook.suffix(config.common.rule_name_prefix, change.rule_name)
     if suffix is None:
         raise ValueError(f"{change.rule_name} is not a rule of this stack")
@@ -302,12 +315,24 @@ def plan(
     frameworks = rulebook.frameworks_of(suffix, config.common.frameworks)
     key = record_key(change)
     record_uri = f"s3://{config.common.bucket}/{key}"
+    covering = exemptions.match(
+        change.account,
+        change.region,
+        identifier,
+        change.resource_type,
+        change.resource_id,
+        change.ordering.astimezone(UTC).date(),
+    )
+    exempt_failure = covering is not None and change.compliance_type == "NON_COMPLIANT"
     hands_off = (
         change.compliance_type == "NON_COMPLIANT"
+        and not exempt_failure
         and bool(config.remediation_function)
         and identifier in config.remediate_rules
     )
-    kind = notification_kind(change)
+    # While an exemption covers the resource its failure is never notified, so neither is its
+    # return to COMPLIANT: nobody was told of a violation to see resolved.
+    kind = None if covering is not None else notification_kind(change)
     notification = (
         _notification(kind, change, identifier, frameworks, config, record_uri, hands_off)
         if kind
@@ -316,7 +341,20 @@ def plan(
     hand_off = _hand_off(change, identifier, record_uri) if hands_off else None
     side_effects = _side_effects(notification, hand_off)
     record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
-    return Plan(change, identifier, key, record, notification, hand_off)
+    exemption = covering.summary() if covering is not None else None
+    if exempt_failure:
+        record["status"] = "EXEMPT"
+    if exemption is not None:
+        record["exemption"] = exemption
+    return Plan(
+        change,
+        identifier,
+        key,
+        record,
+        notification,
+        hand_off,
+        exemption if exempt_failure else None,
+    )
 
 
 def _side_effects(
@@ -349,6 +387,8 @@ def _record(
         "resourceType": change.resource_type,
         "resourceId": change.resource_id,
         "complianceType": change.compliance_type,
+        # EXEMPT for a NON_COMPLIANT change an active exemption covers (set by `plan`).
+        "status": change.compliance_type,
         "previousComplianceType": change.previous_type,
         "annotation": change.annotation,
         "orderingTimestamp": change.ordering_text,

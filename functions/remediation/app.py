@@ -15,6 +15,7 @@ from typing import Any
 import audit
 import aws
 import decide
+import exemptions
 import findings
 import keys
 import observability
@@ -106,6 +107,9 @@ def _plan(
     if not_handled is not None:
         return not_handled
     assert rule is not None
+    exempt = decide.skip_declared_exemption(finding, _exemption(finding))
+    if exempt is not None:
+        return exempt
     here = os.environ.get("AWS_REGION", "")
     if here and finding.region != here:
         return decide.Plan(
@@ -123,6 +127,22 @@ def _plan(
             "fail", f"could not read the current state: {aws.error_code(error)}: {error}"
         )
     return rule.plan(finding, state, config)
+
+
+def _exemption(finding: findings.Finding) -> exemptions.Exemption | dict | None:
+    """The exemption the message carries, else one active today; raises when the exemptions
+    cannot be read (the invocation fails and is retried), never assumes there are none."""
+    carried = finding.message.get("exemption")
+    if isinstance(carried, dict) and carried.get("id"):
+        return carried
+    return exemptions.load(os.environ, lambda: aws.client("ssm")).match(
+        finding.account,
+        finding.region,
+        finding.identifier,
+        finding.resource_type,
+        finding.resource_id,
+        datetime.now(UTC).date(),
+    )
 
 
 def _execute(finding: findings.Finding, plan: decide.Plan) -> tuple[str, str]:

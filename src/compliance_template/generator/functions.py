@@ -23,7 +23,7 @@ from troposphere import (
     sqs,
 )
 
-from . import policies
+from . import exemptions, policies
 from .conditions import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY
 from .naming import (
     CHANGES_PREFIX,
@@ -144,17 +144,21 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
         spec.prefix,
     )
     role = [Ref(stack.id(f"{name}-role"))]
+    parameters = exemptions.parameter_arns(stack)
     if name == "processing":
         document = policies.processing_policy(
             *basics,
             _remediation_arn(stack),
             stack.remote_key_arn,
+            parameters,
         )
     elif name == "reporting":
-        document = policies.reporting_policy(*basics, _rule_arns(stack), aggregator_arn(stack))
+        document = policies.reporting_policy(
+            *basics, _rule_arns(stack), aggregator_arn(stack), parameters
+        )
     else:
         rule_grants = declared_grants()
-        document = policies.remediation_read_policy(*basics, rule_grants)
+        document = policies.remediation_read_policy(*basics, rule_grants, parameters)
         stack.add(
             iam.ManagedPolicy(
                 "RemediationEnforceManagedPolicy",
@@ -212,6 +216,8 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         "METRICS_NAMESPACE": METRICS_NAMESPACE,
         "RUNBOOK_BASE_URL": Ref("RunbookBaseUrl"),
         "LOG_LEVEL": Ref("LogLevel"),
+        # Names of the SSM parameters holding the exemptions, in order; empty: none.
+        "EXEMPTIONS_PARAMETERS": exemptions.parameters_variable(stack),
     }
     if name == "processing":
         hand_off = _remediation_arn(stack)

@@ -19,6 +19,7 @@ from .conditions import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, add_condition
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
+from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
@@ -69,7 +70,14 @@ def build_member_template(settings: Settings) -> Template:
         code=_regional_code,
     )
     # The local key encrypts the log group and the dead-letter queue, which must be regional.
-    for step in (add_function_roles, add_encryption, add_rules, add_functions, add_triggers):
+    for step in (
+        add_function_roles,
+        add_encryption,
+        add_rules,
+        add_exemption_parameters,
+        add_functions,
+        add_triggers,
+    ):
         step(stack)
     return template
 
@@ -87,6 +95,7 @@ def build_central_template(settings: Settings) -> Template:
         add_storage,
         add_notifications,
         add_organization_aggregator,
+        add_exemption_parameters,
         add_functions,
         add_triggers,
         add_alarms,

@@ -17,6 +17,7 @@ import awacs.logs as logs
 import awacs.s3 as s3
 import awacs.sns as sns
 import awacs.sqs as sqs
+import awacs.ssm as ssm
 import awacs.sts as sts
 from awacs.aws import (
     Action,
@@ -434,6 +435,20 @@ def latest_evaluation_statement(bucket_arn: Arn) -> Statement:
     )
 
 
+def exemption_statements(parameter_arns: Sequence[Arn]) -> list[Statement]:
+    """Read the stack's exemption parameters, only those (String type: no KMS grant needed)."""
+    if not parameter_arns:
+        return []
+    return [
+        Statement(
+            Sid="ReadExemptions",
+            Effect=Allow,
+            Action=[ssm.GetParameters],
+            Resource=list(parameter_arns),
+        )
+    ]
+
+
 def processing_policy(
     log_group_arn: Arn,
     queue_arn: Arn,
@@ -442,8 +457,9 @@ def processing_policy(
     prefix: str,
     remediation_arn: Arn | None,
     remote_key_arn: Arn | None = None,
+    exemption_parameters: Sequence[Arn] = (),
 ) -> PolicyDocument:
-    extra = [latest_evaluation_statement(bucket_arn)]
+    extra = [latest_evaluation_statement(bucket_arn), *exemption_statements(exemption_parameters)]
     if remediation_arn is not None:
         extra.append(
             Statement(
@@ -477,9 +493,11 @@ def reporting_policy(
     prefix: str,
     rule_arns: Sequence[Arn],
     aggregator_arn: Arn,
+    exemption_parameters: Sequence[Arn] = (),
 ) -> PolicyDocument:
     statements = [
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
+        *exemption_statements(exemption_parameters),
         # These two list actions do not support resource-level permissions.
         Statement(
             Sid="ListRules",
@@ -567,9 +585,10 @@ def remediation_read_policy(
     bucket_arn: Arn,
     prefix: str,
     rules: Sequence[RuleGrants],
+    exemption_parameters: Sequence[Arn] = (),
 ) -> PolicyDocument:
     """What remediation needs to decide: the reads every rule module declares, granted in every
-    mode, one statement per scope."""
+    mode, one statement per scope, and the exemptions it re-checks."""
     scopes = remediation_scopes()
     reads: dict[str, set[str]] = {}
     for rule in rules:
@@ -580,6 +599,7 @@ def remediation_read_policy(
             reads.setdefault(scope, set()).update(actions)
     return _document(
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
+        *exemption_statements(exemption_parameters),
         *(
             _scoped_statement(scope.read_sid, scope, reads[name])
             for name, scope in scopes.items()

@@ -24,6 +24,7 @@ from .conditions import (
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
+from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import GROUP_ORDER, add_parameter
@@ -47,6 +48,7 @@ BUILD_STEPS = (
     add_recorder,
     add_rules,
     add_aggregation,
+    add_exemption_parameters,
     add_functions,
     add_triggers,
     add_alarms,

@@ -1,11 +1,19 @@
-"""What invokes the functions: compliance-change events and the report schedule."""
+"""What invokes the functions: compliance-change events, the report schedule and, with
+exemptions, the daily exemption review of processing."""
 
 from __future__ import annotations
+
+import json
 
 from troposphere import GetAtt, Ref, Sub, awslambda, events, sqs
 
 from . import policies
 from .stack import Stack
+
+# Processing tells exemption owners of expiries once a day; the constant Input is what
+# processing's handler dispatches on.
+EXEMPTION_REVIEW_KIND = "exemption-review"
+
 
 # EventBridge's own retries before a target's event goes to the dead-letter queue.
 TARGET_RETRY = events.RetryPolicy(MaximumRetryAttempts=8, MaximumEventAgeInSeconds=3600)
@@ -35,6 +43,17 @@ def add_triggers(stack: Stack) -> None:
                 EventPattern=compliance_event_pattern(),
             )
         )
+    if "processing" in stack.functions and stack.settings.exemptions:
+        event_rules.append(
+            _rule(
+                stack,
+                "ExemptionReviewRule",
+                "processing",
+                "Daily review of this stack's exemptions: owners are told of expiries",
+                target_input=json.dumps({"kind": EXEMPTION_REVIEW_KIND}, sort_keys=True),
+                ScheduleExpression="rate(1 day)",
+            )
+        )
     if "reporting" in stack.functions:
         event_rules.append(
             _rule(
@@ -58,7 +77,12 @@ def add_triggers(stack: Stack) -> None:
 
 
 def _rule(
-    stack: Stack, title: str, function: str, description: str, **source: object
+    stack: Stack,
+    title: str,
+    function: str,
+    description: str,
+    target_input: str | None = None,
+    **source: object,
 ) -> events.Rule:
     function_id = stack.id(f"{function}-function")
     rule = stack.add(
@@ -70,6 +94,7 @@ def _rule(
                 events.Target(
                     Id=function,
                     Arn=GetAtt(function_id, "Arn"),
+                    **({"Input": target_input} if target_input is not None else {}),
                     RetryPolicy=TARGET_RETRY,
                     DeadLetterConfig=events.DeadLetterConfig(Arn=GetAtt(stack.id("queue"), "Arn")),
                 )

@@ -35,7 +35,7 @@ except ModuleNotFoundError as missing:  # installed without this subpackage's ex
 EXTRA_PATHS = {
     "{0}/findings/batchupdate$": SecurityHubResponse.dispatch,
     "{0}/productSubscriptions$": SecurityHubResponse.dispatch,
-    "{0}/productSubscriptions/.+$": SecurityHubResponse.dispatch,
+    "{0}/productSubscriptions/(?P<subscription_arn>.+)$": SecurityHubResponse.dispatch,
 }
 # Fields a finding provider cannot change on an existing finding with BatchImportFindings.
 CUSTOMER_FIELDS = ("Note", "UserDefinedFields", "VerificationState", "Workflow")

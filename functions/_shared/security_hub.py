@@ -53,6 +53,19 @@ COMPLIANCE_STATUS = {
     "INSUFFICIENT_DATA": "WARNING",
 }
 SUPPRESSED, NEW = "SUPPRESSED", "NEW"
+# Types whose Config resource id is not part of their ARN (an RDS instance's DbiResourceId
+# db-..., IAM's unique ids): AWS Config's finding names them by ARN, so the id is looked for in
+# the resource details Security Hub adds from the configuration item instead (best effort).
+ID_NOT_IN_ARN = frozenset(
+    {
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::IAM::User",
+        "AWS::IAM::Role",
+        "AWS::IAM::Group",
+        "AWS::IAM::Policy",
+    }
+)
 
 
 class FindingNotFound(RuntimeError):
@@ -125,7 +138,7 @@ class FindingUpdate:
                 "Id": [_equals(self.target.finding_id)],
                 "ProductArn": [_equals(self.target.product_arn)],
             }
-        return {
+        filters: dict[str, Any] = {
             "ProductName": [_equals(CONFIG_PRODUCT_NAME)],
             "ProductFields": [
                 {
@@ -136,10 +149,12 @@ class FindingUpdate:
             ],
             "AwsAccountId": [_equals(self.target.account)],
             "RecordState": [_equals("ACTIVE")],
+        }
+        if self.target.resource_type not in ID_NOT_IN_ARN:
             # Narrows the search on the server; `of_resource` decides, since AWS Config's
             # finding names the resource by its ARN.
-            "ResourceId": [{"Value": self.target.resource_id, "Comparison": "CONTAINS"}],
-        }
+            filters["ResourceId"] = [{"Value": self.target.resource_id, "Comparison": "CONTAINS"}]
+        return filters
 
 
 def _equals(value: str) -> dict[str, str]:
@@ -202,11 +217,8 @@ def plan_update(
     our finding passes; a resource never non-compliant gets no finding at all.
     """
     non_compliant = compliance_type == "NON_COMPLIANT"
-    if security_hub_mode == "config" and not non_compliant:
-        return None
-    if security_hub_mode == "import" and not (non_compliant or previous_type == "NON_COMPLIANT"):
-        return None
-    if security_hub_mode not in ("config", "import"):
+    wanted = {"config": non_compliant, "import": non_compliant or previous_type == "NON_COMPLIANT"}
+    if not wanted.get(security_hub_mode, False):
         return None
     exempt = non_compliant and exemption is not None
     if exempt:
@@ -290,18 +302,30 @@ def asff_finding(
 def of_resource(findings: Iterable[Mapping[str, Any]], resource_id: str) -> list[Mapping[str, Any]]:
     """The findings about this resource. AWS Config's name it by ARN (or an id Security Hub
     computes), which ends with the resource id after a ``/`` or ``:``; an id that only
-    contains it (bucket "logs" in "old-logs") is another resource."""
-    tails = (f"/{resource_id}", f":{resource_id}")
+    contains it (bucket "logs" in "old-logs") is another resource. Failing that, a resource
+    whose details hold the id as a value (an RDS instance's ``DbiResourceId``) is the one."""
     return [
         finding
         for finding in findings
         if any(
-            str(resource.get("Id", "")) == resource_id
-            or str(resource.get("Id", "")).endswith(tails)
+            _names(resource, resource_id)
             for resource in finding.get("Resources") or ()
             if isinstance(resource, Mapping)
         )
     ]
+
+
+def _names(resource: Mapping[str, Any], resource_id: str) -> bool:
+    identifier = str(resource.get("Id", ""))
+    if identifier == resource_id or identifier.endswith((f"/{resource_id}", f":{resource_id}")):
+        return True
+    details = resource.get("Details")
+    return isinstance(details, Mapping) and any(
+        value == resource_id
+        for detail in details.values()
+        if isinstance(detail, Mapping)
+        for value in detail.values()
+    )
 
 
 def annotation_requests(

@@ -309,3 +309,16 @@ def test_an_older_evaluation_never_overwrites_a_newer_import(world, hub):
     hub.batch_import_findings(Findings=[newer])
     assert hub.batch_import_findings(Findings=[older])["SuccessCount"] == 1
     assert only_finding(world)["Compliance"] == {"Status": "PASSED"}
+
+
+def test_config_mode_finds_an_rds_instance_by_the_resource_id_in_its_details(world, hub):
+    mode(world, "config")
+    rule, dbi = "compliance-db-instance-backup-enabled", "db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U"
+    send_config_evaluation(
+        ACCOUNT, REGION, rule, "AWS::RDS::DBInstance", dbi, "NON_COMPLIANT", RECORDED,
+        resource_arn=f"arn:aws:rds:{REGION}:{ACCOUNT}:db:orders",
+        details={"AwsRdsDbInstance": {"DbiResourceId": dbi}},
+    )  # fmt: skip
+    event = change_event(resource_type="AWS::RDS::DBInstance", resource_id=dbi, ordering=RECORDED)
+    assert run(event)["sent"] == ["notification", "securityhub"]
+    assert only_finding(world)["Note"]["Text"].startswith("Non-compliant.")

@@ -249,3 +249,29 @@ def test_an_update_with_no_note_change_and_no_workflow_is_not_sent():
     update = FindingUpdate("config", TARGET, "n", exempt=False)
     same = config_finding(note={"Text": "n", "UpdatedBy": "compliance-monitoring"})
     assert security_hub.annotation_requests(update, [same]) == []
+
+
+def test_a_resource_whose_id_is_not_in_its_arn_is_found_by_its_details():
+    rds = Target(ACCOUNT, REGION, "compliance-db-instance-backup-enabled",
+                 "AWS::RDS::DBInstance", "db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U")  # fmt: skip
+    update = FindingUpdate("config", rds, "n", exempt=False)
+    assert "ResourceId" not in update.filters  # the ARN names the instance, not this id
+    instance = {
+        "Id": "f",
+        "Resources": [
+            {
+                "Id": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:orders",
+                "Details": {"AwsRdsDbInstance": {"DbiResourceId": rds.resource_id}},
+            }
+        ],
+    }
+    other = {
+        "Id": "g",
+        "Resources": [
+            {
+                "Id": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:other",
+                "Details": {"AwsRdsDbInstance": {"DbiResourceId": "db-OTHER"}},
+            }
+        ],
+    }
+    assert security_hub.of_resource([instance, other], rds.resource_id) == [instance]

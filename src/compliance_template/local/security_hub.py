@@ -331,9 +331,13 @@ def send_config_evaluation(
     compliance_type: str,
     recorded_at: str,
     rule_arn: str | None = None,
+    resource_arn: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """The finding AWS Config's integration makes of one evaluation (ASFF as docs/aws-facts.md
-    shows it), stored or updated; None where Security Hub or the integration is off."""
+    shows it), stored or updated; None where Security Hub or the integration is off.
+    `resource_arn` and `details` stand for what Security Hub takes from the configuration item
+    (an RDS instance's ARN names it by identifier, its details hold the `db-...` resource id)."""
     backend = securityhub_backends[account][region]
     if not backend.enabled or config_product_arn(region) not in _subscriptions(backend):
         return None
@@ -364,9 +368,11 @@ def send_config_evaluation(
         "Resources": [
             {
                 "Type": "Other",
-                "Id": _resource_arn(partition, region, account, resource_type, resource_id),
+                "Id": resource_arn
+                or _resource_arn(partition, region, account, resource_type, resource_id),
                 "Partition": partition,
                 "Region": region,
+                **({"Details": details} if details else {}),
             }
         ],
         "Compliance": {"Status": COMPLIANCE_OF[compliance_type]},

@@ -322,3 +322,67 @@ def test_config_mode_finds_an_rds_instance_by_the_resource_id_in_its_details(wor
     event = change_event(resource_type="AWS::RDS::DBInstance", resource_id=dbi, ordering=RECORDED)
     assert run(event)["sent"] == ["notification", "securityhub"]
     assert only_finding(world)["Note"]["Text"].startswith("Non-compliant.")
+
+
+class MemoryPort:
+    """delivery's Port in memory, with a Security Hub that fails the first `failures` calls."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.objects: dict[str, dict] = {}
+        self.failures = failures
+        self.updates: list[security_hub.FindingUpdate] = []
+        self.sent: list[str] = []
+
+    def claim(self, key, record):
+        if key in self.objects:
+            return False
+        self.objects[key] = record
+        return True
+
+    def load(self, key):
+        return self.objects.get(key)
+
+    def save(self, key, record):
+        self.objects[key] = record
+
+    def create_latest(self, key, document):
+        return self.claim(key, document)
+
+    def load_latest(self, key):
+        return self.objects.get(key), "etag" if key in self.objects else None
+
+    def replace_latest(self, key, document, etag):
+        self.objects[key] = document
+        return True
+
+    def notify(self, notification):
+        self.sent.append("notification")
+        return "id"
+
+    def hand_off(self, payload):
+        self.sent.append("remediation")
+
+    def update_security_hub(self, update):
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("Security Hub did not update finding f: InternalException")
+        self.updates.append(update)
+
+
+def test_delivery_retries_only_the_failed_security_hub_update_and_sends_it_once(world):
+    mode(world, "import")
+    event = bucket_event()
+    plan = changes.plan(
+        changes.parse_event(event), event, changes.load_settings(os.environ), "req-1"
+    )
+    port = MemoryPort(failures=1)
+    with pytest.raises(RuntimeError):
+        delivery.deliver(plan, port, "req-1")
+    assert port.objects[plan.key]["delivery"]["incomplete"] == ["securityhub"]
+    assert port.sent == ["notification"] and port.updates == []
+    outcome = delivery.deliver(plan, port, "req-redrive")  # a redrive, another request id
+    assert outcome.status == "recovered" and outcome.sent == ("securityhub",)
+    assert port.sent == ["notification"]
+    assert [u.target.resource_id for u in port.updates] == ["data-bucket"]
+    assert delivery.deliver(plan, port, "req-3").status == "duplicate"
+    assert len(port.updates) == 1

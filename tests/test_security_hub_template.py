@@ -88,6 +88,9 @@ def test_every_statement_is_scoped_to_the_accounts_hub_or_its_own_product():
             assert resource["Fn::Sub"] in (HUB, PRODUCT), statement["Sid"]
             if statement["Action"] == ["securityhub:BatchImportFindings"]:
                 assert resource["Fn::Sub"] == PRODUCT
+                assert statement["Condition"] == {
+                    "StringEquals": {"securityhub:TargetAccount": {"Ref": "AWS::AccountId"}}
+                }
             else:
                 assert resource["Fn::Sub"] == HUB
     actions = sorted(

@@ -511,13 +511,15 @@ def security_hub_annotate_policy(*, may_set_workflow: bool) -> PolicyDocument:
 
 
 def security_hub_import_policy() -> PolicyDocument:
-    """Import findings to the account's own default product only (mode `import`)."""
+    """Import findings to the account's own default product, about this account only (mode
+    `import`); securityhub:TargetAccount is the findings' AwsAccountId."""
     return _document(
         Statement(
             Sid="ImportOwnFindings",
             Effect=Allow,
             Action=[securityhub.BatchImportFindings],
             Resource=[arn("securityhub", "product/${AWS::AccountId}/default")],
+            Condition=Condition(StringEquals("securityhub:TargetAccount", ACCOUNT)),
         )
     )
 

@@ -78,8 +78,11 @@ def test_policies_get_new_logical_ids():
     assert managed == {
         "ConfigRecorderDeliveryPolicy",
         "ProcessingManagedPolicy",
+        "ProcessingSecurityHubImportManagedPolicy",
+        "ProcessingSecurityHubManagedPolicy",
         "RemediationEnforceManagedPolicy",
         "RemediationManagedPolicy",
+        "RemediationSecurityHubManagedPolicy",
         "ReportingManagedPolicy",
     }
 

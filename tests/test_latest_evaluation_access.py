@@ -20,6 +20,7 @@ def _processing_statements(template: dict) -> dict[str, dict]:
         r["Properties"]["PolicyDocument"]
         for r in template["Resources"].values()
         if {"Ref": "ProcessingRole"} in r.get("Properties", {}).get("Roles", [])
+        and "Condition" not in r  # the policies of optional features
     ]
     return statements(policy)
 

@@ -58,7 +58,13 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     # Raises when the exemptions cannot be read: the platform retries, nothing is decided blind.
     plan = changes.plan(change, event, config, request_id, _exemptions())
     outcome = delivery.deliver(
-        plan, _port(config, with_lambda=plan.hand_off is not None), request_id
+        plan,
+        _port(
+            config,
+            with_lambda=plan.hand_off is not None,
+            with_security_hub=plan.security_hub is not None,
+        ),
+        request_id,
     )
     # A stale evaluation is no change any more (a newer one was handled first): its record and
     # the log line below say so; it is not counted as a change.
@@ -92,7 +98,9 @@ def _exemptions() -> exemptions.Exemptions:
     return exemptions.load(os.environ, lambda: aws.client("ssm"))
 
 
-def _port(config: changes.ProcessingSettings, with_lambda: bool) -> delivery.AwsPort:
+def _port(
+    config: changes.ProcessingSettings, with_lambda: bool, with_security_hub: bool = False
+) -> delivery.AwsPort:
     return delivery.AwsPort(
         aws.client("s3"),
         aws.client("sns"),
@@ -100,6 +108,7 @@ def _port(config: changes.ProcessingSettings, with_lambda: bool) -> delivery.Aws
         config.common.bucket,
         config.common.topic_arn,
         config.remediation_function,
+        aws.client("securityhub") if with_security_hub else None,
     )
 
 

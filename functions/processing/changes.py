@@ -15,8 +15,10 @@ from typing import Any
 import exemptions as exempt
 import keys
 import rulebook
+import security_hub
 import settings as env_settings
 import validation as v
+from security_hub import FindingUpdate
 
 EVENT_SOURCE = "aws.config"
 DETAIL_TYPE = "Config Rules Compliance Change"
@@ -38,6 +40,7 @@ class ProcessingSettings:
     common: env_settings.CommonSettings
     remediation_function: str
     remediate_rules: frozenset[str]
+    security_hub_mode: str = "off"
 
 
 def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
@@ -58,7 +61,7 @@ def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
                 identifier,
                 "identifiers of rules with automatic remediation: " + ", ".join(remediable),
             )
-    return ProcessingSettings(common, function, frozenset(remediate))
+    return ProcessingSettings(common, function, frozenset(remediate), security_hub.mode(env))
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,7 @@ class Plan:
     # The active exemption covering a NON_COMPLIANT change ({"id", "reason", "owner", "granted",
     # "expires"}): no violation notice, no hand-off, recorded as EXEMPT.
     exemption: dict[str, str] | None = None
+    security_hub: FindingUpdate | None = None
 
     @property
     def status(self) -> str:
@@ -293,8 +297,9 @@ class Plan:
 
     @property
     def side_effects(self) -> tuple[str, ...]:
-        """In the order they run: people hear first, then remediation may act."""
-        return _side_effects(self.notification, self.hand_off)
+        """In the order they run: people hear first, Security Hub's finding says what this
+        stack knows, then remediation may act (and adds its decision to that finding)."""
+        return _side_effects(self.notification, self.hand_off, self.security_hub)
 
 
 def plan(
@@ -339,9 +344,12 @@ def plan(
         else None
     )
     hand_off = _hand_off(change, identifier, record_uri) if hands_off else None
-    side_effects = _side_effects(notification, hand_off)
-    record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
     exemption = covering.summary() if covering is not None else None
+    finding_update = _security_hub(
+        change, identifier, config, exemption if exempt_failure else None, hands_off
+    )
+    side_effects = _side_effects(notification, hand_off, finding_update)
+    record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
     if exempt_failure:
         record["status"] = "EXEMPT"
     if exemption is not None:
@@ -354,16 +362,54 @@ def plan(
         notification,
         hand_off,
         exemption if exempt_failure else None,
+        finding_update,
     )
 
 
 def _side_effects(
-    notification: Notification | None, hand_off: dict[str, Any] | None
+    notification: Notification | None,
+    hand_off: dict[str, Any] | None,
+    finding_update: FindingUpdate | None = None,
 ) -> tuple[str, ...]:
     return tuple(
         name
-        for name, item in (("notification", notification), ("remediation", hand_off))
+        for name, item in (
+            ("notification", notification),
+            ("securityhub", finding_update),
+            ("remediation", hand_off),
+        )
         if item is not None
+    )
+
+
+def _security_hub(
+    change: ComplianceChange,
+    identifier: str,
+    config: ProcessingSettings,
+    exemption: Mapping[str, Any] | None,
+    hands_off: bool,
+) -> FindingUpdate | None:
+    rule = rulebook.text(identifier)
+    return security_hub.plan_update(
+        config.security_hub_mode,
+        security_hub.Target(
+            change.account,
+            change.region,
+            change.rule_name,
+            change.resource_type,
+            change.resource_id,
+        ),
+        compliance_type=change.compliance_type,
+        previous_type=change.previous_type,
+        exemption=exemption,
+        runbook=rulebook.runbook_url(config.common.runbook_base_url, identifier),
+        hands_off=hands_off,
+        # When Config recorded the result: the newest evaluation has the latest one.
+        evaluated_at=change.rank[0],
+        severity=rule.severity,
+        description=rule.description,
+        what_to_do=rule.what_to_do,
+        annotation=change.annotation,
     )
 
 

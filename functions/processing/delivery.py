@@ -33,7 +33,9 @@ from typing import Any, Protocol
 import aws
 import changes
 import observability
+import security_hub_port
 from changes import Notification, Plan
+from security_hub import FindingUpdate
 
 logger = observability.get_logger("processing.delivery")
 # Each lost race means another evaluation of the same resource was written in between; a few in
@@ -50,16 +52,26 @@ class Port(Protocol):
     def replace_latest(self, key: str, document: dict[str, Any], etag: str) -> bool: ...
     def notify(self, notification: Notification) -> str: ...
     def hand_off(self, payload: dict[str, Any]) -> None: ...
+    def update_security_hub(self, update: FindingUpdate) -> None: ...
 
 
 class AwsPort:
-    """The adapter to S3, SNS and Lambda; one AWS call per method."""
+    """The adapter to S3, SNS, Lambda and Security Hub; one AWS call per method, except
+    Security Hub's, which finds the finding before it annotates it."""
 
     def __init__(
-        self, s3: Any, sns: Any, lambda_client: Any, bucket: str, topic_arn: str, function: str
+        self,
+        s3: Any,
+        sns: Any,
+        lambda_client: Any,
+        bucket: str,
+        topic_arn: str,
+        function: str,
+        security_hub_client: Any = None,
     ) -> None:
         self._s3, self._sns, self._lambda = s3, sns, lambda_client
         self._bucket, self._topic_arn, self._function = bucket, topic_arn, function
+        self._security_hub = security_hub_client
 
     def claim(self, key: str, record: dict[str, Any]) -> bool:
         return aws.put_json(self._s3, self._bucket, key, record, only_if_absent=True)
@@ -100,6 +112,9 @@ class AwsPort:
         status = response.get("StatusCode")
         if status != 202:
             raise RuntimeError(f"asynchronous invoke of {self._function} answered {status}")
+
+    def update_security_hub(self, update: FindingUpdate) -> None:
+        security_hub_port.apply(security_hub_port.SecurityHubPort(self._security_hub), update)
 
 
 @dataclass(frozen=True)
@@ -174,6 +189,8 @@ def _run(
         for name in pending:
             if name == "notification" and plan.notification is not None:
                 port.notify(plan.notification)
+            elif name == "securityhub" and plan.security_hub is not None:
+                port.update_security_hub(plan.security_hub)
             elif name == "remediation" and plan.hand_off is not None:
                 port.hand_off(plan.hand_off)
             done.append(name)

@@ -20,6 +20,8 @@ import findings
 import keys
 import observability
 import rules
+import security_hub
+import security_hub_port
 import settings
 from botocore.exceptions import BotoCoreError, ClientError
 from validation import ValidationError
@@ -85,6 +87,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             audit.decision_record(finding, plan, outcome, reason, config, request_id, now),
             claimed=False,
         )
+    record = _note_security_hub(finding, record, config, auditor, key)
     auditor.notify(key, record)
     _metric(namespace, finding, record["outcome"])
     logger.info(
@@ -166,6 +169,57 @@ def _without_action(plan: decide.Plan, mode: str) -> tuple[str, str]:
         assert plan.action is not None
         return "dry-run", f"{plan.reason}; would {plan.action.description} (mode {mode})"
     return _OUTCOME_OF[plan.kind], plan.reason
+
+
+def _note_security_hub(
+    finding: findings.Finding,
+    record: dict[str, Any],
+    config: findings.RemediationSettings,
+    auditor: audit.Auditor,
+    key: str,
+) -> dict[str, Any]:
+    """The decision becomes the note of the rule and resource's Security Hub finding, after the
+    audit record is stored. A failure is logged, counted and written into the record, not raised:
+    a retry would decide and notify again for a note that only repeats the record."""
+    if (
+        config.security_hub_mode == "off"
+        or record.get("securityHubNote", {}).get("status") == "added"
+    ):
+        return record
+    update = security_hub.FindingUpdate(
+        config.security_hub_mode,
+        security_hub.Target(
+            finding.account,
+            finding.region,
+            finding.rule_name,
+            finding.resource_type,
+            finding.resource_id,
+        ),
+        security_hub.remediation_note(
+            record["outcome"], config.mode, record["reason"], record["runbook"]
+        ),
+        exempt=False,
+        may_reopen=False,
+    )
+    try:
+        security_hub_port.apply(
+            security_hub_port.SecurityHubPort(aws.client("securityhub")), update
+        )
+        status: dict[str, Any] = {"status": "added"}
+    except (ClientError, BotoCoreError, RuntimeError) as error:
+        status = {"status": "missing", "error": f"{aws.error_code(error)}: {error}"[:1000]}
+        logger.error(
+            "could not add the decision to the Security Hub finding",
+            extra=observability.fields(key=key, error=status["error"], **finding.summary()),
+        )
+        observability.emit_metrics(
+            config.common.namespace,
+            {"SecurityHubNoteFailed": 1},
+            {"RuleName": finding.rule_name},
+        )
+    record = {**record, "securityHubNote": status}
+    auditor.save(key, record)
+    return record
 
 
 def _account(context: Any) -> str | None:

@@ -21,6 +21,8 @@ RESERVE_CONCURRENCY = "ReserveConcurrency"
 ENFORCE_REMEDIATION = "EnforceRemediation"
 REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
+SECURITY_HUB_ON = "SecurityHubFindingsOn"
+SECURITY_HUB_IMPORT = "SecurityHubImportsFindings"
 
 
 def _is_true(parameter: str) -> Equals:
@@ -43,6 +45,8 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     ENFORCE_REMEDIATION: lambda: Equals(Ref("RemediationMode"), "enforce"),
     REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
+    SECURITY_HUB_ON: lambda: Not(Equals(Ref("SecurityHubFindings"), "off")),
+    SECURITY_HUB_IMPORT: lambda: Equals(Ref("SecurityHubFindings"), "import"),
 }
 
 

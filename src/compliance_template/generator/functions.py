@@ -24,7 +24,13 @@ from troposphere import (
 )
 
 from . import exemptions, policies
-from .conditions import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY
+from .conditions import (
+    ENFORCE_REMEDIATION,
+    REPORT_ACROSS_REGIONS,
+    RESERVE_CONCURRENCY,
+    SECURITY_HUB_IMPORT,
+    SECURITY_HUB_ON,
+)
 from .naming import (
     CHANGES_PREFIX,
     METRICS_NAMESPACE,
@@ -168,6 +174,7 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
                 Roles=role,
             )
         )
+    _add_security_hub_policies(stack, name, role)
     return stack.add(
         iam.ManagedPolicy(
             f"{logical(name)}ManagedPolicy",
@@ -176,6 +183,36 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
             Roles=role,
         )
     )
+
+
+def _add_security_hub_policies(stack: Stack, name: str, role: list[Ref]) -> None:
+    """Only while SecurityHubFindings is not off: processing notes and suppresses findings
+    (and, in mode import, imports its own); remediation only notes its decision."""
+    if name == "reporting" or SECURITY_HUB_ON not in stack.template.conditions:
+        return
+    stack.add(
+        iam.ManagedPolicy(
+            f"{logical(name)}SecurityHubManagedPolicy",
+            Condition=SECURITY_HUB_ON,
+            Description=Sub(
+                f"Security Hub findings the {name} function of ${{AWS::StackName}} annotates"
+            ),
+            PolicyDocument=policies.security_hub_annotate_policy(
+                may_set_workflow=name == "processing"
+            ),
+            Roles=role,
+        )
+    )
+    if name == "processing":
+        stack.add(
+            iam.ManagedPolicy(
+                "ProcessingSecurityHubImportManagedPolicy",
+                Condition=SECURITY_HUB_IMPORT,
+                Description=Sub("Findings the processing function of ${AWS::StackName} imports"),
+                PolicyDocument=policies.security_hub_import_policy(),
+                Roles=role,
+            )
+        )
 
 
 # A managed policy holds 6,144 characters: past this many rules, reporting may read the results
@@ -219,6 +256,8 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         # Names of the SSM parameters holding the exemptions, in order; empty: none.
         "EXEMPTIONS_PARAMETERS": exemptions.parameters_variable(stack),
     }
+    if name != "reporting" and SECURITY_HUB_ON in stack.template.conditions:
+        common["SECURITY_HUB_MODE"] = Ref("SecurityHubFindings")
     if name == "processing":
         hand_off = _remediation_arn(stack)
         common["REMEDIATION_FUNCTION"] = hand_off or ""

@@ -15,7 +15,14 @@ from troposphere import Ref, Sub, Template, awslambda
 from ..version import VERSION
 from .aggregation import add_organization_aggregator
 from .alarms import add_alarms
-from .conditions import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, add_conditions
+from .conditions import (
+    HAS_EMAIL,
+    HAS_HTTPS,
+    RESERVE_CONCURRENCY,
+    SECURITY_HUB_IMPORT,
+    SECURITY_HUB_ON,
+    add_conditions,
+)
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
@@ -34,6 +41,9 @@ MEMBER_PARAMETERS = (
     "LogRetentionDays",
     "LogLevel",
     "ReservedConcurrency",
+    # Findings stay in the member's own Security Hub; its administrator aggregation carries them
+    # to the delegated administrator.
+    "SecurityHubFindings",
     "CentralBucketName",
     "CentralTopicArn",
     "CentralKeyArn",
@@ -58,7 +68,7 @@ CENTRAL_PARAMETERS = (
 def build_member_template(settings: Settings) -> Template:
     template = _template(settings, "organization member account and region")
     _add_parameters(template, settings, MEMBER_PARAMETERS, with_rules=True)
-    add_conditions(template, RESERVE_CONCURRENCY)
+    add_conditions(template, RESERVE_CONCURRENCY, SECURITY_HUB_ON, SECURITY_HUB_IMPORT)
     stack = Stack(
         template,
         settings,

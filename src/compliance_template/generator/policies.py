@@ -15,6 +15,7 @@ import awacs.config as config
 import awacs.kms as kms
 import awacs.logs as logs
 import awacs.s3 as s3
+import awacs.securityhub as securityhub
 import awacs.sns as sns
 import awacs.sqs as sqs
 import awacs.ssm as ssm
@@ -34,6 +35,7 @@ from awacs.aws import (
     Principal,
     Statement,
     StringEquals,
+    StringEqualsIfExists,
     StringLike,
     StringNotEquals,
 )
@@ -482,6 +484,59 @@ def processing_policy(
         )
     return _document(
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix), *extra
+    )
+
+
+# The workflow statuses processing may set: SUPPRESSED for an exemption, NEW to reopen a finding
+# it suppressed once the exemption no longer covers it.
+SECURITY_HUB_WORKFLOW_STATUSES = ("NEW", "SUPPRESSED")
+WORKFLOW_STATUS_KEY = "securityhub:ASFFSyntaxPath/Workflow.Status"
+
+
+def security_hub_annotate_policy(*, may_set_workflow: bool) -> PolicyDocument:
+    """Find this account's findings and write their note (and, for processing, the workflow
+    status), in this region's hub only. A request that changes any other customer field is not
+    allowed: each field is a condition key of BatchUpdateFindings, absent unless set."""
+    untouched = {
+        f"securityhub:ASFFSyntaxPath/{field}": "true"
+        for field in ("Severity.Label", "Confidence", "Criticality", "VerificationState", "Types")
+    }
+    if not may_set_workflow:
+        untouched[WORKFLOW_STATUS_KEY] = "true"
+    conditions = [Null(untouched)]
+    if may_set_workflow:
+        conditions.append(
+            StringEqualsIfExists(WORKFLOW_STATUS_KEY, list(SECURITY_HUB_WORKFLOW_STATUSES))
+        )
+    hub = arn("securityhub", "hub/default")
+    return _document(
+        Statement(
+            Sid="FindRuleFindings",
+            Effect=Allow,
+            Action=[securityhub.GetFindings],
+            Resource=[hub],
+        ),
+        Statement(
+            Sid="AnnotateFindings",
+            Effect=Allow,
+            Action=[securityhub.BatchUpdateFindings],
+            Resource=[hub],
+            Condition=Condition(conditions),
+        ),
+    )
+
+
+def security_hub_import_policy() -> PolicyDocument:
+    """Import findings to the account's own default product, about this account only (mode
+    `import`); securityhub:TargetAccount is the findings' AwsAccountId."""
+    return _document(
+        Statement(
+            Sid="ImportOwnFindings",
+            Effect=Allow,
+            Action=[securityhub.BatchImportFindings],
+            Resource=[arn("securityhub", "product/${AWS::AccountId}/default")],
+            Condition=Condition(StringEquals("securityhub:TargetAccount", ACCOUNT)),
+        )
     )
 
 

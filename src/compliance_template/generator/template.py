@@ -19,6 +19,8 @@ from .conditions import (
     HAS_HTTPS,
     REPORT_ACROSS_REGIONS,
     RESERVE_CONCURRENCY,
+    SECURITY_HUB_IMPORT,
+    SECURITY_HUB_ON,
     add_conditions,
 )
 from .config_rules import add_rules
@@ -85,4 +87,6 @@ def _add_conditions(template: Template) -> None:
         RESERVE_CONCURRENCY,
         ENFORCE_REMEDIATION,
         REPORT_ACROSS_REGIONS,
+        SECURITY_HUB_ON,
+        SECURITY_HUB_IMPORT,
     )

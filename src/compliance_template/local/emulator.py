@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from unittest import mock
 
 from ..extras import extra_of, missing_extra
+from .security_hub import security_hub_additions
 
 try:
     from moto.awslambda.exceptions import UnknownFunctionException
@@ -963,6 +964,7 @@ class Emulator:
         stack = ExitStack()
         try:
             stack.enter_context(cloudformation_fixes())
+            stack.enter_context(security_hub_additions())
             stack.enter_context(_quiet_loggers(self.server_errors))
             stack.enter_context(
                 mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())

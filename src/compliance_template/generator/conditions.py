@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from troposphere import And, AWSHelperFn, Equals, Not, Ref, Template
+from troposphere import And, AWSHelperFn, Condition, Equals, Not, Or, Ref, Template
 
 CREATE_RECORDER = "RecorderRequested"
 HAS_EMAIL = "HasNotificationEmail"
@@ -21,6 +21,13 @@ RESERVE_CONCURRENCY = "ReserveConcurrency"
 ENFORCE_REMEDIATION = "EnforceRemediation"
 REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
+# AWS Chatbot's CloudFormation types exist in the aws partition only (not in China or GovCloud):
+# elsewhere the chat parameters are ignored, and the deploy-time rules of `chat` refuse them.
+IN_CHAT_PARTITION = "InChatbotPartition"
+HAS_SLACK = "HasSlackChannel"
+HAS_TEAMS = "HasTeamsChannel"
+HAS_CHAT = "HasChatChannel"
+CHAT_CONDITIONS = (IN_CHAT_PARTITION, HAS_SLACK, HAS_TEAMS, HAS_CHAT)
 
 
 def _is_true(parameter: str) -> Equals:
@@ -43,6 +50,17 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     ENFORCE_REMEDIATION: lambda: Equals(Ref("RemediationMode"), "enforce"),
     REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
+    IN_CHAT_PARTITION: lambda: Equals(Ref("AWS::Partition"), "aws"),
+    HAS_SLACK: lambda: And(
+        Condition(IN_CHAT_PARTITION), _not_empty("SlackWorkspaceId"), _not_empty("SlackChannelId")
+    ),
+    HAS_TEAMS: lambda: And(
+        Condition(IN_CHAT_PARTITION),
+        _not_empty("TeamsTenantId"),
+        _not_empty("TeamsTeamId"),
+        _not_empty("TeamsChannelId"),
+    ),
+    HAS_CHAT: lambda: Or(Condition(HAS_SLACK), Condition(HAS_TEAMS)),
 }
 
 

@@ -24,7 +24,8 @@ from troposphere import (
 )
 
 from . import policies
-from .conditions import ENFORCE_REMEDIATION, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY
+from .chat import chat_notifications_variable
+from .conditions import ENFORCE_REMEDIATION, HAS_CHAT, REPORT_ACROSS_REGIONS, RESERVE_CONCURRENCY
 from .naming import (
     CHANGES_PREFIX,
     METRICS_NAMESPACE,
@@ -213,6 +214,9 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         "RUNBOOK_BASE_URL": Ref("RunbookBaseUrl"),
         "LOG_LEVEL": Ref("LogLevel"),
     }
+    if HAS_CHAT in stack.template.conditions:
+        # Where a chat channel reads the topic, messages carry its card next to the text.
+        common["CHAT_NOTIFICATIONS"] = chat_notifications_variable()
     if name == "processing":
         hand_off = _remediation_arn(stack)
         common["REMEDIATION_FUNCTION"] = hand_off or ""

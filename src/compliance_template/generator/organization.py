@@ -15,7 +15,8 @@ from troposphere import Ref, Sub, Template, awslambda
 from ..version import VERSION
 from .aggregation import add_organization_aggregator
 from .alarms import add_alarms
-from .conditions import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, add_conditions
+from .chat import add_chat
+from .conditions import CHAT_CONDITIONS, HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, add_conditions
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
@@ -51,6 +52,12 @@ CENTRAL_PARAMETERS = (
     "LogRetentionDays",
     "LogLevel",
     "ReservedConcurrency",
+    # The topic lives here, so the chat channels do too.
+    "SlackWorkspaceId",
+    "SlackChannelId",
+    "TeamsTenantId",
+    "TeamsTeamId",
+    "TeamsChannelId",
 )
 
 
@@ -77,7 +84,7 @@ def build_member_template(settings: Settings) -> Template:
 def build_central_template(settings: Settings) -> Template:
     template = _template(settings, "organization central account")
     _add_parameters(template, settings, CENTRAL_PARAMETERS, with_rules=False)
-    add_conditions(template, HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY)
+    add_conditions(template, HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, *CHAT_CONDITIONS)
     stack = Stack(
         template, settings, functions=("reporting",), organization_id=Ref("OrganizationId")
     )
@@ -86,6 +93,7 @@ def build_central_template(settings: Settings) -> Template:
         add_encryption,
         add_storage,
         add_notifications,
+        add_chat,
         add_organization_aggregator,
         add_functions,
         add_triggers,

@@ -11,7 +11,9 @@ from troposphere import Template
 from ..version import VERSION
 from .aggregation import add_aggregation
 from .alarms import add_alarms
+from .chat import add_chat
 from .conditions import (
+    CHAT_CONDITIONS,
     CREATE_RECORDER,
     ENFORCE_REMEDIATION,
     HAS_AGGREGATOR_ACCOUNT,
@@ -44,6 +46,7 @@ BUILD_STEPS = (
     add_encryption,
     add_storage,
     add_notifications,
+    add_chat,
     add_recorder,
     add_rules,
     add_aggregation,
@@ -83,4 +86,5 @@ def _add_conditions(template: Template) -> None:
         RESERVE_CONCURRENCY,
         ENFORCE_REMEDIATION,
         REPORT_ACROSS_REGIONS,
+        *CHAT_CONDITIONS,
     )

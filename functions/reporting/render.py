@@ -148,13 +148,7 @@ def card(document: Mapping[str, Any], top: int = 5) -> dict[str, Any]:
         ("Scope", scope_text(document["scope"])),
         ("Non-compliant resources", f"{totals['nonCompliant']} of {totals['evaluated']}"),
         ("Rules", f"{totals['rulesWithNonCompliant']} of {totals['rules']} with findings"),
-        *(
-            (
-                r["ruleName"],
-                f"{r['nonCompliant']} / {r['evaluated']} - " + chat.link(r["runbook"], "runbook"),
-            )
-            for r in worst
-        ),
+        *((r["ruleName"], _rule_line(r)) for r in worst),
         *((f["framework"], score_text(f)) for f in document["frameworks"]),
         ("Report", document["artifacts"]["report"]),
     ]

@@ -26,18 +26,13 @@ from troposphere import (
 from . import policies
 from .conditions import HAS_CHAT, HAS_SLACK, HAS_TEAMS
 from .naming import managed_policy
+from .parameters import CHAT_TOGETHER
 from .stack import Stack
 
 # Channels get notifications only: no channel member's command can do anything.
 GUARDRAIL = "AWSDenyAll"
 # Errors only, to /aws/chatbot/<configuration name> in us-east-1, where Chatbot writes its logs.
 LOGGING_LEVEL = "ERROR"
-
-# The parameters of each tool's configuration, which must be set together.
-CHANNEL_PARAMETERS = (
-    ("Slack", ("SlackWorkspaceId", "SlackChannelId")),
-    ("Teams", ("TeamsTenantId", "TeamsTeamId", "TeamsChannelId")),
-)
 
 
 def add_chat(stack: Stack) -> None:
@@ -79,7 +74,7 @@ def add_chat(stack: Stack) -> None:
             **common,
         )
     )
-    for tool, names in CHANNEL_PARAMETERS:
+    for tool, names in zip(("Slack", "Teams"), CHAT_TOGETHER, strict=True):
         _add_rules(stack, tool, names)
 
 

@@ -129,6 +129,13 @@ CHAT_PARAMETERS: tuple[ParameterSpec, ...] = (
     ),
 )
 
+# Each tool's ids, which only work together: the template's Rules and the settings check refuse
+# some without the others.
+CHAT_TOGETHER = (
+    ("SlackWorkspaceId", "SlackChannelId"),
+    ("TeamsTenantId", "TeamsTeamId", "TeamsChannelId"),
+)
+
 BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "RuleNamePrefix",

@@ -20,6 +20,7 @@ from .catalog import BY_IDENTIFIER, DEFAULT_RULES, ManagedRule, ParamKind
 from .frameworks import frameworks
 from .parameters import (
     BASE_PARAMETERS,
+    CHAT_TOGETHER,
     PERIODIC_FREQUENCY,
     TAG_KEY_PATTERN,
     TAG_VALUE_PATTERN,
@@ -314,6 +315,13 @@ def _parameter_defaults(value: dict, selection: Selection) -> Mapping[str, str]:
             aggregator[1],
             "AggregatorAccountId and AggregatorRegion set together or both empty",
         )
+    for names in CHAT_TOGETHER:
+        given = [name for name in names if result.get(name, "")]
+        if given and len(given) != len(names):
+            missing = next(name for name in names if name not in given)
+            raise SettingsError(
+                f"parameter_defaults.{missing}", "", f"{', '.join(names)} set together or all empty"
+            )
     return MappingProxyType(dict(sorted(result.items())))
 
 

@@ -13,9 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from moto.utilities.utils import get_partition
-
+from ..extras import extra_of, missing_extra
 from .emulated import EmulatedResource
+
+try:
+    from moto.utilities.utils import get_partition
+except ModuleNotFoundError as missing:  # installed without this subpackage's extra
+    raise missing_extra(extra_of(__package__), missing) from None
 
 # (account, ARN) -> {"Type": ..., "Properties": ...}
 CONFIGURATIONS: dict[tuple[str, str], dict[str, Any]] = {}

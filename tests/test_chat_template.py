@@ -206,3 +206,21 @@ def test_a_teams_channel_id_longer_than_chatbot_takes_is_refused():
     with pytest.raises(SettingsError, match=r"^TeamsChannelId: "):
         check_value(spec, fits + "x", "TeamsChannelId")
     assert load("compliance-monitoring.json")["Parameters"]["TeamsChannelId"]["MaxLength"] == 256
+
+
+@pytest.mark.cfn_lint
+def test_the_partition_condition_is_what_keeps_china_and_govcloud_deployable():
+    """Without it, cfn-lint (whose region schemas come from CloudFormation) finds the Chatbot
+    types missing in cn-north-1 and us-gov-west-1; with it, no finding (tests/test_lint.py)."""
+    from cfnlint.api import ManualArgs, lint
+
+    template = load("compliance-monitoring.json")
+    for name in ("HasSlackChannel", "HasTeamsChannel"):
+        template["Conditions"][name] = {"Fn::Not": [{"Fn::Equals": [{"Ref": "AWS::Region"}, ""]}]}
+    matches = lint(json.dumps(template), config=ManualArgs(regions=["cn-north-1", "us-gov-west-1"]))
+    missing = sorted({m.message for m in matches if m.rule.id == "E3006"})
+    assert missing == [
+        f"Resource type '{kind}' does not exist in '{region}'"
+        for kind in sorted(CONFIGURATIONS.values())
+        for region in ("cn-north-1", "us-gov-west-1")
+    ]

@@ -180,14 +180,22 @@ def test_the_functions_publish_cards_only_when_a_channel_is_configured(with_topi
         assert variable == {"Fn::If": ["HasChatChannel", "true", "false"]}
 
 
-@pytest.mark.parametrize(
-    "name", ["org-member.json", "conformance-pack.json", "org-conformance-pack.json"]
-)
-def test_templates_without_the_topic_have_no_chat(name):
-    template = load(name)
-    text = json.dumps(template)
+@pytest.mark.parametrize("name", ["conformance-pack.json", "org-conformance-pack.json"])
+def test_conformance_packs_have_no_chat(name):
+    text = json.dumps(load(name))
     assert "AWS::Chatbot::" not in text and "CHAT_NOTIFICATIONS" not in text
-    assert not set(CHAT_NAMES) & set(template.get("Parameters", {}))
+    assert not any(name in text for name in CHAT_NAMES)
+
+
+def test_a_member_has_no_channel_but_may_publish_cards_to_the_central_topic():
+    template = load("org-member.json")
+    assert "AWS::Chatbot::" not in json.dumps(template)
+    assert not set(CHAT_NAMES) & set(template["Parameters"])
+    parameter = template["Parameters"]["CentralChatNotifications"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("false", ["false", "true"])
+    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables["CHAT_NOTIFICATIONS"] == {"Ref": "CentralChatNotifications"}
 
 
 def test_the_default_template_creates_no_chat_resource_with_default_parameters():

@@ -217,6 +217,9 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
     if HAS_CHAT in stack.template.conditions:
         # Where a chat channel reads the topic, messages carry its card next to the text.
         common["CHAT_NOTIFICATIONS"] = chat_notifications_variable()
+    elif "CentralChatNotifications" in stack.template.parameters:
+        # A member publishes to the central topic: the deployer says whether a channel reads it.
+        common["CHAT_NOTIFICATIONS"] = Ref("CentralChatNotifications")
     if name == "processing":
         hand_off = _remediation_arn(stack)
         common["REMEDIATION_FUNCTION"] = hand_off or ""

@@ -37,6 +37,7 @@ MEMBER_PARAMETERS = (
     "CentralBucketName",
     "CentralTopicArn",
     "CentralKeyArn",
+    "CentralChatNotifications",
     "ArtifactBucketPrefix",
     "ProcessingCodeKey",
 )

@@ -356,6 +356,15 @@ ORGANIZATION_PARAMETERS: tuple[ParameterSpec, ...] = (
         constraint_description="a KMS key ARN",
     ),
     ParameterSpec(
+        "CentralChatNotifications",
+        GROUP_ORGANIZATION,
+        "Central chat channel",
+        "true when the central stack has a Slack or Teams channel (its SlackWorkspaceId or "
+        "TeamsTenantId is set): this account's notifications then carry the chat card too.",
+        "false",
+        allowed_values=("false", "true"),
+    ),
+    ParameterSpec(
         "ArtifactBucketPrefix",
         GROUP_ORGANIZATION,
         "Code bucket prefix",

@@ -68,12 +68,20 @@ def test_each_configuration_exists_only_when_its_ids_are_set(with_topic, given, 
     assert resources["ChatChannelRole"]["Condition"] == "HasChatChannel"
 
 
-@pytest.mark.parametrize("partition", ["aws-cn", "aws-us-gov"])
-def test_no_configuration_outside_the_aws_partition(with_topic, partition):
-    """AWS Chatbot's types are not offered in China or GovCloud (cfn-lint's region schemas)."""
+@pytest.mark.parametrize(
+    ("partition", "region"),
+    [
+        ("aws-cn", "cn-north-1"),
+        ("aws-cn", "cn-northwest-1"),
+        ("aws-us-gov", "us-gov-east-1"),
+        ("aws-us-gov", "us-gov-west-1"),
+    ],
+)
+def test_no_configuration_in_china_or_govcloud(with_topic, partition, region):
+    """AWS Chatbot's types are not offered there (cfn-lint's region schemas)."""
     evaluator = intrinsics.Evaluator(
         {**empty(), **SLACK, **TEAMS},
-        {"AWS::Partition": partition, "AWS::Region": "cn-north-1"},
+        {"AWS::Partition": partition, "AWS::Region": region},
         conditions=with_topic["Conditions"],
     )
     assert evaluator.condition("HasChatChannel") is False
@@ -217,15 +225,17 @@ def test_a_teams_channel_id_longer_than_chatbot_takes_is_refused():
 
 
 @pytest.mark.cfn_lint
-def test_the_partition_condition_is_what_keeps_china_and_govcloud_deployable():
-    """Without it, cfn-lint (whose region schemas come from CloudFormation) finds the Chatbot
-    types missing in cn-north-1 and us-gov-west-1; with it, no finding (tests/test_lint.py)."""
+def test_the_region_condition_is_what_keeps_china_and_govcloud_deployable():
+    """cfn-lint, whose region schemas come from CloudFormation, finds the Chatbot types missing
+    in China and GovCloud unless a condition on AWS::Region excludes them; one on AWS::Partition
+    it does not follow."""
     from cfnlint.api import ManualArgs, lint
 
+    regions = ["cn-north-1", "us-gov-west-1"]
     template = load("compliance-monitoring.json")
-    for name in ("HasSlackChannel", "HasTeamsChannel"):
-        template["Conditions"][name] = {"Fn::Not": [{"Fn::Equals": [{"Ref": "AWS::Region"}, ""]}]}
-    matches = lint(json.dumps(template), config=ManualArgs(regions=["cn-north-1", "us-gov-west-1"]))
+    assert [m for m in lint(json.dumps(template), config=ManualArgs(regions=regions))] == []
+    template["Conditions"]["InChatbotRegion"] = {"Fn::Equals": [{"Ref": "AWS::Partition"}, "aws"]}
+    matches = lint(json.dumps(template), config=ManualArgs(regions=regions))
     missing = sorted({m.message for m in matches if m.rule.id == "E3006"})
     assert missing == [
         f"Resource type '{kind}' does not exist in '{region}'"

@@ -21,13 +21,16 @@ RESERVE_CONCURRENCY = "ReserveConcurrency"
 ENFORCE_REMEDIATION = "EnforceRemediation"
 REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
-# AWS Chatbot's CloudFormation types exist in the aws partition only (not in China or GovCloud):
-# elsewhere the chat parameters are ignored, and the deploy-time rules of `chat` refuse them.
-IN_CHAT_PARTITION = "InChatbotPartition"
+# AWS Chatbot's CloudFormation types exist in every region but China's and GovCloud's (cfn-lint's
+# region schemas, docs/aws-facts.md "Chat"): there the chat parameters are ignored, and the
+# deploy-time rules of `chat` refuse them. Tested by region, which cfn-lint follows (by partition
+# it would not, and would find the types missing there).
+CHATBOT_UNAVAILABLE = ("cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1")
+IN_CHAT_REGION = "InChatbotRegion"
 HAS_SLACK = "HasSlackChannel"
 HAS_TEAMS = "HasTeamsChannel"
 HAS_CHAT = "HasChatChannel"
-CHAT_CONDITIONS = (IN_CHAT_PARTITION, HAS_SLACK, HAS_TEAMS, HAS_CHAT)
+CHAT_CONDITIONS = (IN_CHAT_REGION, HAS_SLACK, HAS_TEAMS, HAS_CHAT)
 
 
 def _is_true(parameter: str) -> Equals:
@@ -50,12 +53,14 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     ENFORCE_REMEDIATION: lambda: Equals(Ref("RemediationMode"), "enforce"),
     REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
-    IN_CHAT_PARTITION: lambda: Equals(Ref("AWS::Partition"), "aws"),
+    IN_CHAT_REGION: lambda: Not(
+        Or(*(Equals(Ref("AWS::Region"), region) for region in CHATBOT_UNAVAILABLE))
+    ),
     HAS_SLACK: lambda: And(
-        Condition(IN_CHAT_PARTITION), _not_empty("SlackWorkspaceId"), _not_empty("SlackChannelId")
+        Condition(IN_CHAT_REGION), _not_empty("SlackWorkspaceId"), _not_empty("SlackChannelId")
     ),
     HAS_TEAMS: lambda: And(
-        Condition(IN_CHAT_PARTITION),
+        Condition(IN_CHAT_REGION),
         _not_empty("TeamsTenantId"),
         _not_empty("TeamsTeamId"),
         _not_empty("TeamsChannelId"),

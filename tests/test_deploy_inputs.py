@@ -313,3 +313,39 @@ def test_the_region_variable_the_hint_names_is_the_one_boto3_reads(no_aws, monke
     variable = set_region_hint().split(" or ")[-1]
     monkeypatch.setenv(variable, "eu-west-1")
     assert boto3.Session().region_name == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("given", "refused"),
+    [
+        ({"SlackChannelId": "C0123ABCD"}, "SlackWorkspaceId and SlackChannelId"),
+        (
+            {"TeamsTenantId": "0a1b2c3d-4e5f-1a2b-3c4d-0a1b2c3d4e5f"},
+            "TeamsTenantId, TeamsTeamId and TeamsChannelId",
+        ),
+    ],
+)
+def test_some_chat_ids_without_the_others_are_refused_before_any_aws_call(
+    no_aws, tmp_path, capsys, given, refused
+):
+    path = file_with(tmp_path, {"Parameters": given})
+    assert preflight.main(["--region", "eu-west-1", "--parameters", path]) == 2
+    line = one_line(capsys)
+    assert line.startswith("preflight: error: Parameters.")
+    assert line.endswith(
+        f"{refused} must be set together, or "
+        + ("both" if "and Slack" in refused else "all")
+        + " left empty"
+    )
+
+
+def test_chat_ids_the_patterns_refuse_are_named(tmp_path):
+    path = Path(
+        file_with(
+            tmp_path, {"Parameters": {"SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C-1"}}
+        )
+    )
+    with pytest.raises(
+        SettingsError, match=r'^Parameters.SlackChannelId: "C-1" is not allowed; a Slack'
+    ):
+        load_inputs(STACK, path)

@@ -326,3 +326,117 @@ def test_an_ssm_parameter_without_a_name_is_created_tagged_and_updated_in_place(
     )
     assert name() == first
     assert ssm.get_parameter(Name=first)["Parameter"]["Value"] == "second"
+
+
+CHAT_TEMPLATE = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Parameters": {"Channel": {"Type": "String", "Default": "C0123ABCD"}},
+    "Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic"},
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "chatbot.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            },
+        },
+        "Slack": {
+            "Type": "AWS::Chatbot::SlackChannelConfiguration",
+            "Properties": {
+                "ConfigurationName": "compliance-slack",
+                "IamRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                "SlackWorkspaceId": "T0123ABCD",
+                "SlackChannelId": {"Ref": "Channel"},
+                "SnsTopicArns": [{"Ref": "Topic"}],
+                "LoggingLevel": "ERROR",
+            },
+        },
+        "Teams": {
+            "Type": "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
+            "Properties": {
+                "ConfigurationName": "compliance-teams",
+                "IamRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                "TeamsTenantId": "0a1b2c3d-4e5f-1a2b-3c4d-0a1b2c3d4e5f",
+                "TeamId": "1a2b3c4d-5e6f-1a2b-3c4d-1a2b3c4d5e6f",
+                "TeamsChannelId": "19%3aabc%40thread.tacv2",
+                "SnsTopicArns": [{"Ref": "Topic"}],
+            },
+        },
+    },
+    "Outputs": {"SlackArn": {"Value": {"Fn::GetAtt": ["Slack", "Arn"]}}},
+}
+
+
+def test_chat_channel_configurations_are_kept_updated_and_deleted(aws):
+    from compliance_template.local.chatbot import configurations
+
+    cloudformation = aws("cloudformation")
+    body = json.dumps(CHAT_TEMPLATE)
+    cloudformation.create_stack(
+        StackName="chat", TemplateBody=body, Capabilities=["CAPABILITY_IAM"]
+    )
+    stack = cloudformation.describe_stacks(StackName="chat")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    slack_arn = stack["Outputs"][0]["OutputValue"]
+    assert slack_arn == (
+        f"arn:aws:chatbot::{ACCOUNT_ID}:chat-configuration/slack-channel/compliance-slack"
+    )
+    stored = configurations(ACCOUNT_ID)
+    assert sorted(c["Type"] for c in stored.values()) == [
+        "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
+        "AWS::Chatbot::SlackChannelConfiguration",
+    ]
+    topic = aws("sns").list_topics()["Topics"][0]["TopicArn"]
+    assert stored[slack_arn]["Properties"]["SnsTopicArns"] == [topic]
+    assert stored[slack_arn]["Properties"]["SlackChannelId"] == "C0123ABCD"
+
+    cloudformation.update_stack(
+        StackName="chat",
+        TemplateBody=body,
+        Parameters=[{"ParameterKey": "Channel", "ParameterValue": "C9999ZZZZ"}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert configurations(ACCOUNT_ID)[slack_arn]["Properties"]["SlackChannelId"] == "C9999ZZZZ"
+
+    cloudformation.delete_stack(StackName="chat")
+    assert configurations(ACCOUNT_ID) == {}
+
+
+def test_a_chat_configuration_without_a_required_property_fails_its_stack():
+    """As in AWS, where the resource schema requires TeamId: the handler refuses it, naming it,
+    and the stack is not created."""
+    from botocore.parsers import ResponseParserError
+
+    from compliance_template.local.chatbot import MicrosoftTeamsChannelConfiguration, configurations
+
+    template = json.loads(json.dumps(CHAT_TEMPLATE))
+    del template["Resources"]["Teams"]["Properties"]["TeamId"]
+    properties = {**template["Resources"]["Teams"]["Properties"], "IamRoleArn": "arn:aws:iam::1:x"}
+    with pytest.raises(ValueError, match="required properties missing: TeamId"):
+        MicrosoftTeamsChannelConfiguration.create_from_cloudformation_json(
+            "Teams", {"Properties": properties}, ACCOUNT_ID, REGION
+        )
+    with Emulator(region=REGION) as running:
+        cloudformation = boto3.Session(
+            region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        ).client("cloudformation", endpoint_url=running.endpoint)
+        # The server answers 500, as for any error in a handler.
+        with pytest.raises(ResponseParserError):
+            cloudformation.create_stack(
+                StackName="bad-chat",
+                TemplateBody=json.dumps(template),
+                Capabilities=["CAPABILITY_IAM"],
+            )
+        assert not any(
+            c["Type"].endswith("MicrosoftTeamsChannelConfiguration")
+            for c in configurations(ACCOUNT_ID).values()
+        )
+    assert configurations(ACCOUNT_ID) == {}  # cleared with moto's state

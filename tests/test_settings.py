@@ -88,6 +88,46 @@ def error_for(raw: object) -> SettingsError:
             "set together",
         ),
         (
+            {"parameter_defaults": {"SlackWorkspaceId": "t0123abcd"}},
+            "parameter_defaults.SlackWorkspaceId",
+            "upper-case letters and digits",
+        ),
+        (
+            {"parameter_defaults": {"SlackChannelId": "#general"}},
+            "parameter_defaults.SlackChannelId",
+            "a Slack channel id",
+        ),
+        (
+            {"parameter_defaults": {"SlackWorkspaceId": "T0123ABCD"}},
+            "parameter_defaults.SlackChannelId",
+            "SlackWorkspaceId, SlackChannelId set together",
+        ),
+        (
+            {"parameter_defaults": {"TeamsTenantId": "not-a-uuid"}},
+            "parameter_defaults.TeamsTenantId",
+            "a UUID",
+        ),
+        (
+            {"parameter_defaults": {"TeamsTeamId": "0a1b2c3d-4e5f-1a2b-3c4d-0a1b2c3d4e5"}},
+            "parameter_defaults.TeamsTeamId",
+            "a UUID",
+        ),
+        (
+            {"parameter_defaults": {"TeamsChannelId": "19:abc@thread.tacv2"}},
+            "parameter_defaults.TeamsChannelId",
+            "a URL-encoded Teams channel id",
+        ),
+        (
+            {
+                "parameter_defaults": {
+                    "TeamsTenantId": "0a1b2c3d-4e5f-1a2b-3c4d-0a1b2c3d4e5f",
+                    "TeamsChannelId": "19%3aabc%40thread.tacv2",
+                }
+            },
+            "parameter_defaults.TeamsTeamId",
+            "TeamsTenantId, TeamsTeamId, TeamsChannelId set together",
+        ),
+        (
             {"parameter_defaults": {"ReportSchedule": "every day"}},
             "parameter_defaults.ReportSchedule",
             "an EventBridge schedule",

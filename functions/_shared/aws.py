@@ -8,11 +8,12 @@ ones that end early on a rejected event.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import boto3
+import chat
+import subjects
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -122,28 +123,26 @@ def get_json(s3: Any, bucket: str, key: str) -> Any:
     return json.loads(response["Body"].read())
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_SUBJECT_MAX = 99  # SNS: ASCII, one line, fewer than 100 characters
-
-
-def subject_line(text: str) -> str:
-    ascii_text = text.encode("ascii", "replace").decode("ascii")
-    line = " ".join(_CONTROL.sub(" ", ascii_text).split()) or "Compliance notification"
-    return line if len(line) <= _SUBJECT_MAX else line[: _SUBJECT_MAX - 3] + "..."
-
-
 def publish(
-    sns: Any, topic_arn: str, subject: str, message: str, attributes: Mapping[str, str]
+    sns: Any,
+    topic_arn: str,
+    subject: str,
+    message: str,
+    attributes: Mapping[str, str],
+    card: Mapping[str, Any] | None = None,
 ) -> str:
-    """Publish one notification; string attributes let subscriptions filter on them."""
+    """Publish one notification; string attributes let subscriptions filter on them. With a chat
+    `card`, per protocol: the text by e-mail (and to SQS or Lambda), the card over HTTPS."""
+    structure = {"MessageStructure": "json"} if card is not None else {}
     response = sns.publish(
         TopicArn=topic_arn,
-        Subject=subject_line(subject),
-        Message=message,
+        Subject=subjects.subject_line(subject),
+        Message=chat.per_protocol(message, card) if card is not None else message,
         MessageAttributes={
             name: {"DataType": "String", "StringValue": value}
             for name, value in sorted(attributes.items())
             if value  # SNS rejects empty attribute values
         },
+        **structure,
     )
     return str(response["MessageId"])

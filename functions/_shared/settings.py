@@ -128,6 +128,8 @@ class CommonSettings:
     namespace: str
     runbook_base_url: str
     log_level: str
+    # A chat channel reads the topic: notifications carry its card too (chat.py).
+    chat_notifications: bool = False
 
     def identifier_of(self, rule_name: str) -> str | None:
         """The rule's identifier; None when the rule is not this stack's."""
@@ -148,6 +150,7 @@ def common(env: Mapping[str, str]) -> CommonSettings:
         namespace=_namespace(env),
         runbook_base_url=_runbook_base_url(env),
         log_level=log_level(env),
+        chat_notifications=boolean(env, "CHAT_NOTIFICATIONS", False),
     )
 
 

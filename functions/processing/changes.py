@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import chat
 import exemptions as exempt
 import keys
 import rulebook
 import security_hub
 import settings as env_settings
+import subjects
 import validation as v
 from security_hub import FindingUpdate
 
@@ -275,6 +277,8 @@ class Notification:
     subject: str
     message: str
     attributes: Mapping[str, str]
+    # The chat card, when a channel reads the topic (CHAT_NOTIFICATIONS); None otherwise.
+    card: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -458,10 +462,10 @@ def _notification(
     text = rulebook.text(identifier)
     runbook = rulebook.runbook_url(config.common.runbook_base_url, identifier)
     was = change.previous_type or "not evaluated before"
+    suffix = rulebook.suffix(config.common.rule_name_prefix, change.rule_name) or identifier
+    label = "Non-compliant" if kind == "violation" else "Resolved"
+    headline = subjects.short_subject(label, suffix, change.resource_id)
     if kind == "violation":
-        headline = (
-            f"NON_COMPLIANT: {change.rule_name} - {change.resource_type} {change.resource_id}"
-        )
         intro = "A resource became non-compliant."
         todo = text.what_to_do
         does = f" What it does for this rule: {text.remediation}" if text.remediation else ""
@@ -472,7 +476,6 @@ def _notification(
             else "Not enabled for this rule."
         )
     else:
-        headline = f"RESOLVED: {change.rule_name} - {change.resource_type} {change.resource_id}"
         intro = "A resource that was non-compliant is compliant again. Nothing to do."
         todo = "Nothing: the finding is resolved."
         remediation = "Not needed."
@@ -504,7 +507,48 @@ def _notification(
         "account": change.account,
         "region": change.region,
     }
-    return Notification(headline, "\n".join(lines) + "\n", attributes)
+    card = (
+        _card(kind, change, identifier, text.description, todo, runbook, hands_off)
+        if config.common.chat_notifications
+        else None
+    )
+    return Notification(headline, "\n".join(lines) + "\n", attributes, card)
+
+
+def _card(
+    kind: str,
+    change: ComplianceChange,
+    identifier: str,
+    checks: str,
+    todo: str,
+    runbook: str,
+    hands_off: bool,
+) -> dict[str, Any]:
+    was = change.previous_type or "not evaluated before"
+    title = (
+        f":rotating_light: Non-compliant: {change.rule_name}"
+        if kind == "violation"
+        else f":white_check_mark: Resolved: {change.rule_name}"
+    )
+    steps = (
+        [todo, "Remediation: handed to the remediation function" if hands_off else ""]
+        if kind == "violation"
+        else []
+    )
+    return chat.card(
+        title,
+        [
+            ("Rule", f"{change.rule_name} ({identifier})"),
+            ("Checks", checks),
+            ("Resource", f"{change.resource_type} {change.resource_id}"),
+            ("Account / region", f"{change.account} / {change.region}"),
+            ("Compliance", f"{change.compliance_type} (was {was})"),
+            ("Runbook", chat.link(runbook, f"{identifier} runbook")),
+        ],
+        steps,
+        [change.compliance_type, identifier, change.account, change.region],
+        thread=f"{change.account}/{change.region}/{change.rule_name}/{change.resource_id}",
+    )
 
 
 def _hand_off(change: ComplianceChange, identifier: str, record_uri: str) -> dict[str, Any]:

@@ -99,6 +99,7 @@ class AwsPort:
             notification.subject,
             notification.message,
             notification.attributes,
+            notification.card,
         )
 
     def hand_off(self, payload: dict[str, Any]) -> None:

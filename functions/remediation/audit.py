@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import aws
+import chat
 import rulebook
+import subjects
 from decide import Action, Plan
 from findings import Finding, RemediationSettings
 
@@ -114,10 +116,15 @@ class Auditor:
             f"Audit:       s3://{self._config.common.bucket}/{key}",
             *_security_hub_line(record),
         ]
+        common = self._config.common
+        rule_name = str(finding.get("ruleName", ""))
+        suffix = rulebook.suffix(common.rule_name_prefix, rule_name) or rule_name
         return aws.publish(
             self._sns,
-            self._config.common.topic_arn,
-            f"Remediation {outcome}: {finding.get('ruleName')} - {finding.get('resourceId')}",
+            common.topic_arn,
+            subjects.short_subject(
+                f"Remediation {outcome}", suffix, str(finding.get("resourceId", ""))
+            ),
             "\n".join(lines) + "\n",
             {
                 "notificationType": "remediation",
@@ -129,4 +136,31 @@ class Auditor:
                 "account": str(finding.get("account", "")),
                 "region": str(finding.get("region", "")),
             },
+            decision_card(record) if common.chat_notifications else None,
         )
+
+
+def decision_card(record: dict[str, Any]) -> dict[str, Any]:
+    """The chat card of a decision: what was decided and why, with the runbook."""
+    finding = record.get("finding", {})
+    outcome = str(record.get("outcome", ""))
+    action = record.get("action") or {}
+    runbook = str(record.get("runbook", ""))
+    identifier = str(finding.get("ruleIdentifier", ""))
+    return chat.card(
+        f":wrench: Remediation {outcome}: {finding.get('ruleName')}",
+        [
+            ("Rule", f"{finding.get('ruleName')} ({identifier})"),
+            ("Resource", f"{finding.get('resourceType')} {finding.get('resourceId')}"),
+            ("Account / region", f"{finding.get('account')} / {finding.get('region')}"),
+            ("Mode", str(record.get("mode", ""))),
+            ("Why", str(record.get("reason", ""))),
+            ("Action", str(action.get("description", "none"))),
+            ("Runbook", chat.link(runbook, f"{identifier} runbook")),
+        ],
+        [] if outcome == "acted" else [f"Follow the runbook: {runbook}"],
+        ["remediation", outcome, identifier, str(finding.get("account", ""))],
+        thread="/".join(
+            str(finding.get(k, "")) for k in ("account", "region", "ruleName", "resourceId")
+        ),
+    )

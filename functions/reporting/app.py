@@ -150,7 +150,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         "application/json",
     )
     subject, body, attributes = render.message(document)
-    aws.publish(aws.client("sns"), config.common.topic_arn, subject, body, attributes)
+    card = render.card(document) if common.chat_notifications else None
+    aws.publish(aws.client("sns"), common.topic_arn, subject, body, attributes, card)
     for rule in document["rules"]:
         if rule["found"]:
             # Exempt results are not in NonCompliantResources: a rule whose only failures are

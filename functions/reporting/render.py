@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+import chat
 import rulebook
 from tally import CSV_COLUMNS, Tally
 
@@ -156,6 +157,37 @@ def _exemption_lines(document: Mapping[str, Any]) -> list[str]:
     ]
     lines += [f"  expiring {e['expires']}: {e['id']} (owner {e['owner']})" for e in soon]
     return lines
+
+
+def card(document: Mapping[str, Any], top: int = 5) -> dict[str, Any]:
+    """The chat card of a report: the totals and the rules with the most non-compliant
+    resources; the e-mail and the report files have every rule."""
+    totals = document["totals"]
+    worst = sorted(
+        (r for r in document["rules"] if r["nonCompliant"]),
+        key=lambda r: (-r["nonCompliant"], r["ruleName"]),
+    )[:top]
+    fields = [
+        ("Scope", scope_text(document["scope"])),
+        ("Non-compliant resources", f"{totals['nonCompliant']} of {totals['evaluated']}"),
+        ("Rules", f"{totals['rulesWithNonCompliant']} of {totals['rules']} with findings"),
+        *((r["ruleName"], _rule_line(r)) for r in worst),
+        *((f["framework"], score_text(f)) for f in document["frameworks"]),
+        ("Report", document["artifacts"]["report"]),
+    ]
+    icon = ":warning:" if totals["nonCompliant"] else ":white_check_mark:"
+    return chat.card(
+        f"{icon} Compliance report {document['runId'][:10]}: {totals['nonCompliant']} "
+        "non-compliant",
+        fields,
+        [f"Open the runbook of {r['ruleName']}: {r['runbook']}" for r in worst],
+        ["compliance-report", "non-compliant" if totals["nonCompliant"] else "compliant"],
+    )
+
+
+def _rule_line(rule: Mapping[str, Any]) -> str:
+    runbook = chat.link(rule["runbook"], "runbook")
+    return f"{rule['nonCompliant']} / {rule['evaluated']} non-compliant ({runbook})"
 
 
 def score_text(framework: Mapping[str, Any]) -> str:

@@ -85,8 +85,7 @@ def test_violation_notification_is_readable_and_filterable(world, monkeypatch):
     run(change_event("NON_COMPLIANT", None))
 
     [note] = world.notifications()
-    assert note["subject"].startswith("NON_COMPLIANT: compliance-encrypted-volumes")
-    assert len(note["subject"]) < 100 and note["subject"].isascii()
+    assert note["subject"] == "Non-compliant: encrypted-volumes on vol-0123456789abcdef0"
     body = note["message"]
     for expected in (
         "compliance-encrypted-volumes (ENCRYPTED_VOLUMES)",
@@ -163,7 +162,7 @@ def test_a_late_older_evaluation_is_recorded_as_stale_and_not_notified(world, ca
     assert record["delivery"]["planned"] == [] and record["delivery"]["skipped"] == ["notification"]
     # The last (and only) message a person reads is the resolution, which is still true.
     [message] = world.notifications()
-    assert message["subject"].startswith("RESOLVED:")
+    assert message["subject"].startswith("Resolved:")
     output = capsys.readouterr().out
     # Only the newer evaluation counts as a change; the stale one is logged as stale.
     assert [m["ComplianceType"] for m in emf_metrics(output)] == ["COMPLIANT"]
@@ -552,9 +551,9 @@ def test_modules_import_with_no_environment_and_clients_retry():
 
 
 def test_subject_lines_follow_sns_rules():
-    import aws
+    import subjects
 
-    subject = aws.subject_line("NON_COMPLIANT: rule – résumé\nbucket " + "x" * 200)
+    subject = subjects.subject_line("NON_COMPLIANT: rule – résumé\nbucket " + "x" * 200)
     assert subject.isascii() and "\n" not in subject and len(subject) < 100
     assert subject.endswith("...")
 

@@ -87,7 +87,7 @@ def test_shuffled_deliveries_notify_only_evaluations_newer_than_any_delivered_be
     # Notifications go out in evaluation order, so the last one read is the newest.
     assert len(notified) == len(expected)
     for subject, event in zip(notified, expected, strict=True):
-        assert subject.startswith("NON_COMPLIANT:" if kind(event) == "violation" else "RESOLVED:")
+        assert subject.startswith("Non-compliant:" if kind(event) == "violation" else "Resolved:")
 
 
 class InterleavingStore:

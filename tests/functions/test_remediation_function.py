@@ -103,7 +103,7 @@ def test_dry_run_is_the_default_and_changes_nothing(world, calls, capsys):
     [note] = world.notifications()
     assert (
         note["subject"]
-        == f"Remediation dry-run: compliance-s3-bucket-server-side-encryption-enabled - {name}"
+        == f"Remediation dry-run: s3-bucket-server-side-encryption-enabled on {name}"
     )
     assert note["attributes"]["outcome"] == "dry-run"
     [metric] = emf_metrics(capsys.readouterr().out)

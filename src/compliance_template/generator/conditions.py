@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from troposphere import And, AWSHelperFn, Equals, Not, Ref, Template
+from troposphere import And, AWSHelperFn, Condition, Equals, Not, Or, Ref, Template
 
 CREATE_RECORDER = "RecorderRequested"
 HAS_EMAIL = "HasNotificationEmail"
@@ -23,6 +23,16 @@ REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
 SECURITY_HUB_ON = "SecurityHubFindingsOn"
 SECURITY_HUB_IMPORT = "SecurityHubImportsFindings"
+# AWS Chatbot's CloudFormation types exist in every region but China's and GovCloud's (cfn-lint's
+# region schemas, docs/aws-facts.md "Chat"): there the chat parameters are ignored, and the
+# deploy-time rules of `chat` refuse them. Tested by region, which cfn-lint follows (by partition
+# it would not, and would find the types missing there).
+CHATBOT_UNAVAILABLE = ("cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1")
+IN_CHAT_REGION = "InChatbotRegion"
+HAS_SLACK = "HasSlackChannel"
+HAS_TEAMS = "HasTeamsChannel"
+HAS_CHAT = "HasChatChannel"
+CHAT_CONDITIONS = (IN_CHAT_REGION, HAS_SLACK, HAS_TEAMS, HAS_CHAT)
 
 
 def _is_true(parameter: str) -> Equals:
@@ -47,6 +57,19 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
     SECURITY_HUB_ON: lambda: Not(Equals(Ref("SecurityHubFindings"), "off")),
     SECURITY_HUB_IMPORT: lambda: Equals(Ref("SecurityHubFindings"), "import"),
+    IN_CHAT_REGION: lambda: Not(
+        Or(*(Equals(Ref("AWS::Region"), region) for region in CHATBOT_UNAVAILABLE))
+    ),
+    HAS_SLACK: lambda: And(
+        Condition(IN_CHAT_REGION), _not_empty("SlackWorkspaceId"), _not_empty("SlackChannelId")
+    ),
+    HAS_TEAMS: lambda: And(
+        Condition(IN_CHAT_REGION),
+        _not_empty("TeamsTenantId"),
+        _not_empty("TeamsTeamId"),
+        _not_empty("TeamsChannelId"),
+    ),
+    HAS_CHAT: lambda: Or(Condition(HAS_SLACK), Condition(HAS_TEAMS)),
 }
 
 

@@ -24,8 +24,10 @@ from troposphere import (
 )
 
 from . import exemptions, policies
+from .chat import chat_notifications_variable
 from .conditions import (
     ENFORCE_REMEDIATION,
+    HAS_CHAT,
     REPORT_ACROSS_REGIONS,
     RESERVE_CONCURRENCY,
     SECURITY_HUB_IMPORT,
@@ -258,6 +260,12 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
     }
     if name != "reporting" and SECURITY_HUB_ON in stack.template.conditions:
         common["SECURITY_HUB_MODE"] = Ref("SecurityHubFindings")
+    if HAS_CHAT in stack.template.conditions:
+        # Where a chat channel reads the topic, messages carry its card next to the text.
+        common["CHAT_NOTIFICATIONS"] = chat_notifications_variable()
+    elif "CentralChatNotifications" in stack.template.parameters:
+        # A member publishes to the central topic: the deployer says whether a channel reads it.
+        common["CHAT_NOTIFICATIONS"] = Ref("CentralChatNotifications")
     if name == "processing":
         hand_off = _remediation_arn(stack)
         common["REMEDIATION_FUNCTION"] = hand_off or ""

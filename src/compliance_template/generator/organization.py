@@ -15,7 +15,9 @@ from troposphere import Ref, Sub, Template, awslambda
 from ..version import VERSION
 from .aggregation import add_organization_aggregator
 from .alarms import add_alarms
+from .chat import add_chat
 from .conditions import (
+    CHAT_CONDITIONS,
     HAS_EMAIL,
     HAS_HTTPS,
     RESERVE_CONCURRENCY,
@@ -47,6 +49,7 @@ MEMBER_PARAMETERS = (
     "CentralBucketName",
     "CentralTopicArn",
     "CentralKeyArn",
+    "CentralChatNotifications",
     "ArtifactBucketPrefix",
     "ProcessingCodeKey",
 )
@@ -62,6 +65,12 @@ CENTRAL_PARAMETERS = (
     "LogRetentionDays",
     "LogLevel",
     "ReservedConcurrency",
+    # The topic lives here, so the chat channels do too.
+    "SlackWorkspaceId",
+    "SlackChannelId",
+    "TeamsTenantId",
+    "TeamsTeamId",
+    "TeamsChannelId",
 )
 
 
@@ -95,7 +104,7 @@ def build_member_template(settings: Settings) -> Template:
 def build_central_template(settings: Settings) -> Template:
     template = _template(settings, "organization central account")
     _add_parameters(template, settings, CENTRAL_PARAMETERS, with_rules=False)
-    add_conditions(template, HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY)
+    add_conditions(template, HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, *CHAT_CONDITIONS)
     stack = Stack(
         template, settings, functions=("reporting",), organization_id=Ref("OrganizationId")
     )
@@ -104,6 +113,7 @@ def build_central_template(settings: Settings) -> Template:
         add_encryption,
         add_storage,
         add_notifications,
+        add_chat,
         add_organization_aggregator,
         add_exemption_parameters,
         add_functions,

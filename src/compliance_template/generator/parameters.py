@@ -50,6 +50,11 @@ TAG_VALUE_PATTERN = rf"^{NOT_RESERVED}[A-Za-z0-9 _.:/=+@-]{{0,256}}$"
 RULE_PREFIX_PATTERN = r"^[A-Za-z][A-Za-z0-9-]*$"
 RULE_PREFIX_MAX = 40  # also the most any rule set allows (`rule_name_prefix`)
 RUNBOOK_URL_PATTERN = r"^(https://[^\s]+[^/\s])?$"
+# The formats of the AWS::Chatbot resource schemas (docs/aws-facts.md, "Chat"), each also empty.
+SLACK_WORKSPACE_PATTERN = r"^([0-9A-Z]{1,255})?$"
+SLACK_CHANNEL_PATTERN = r"^([A-Za-z0-9]{1,255})?$"
+UUID_PATTERN = r"^([0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12})?$"
+TEAMS_CHANNEL_PATTERN = r"^([a-zA-Z0-9_=+/.,-]*%3[aA][a-zA-Z0-9_=+/.,-]*%40[a-zA-Z0-9_=+/.,-]*)?$"
 
 
 GROUP_NOTIFY = "Notifications and reports"
@@ -57,14 +62,80 @@ GROUP_REMEDIATION = "Automatic remediation"
 GROUP_OPERATIONS = "Operations"
 GROUP_SECURITY_HUB = "Security Hub"
 GROUP_AGGREGATION = "Config recorder and aggregation"
+GROUP_CHAT = "Chat (Slack, Microsoft Teams)"
 GROUP_ORDER = (
     GROUP_RULES,
     GROUP_FRAMEWORKS,
     GROUP_NOTIFY,
+    GROUP_CHAT,
     GROUP_REMEDIATION,
     GROUP_SECURITY_HUB,
     GROUP_OPERATIONS,
     GROUP_AGGREGATION,
+)
+
+_AUTHORISED = "authorised once in the Amazon Q Developer in chat applications (AWS Chatbot) console"
+CHAT_PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec(
+        "SlackWorkspaceId",
+        GROUP_CHAT,
+        "Slack workspace id",
+        f"Id of a Slack workspace {_AUTHORISED} (shown there, e.g. T0123ABCD). With "
+        "SlackChannelId: notifications also go to that channel. Empty: no Slack.",
+        "",
+        allowed_pattern=SLACK_WORKSPACE_PATTERN,
+        constraint_description="a Slack workspace id of upper-case letters and digits such as "
+        "T0123ABCD, or empty",
+    ),
+    ParameterSpec(
+        "SlackChannelId",
+        GROUP_CHAT,
+        "Slack channel id",
+        "Id of the Slack channel (the end of the channel's Copy link URL, e.g. C0123ABCD; invite "
+        "@Amazon Q to a private channel). Required with the workspace id.",
+        "",
+        allowed_pattern=SLACK_CHANNEL_PATTERN,
+        constraint_description="a Slack channel id of letters and digits such as C0123ABCD, "
+        "or empty",
+    ),
+    ParameterSpec(
+        "TeamsTenantId",
+        GROUP_CHAT,
+        "Microsoft Teams tenant id",
+        f"Id (a UUID) of the Microsoft Entra tenant of a team {_AUTHORISED}. With TeamsTeamId "
+        "and TeamsChannelId: notifications also go to that channel. Empty: no Teams.",
+        "",
+        allowed_pattern=UUID_PATTERN,
+        constraint_description="a UUID such as 0a1b2c3d-4e5f-1a2b-3c4d-0a1b2c3d4e5f, or empty",
+    ),
+    ParameterSpec(
+        "TeamsTeamId",
+        GROUP_CHAT,
+        "Microsoft Teams team id",
+        "Id (a UUID) of the team, as the console shows it. Required with the tenant id.",
+        "",
+        allowed_pattern=UUID_PATTERN,
+        constraint_description="a UUID such as 0a1b2c3d-4e5f-1a2b-3c4d-0a1b2c3d4e5f, or empty",
+    ),
+    ParameterSpec(
+        "TeamsChannelId",
+        GROUP_CHAT,
+        "Microsoft Teams channel id",
+        "Id of the channel, URL-encoded as in its Get link URL (19%3a...%40thread.tacv2). "
+        "Required with the tenant id.",
+        "",
+        allowed_pattern=TEAMS_CHANNEL_PATTERN,
+        constraint_description="a URL-encoded Teams channel id such as "
+        "19%3aabc123%40thread.tacv2, or empty",
+        max_length=256,
+    ),
+)
+
+# Each tool's ids, which only work together: the template's Rules and the settings check refuse
+# some without the others.
+CHAT_TOGETHER = (
+    ("SlackWorkspaceId", "SlackChannelId"),
+    ("TeamsTenantId", "TeamsTeamId", "TeamsChannelId"),
 )
 
 BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
@@ -253,6 +324,7 @@ BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "false",
         allowed_values=("false", "true"),
     ),
+    *CHAT_PARAMETERS,
 )
 
 GROUP_ORGANIZATION = "Organization"
@@ -295,6 +367,15 @@ ORGANIZATION_PARAMETERS: tuple[ParameterSpec, ...] = (
         None,
         allowed_pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$",
         constraint_description="a KMS key ARN",
+    ),
+    ParameterSpec(
+        "CentralChatNotifications",
+        GROUP_ORGANIZATION,
+        "Central chat channel",
+        "true when the central stack has a Slack or Teams channel (its SlackWorkspaceId or "
+        "TeamsTenantId is set): this account's notifications then carry the chat card too.",
+        "false",
+        allowed_values=("false", "true"),
     ),
     ParameterSpec(
         "ArtifactBucketPrefix",

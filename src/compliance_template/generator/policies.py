@@ -65,14 +65,16 @@ def _via_services(*services: str) -> list[Sub]:
     return [Sub(f"{service}.${{AWS::Region}}.amazonaws.com") for service in services]
 
 
-def assume_role(service: str) -> PolicyDocument:
-    """Trust policy for a service role, limited to calls made on behalf of this account."""
+def assume_role(service: str, *, source_account: bool = True) -> PolicyDocument:
+    """Trust policy for a service role, limited to calls made on behalf of this account where
+    the service is known to send aws:SourceAccount (`source_account`)."""
+    condition = {"Condition": Condition(StringEquals("aws:SourceAccount", ACCOUNT))}
     return _document(
         Statement(
             Effect=Allow,
             Principal=Principal("Service", [service_principal(service)]),
             Action=[sts.AssumeRole],
-            Condition=Condition(StringEquals("aws:SourceAccount", ACCOUNT)),
+            **(condition if source_account else {}),
         )
     )
 

@@ -22,6 +22,7 @@ from .exemptions import DEFAULT_MAX_DAYS, Exemption, parse_exemptions, parse_max
 from .frameworks import frameworks
 from .parameters import (
     BASE_PARAMETERS,
+    CHAT_TOGETHER,
     PERIODIC_FREQUENCY,
     TAG_KEY_PATTERN,
     TAG_VALUE_PATTERN,
@@ -344,6 +345,13 @@ def _parameter_defaults(value: dict, selection: Selection) -> Mapping[str, str]:
             aggregator[1],
             "AggregatorAccountId and AggregatorRegion set together or both empty",
         )
+    for names in CHAT_TOGETHER:
+        given = [name for name in names if result.get(name, "")]
+        if given and len(given) != len(names):
+            missing = next(name for name in names if name not in given)
+            raise SettingsError(
+                f"parameter_defaults.{missing}", "", f"{', '.join(names)} set together or all empty"
+            )
     return MappingProxyType(dict(sorted(result.items())))
 
 

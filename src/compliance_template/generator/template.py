@@ -11,7 +11,9 @@ from troposphere import Template
 from ..version import VERSION
 from .aggregation import add_aggregation
 from .alarms import add_alarms
+from .chat import add_chat
 from .conditions import (
+    CHAT_CONDITIONS,
     CREATE_RECORDER,
     ENFORCE_REMEDIATION,
     HAS_AGGREGATOR_ACCOUNT,
@@ -47,6 +49,7 @@ BUILD_STEPS = (
     add_encryption,
     add_storage,
     add_notifications,
+    add_chat,
     add_recorder,
     add_rules,
     add_aggregation,
@@ -89,4 +92,5 @@ def _add_conditions(template: Template) -> None:
         REPORT_ACROSS_REGIONS,
         SECURITY_HUB_ON,
         SECURITY_HUB_IMPORT,
+        *CHAT_CONDITIONS,
     )

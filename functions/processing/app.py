@@ -56,6 +56,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         config.common.bucket,
         config.common.topic_arn,
         config.remediation_function,
+        aws.client("ssm") if plan.ticket is not None else None,
     )
     outcome = delivery.deliver(plan, port, request_id)
     # A stale evaluation is no change any more (a newer one was handled first): its record and

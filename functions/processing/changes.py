@@ -15,6 +15,7 @@ from typing import Any
 import keys
 import rulebook
 import settings as env_settings
+import tickets
 import validation as v
 
 EVENT_SOURCE = "aws.config"
@@ -27,6 +28,7 @@ LATEST_KIND = "latest-evaluation"
 FINDING_KIND = "compliance-finding"
 SCHEMA_VERSION = 1
 
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _FUNCTION = re.compile(
     r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?"
 )
@@ -37,6 +39,8 @@ class ProcessingSettings:
     common: env_settings.CommonSettings
     remediation_function: str
     remediate_rules: frozenset[str]
+    ops_items: bool = False
+    stack_name: str = ""
 
 
 def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
@@ -57,7 +61,17 @@ def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
                 identifier,
                 "identifiers of rules with automatic remediation: " + ", ".join(remediable),
             )
-    return ProcessingSettings(common, function, frozenset(remediate))
+    ops_items = env_settings.boolean(env, "OPS_ITEMS", False)
+    # The value of the tag the OpsItems policy requires: only needed when OpsItems are opened.
+    stack_name = env_settings.optional(env, "STACK_NAME", "")
+    if ops_items and not _STACK_NAME.fullmatch(stack_name):
+        raise env_settings.invalid(
+            "STACK_NAME",
+            stack_name,
+            "the stack's name (1 to 128 letters, digits or -, starting with a letter), "
+            "required when OPS_ITEMS is true",
+        )
+    return ProcessingSettings(common, function, frozenset(remediate), ops_items, stack_name)
 
 
 @dataclass(frozen=True)
@@ -281,11 +295,13 @@ class Plan:
     record: dict[str, Any]
     notification: Notification | None = None
     hand_off: dict[str, Any] | None = None
+    ticket: tickets.Ticket | None = None
 
     @property
     def side_effects(self) -> tuple[str, ...]:
-        """In the order they run: people hear first, then remediation may act."""
-        return _side_effects(self.notification, self.hand_off)
+        """In the order they run: people hear first, then remediation may act, then the ticket
+        queue is brought up to date."""
+        return _side_effects(self.notification, self.hand_off, self.ticket)
 
 
 def plan(
@@ -293,8 +309,11 @@ def plan(
     raw_event: Mapping[str, Any],
     config: ProcessingSettings,
     request_id: str,
+    exemption: Mapping[str, Any] | None = None,
 ) -> Plan:
-    """Decide the record, the notification and the hand-off for a change of a managed rule."""
+    """Decide the record, the notification, the hand-off and the ticket for a change of a
+    managed rule. ``exemption``: the active exemption covering a NON_COMPLIANT change, if any
+    (it opens no ticket)."""
     suffix = rulebook.suffix(config.common.rule_name_prefix, change.rule_name)
     if suffix is None:
         raise ValueError(f"{change.rule_name} is not a rule of this stack")
@@ -314,17 +333,38 @@ def plan(
         else None
     )
     hand_off = _hand_off(change, identifier, record_uri) if hands_off else None
-    side_effects = _side_effects(notification, hand_off)
+    ticket = (
+        tickets.plan_ticket(
+            kind=kind,
+            change=change,
+            identifier=identifier,
+            frameworks=frameworks,
+            checks=rulebook.text(identifier).description,
+            runbook=rulebook.runbook_url(config.common.runbook_base_url, identifier),
+            record_uri=record_uri,
+            stack_name=config.stack_name,
+            exemption=exemption,
+        )
+        if config.ops_items
+        else None
+    )
+    side_effects = _side_effects(notification, hand_off, ticket)
     record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
-    return Plan(change, identifier, key, record, notification, hand_off)
+    return Plan(change, identifier, key, record, notification, hand_off, ticket)
 
 
 def _side_effects(
-    notification: Notification | None, hand_off: dict[str, Any] | None
+    notification: Notification | None,
+    hand_off: dict[str, Any] | None,
+    ticket: tickets.Ticket | None,
 ) -> tuple[str, ...]:
     return tuple(
         name
-        for name, item in (("notification", notification), ("remediation", hand_off))
+        for name, item in (
+            ("notification", notification),
+            ("remediation", hand_off),
+            ("ticket", ticket),
+        )
         if item is not None
     )
 

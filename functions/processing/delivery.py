@@ -27,12 +27,16 @@ evaluation, and nothing is sent.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
 
 import aws
 import changes
 import observability
+import tickets
 from changes import Notification, Plan
 
 logger = observability.get_logger("processing.delivery")
@@ -50,15 +54,24 @@ class Port(Protocol):
     def replace_latest(self, key: str, document: dict[str, Any], etag: str) -> bool: ...
     def notify(self, notification: Notification) -> str: ...
     def hand_off(self, payload: dict[str, Any]) -> None: ...
+    def open_ops_item(self, request: Mapping[str, Any]) -> str: ...
+    def resolve_ops_item(self, ops_item_id: str) -> None: ...
 
 
 class AwsPort:
-    """The adapter to S3, SNS and Lambda; one AWS call per method."""
+    """The adapter to S3, SNS, Lambda and Systems Manager; one AWS call per method."""
 
     def __init__(
-        self, s3: Any, sns: Any, lambda_client: Any, bucket: str, topic_arn: str, function: str
+        self,
+        s3: Any,
+        sns: Any,
+        lambda_client: Any,
+        bucket: str,
+        topic_arn: str,
+        function: str,
+        ssm: Any = None,
     ) -> None:
-        self._s3, self._sns, self._lambda = s3, sns, lambda_client
+        self._s3, self._sns, self._lambda, self._ssm = s3, sns, lambda_client, ssm
         self._bucket, self._topic_arn, self._function = bucket, topic_arn, function
 
     def claim(self, key: str, record: dict[str, Any]) -> bool:
@@ -100,6 +113,21 @@ class AwsPort:
         status = response.get("StatusCode")
         if status != 202:
             raise RuntimeError(f"asynchronous invoke of {self._function} answered {status}")
+
+
+    def open_ops_item(self, request: Mapping[str, Any]) -> str:
+        """The id of the new OpsItem, or of the open one with the same dedup string: OpsCenter
+        then refuses to create another and names the existing one."""
+        try:
+            return str(self._ssm.create_ops_item(**request)["OpsItemId"])
+        except ClientError as error:
+            existing = error.response.get("OpsItemId")
+            if aws.error_code(error) == "OpsItemAlreadyExistsException" and existing:
+                return str(existing)
+            raise
+
+    def resolve_ops_item(self, ops_item_id: str) -> None:
+        self._ssm.update_ops_item(OpsItemId=ops_item_id, Status=tickets.RESOLVED)
 
 
 @dataclass(frozen=True)
@@ -176,6 +204,8 @@ def _run(
                 port.notify(plan.notification)
             elif name == "remediation" and plan.hand_off is not None:
                 port.hand_off(plan.hand_off)
+            elif name == "ticket" and plan.ticket is not None:
+                update_ticket(plan.ticket, port)
             done.append(name)
     except Exception as error:
         _mark_incomplete(plan, port, record, [n for n in pending if n not in done], error)
@@ -186,6 +216,23 @@ def _run(
         delivery.pop("lastError", None)
         port.save(plan.key, {**record, "delivery": delivery})
     return Outcome(status, plan.key, tuple(done))
+
+
+def update_ticket(ticket: tickets.Ticket, port: Port) -> None:
+    """Open the OpsItem and keep its id, or resolve the one kept; safe to repeat (see tickets)."""
+    if ticket.action == "open" and ticket.request is not None:
+        ops_item_id = port.open_ops_item(ticket.request)
+        port.save(ticket.key, tickets.opened_document(ticket, ops_item_id))
+        return
+    stored = port.load(ticket.key)
+    ops_item_id = tickets.open_ops_item(stored)
+    if ops_item_id is None or stored is None:
+        # Never opened (the violation predates CreateOpsItems=true, or was exempt) or resolved
+        # already by an earlier attempt: nothing to do.
+        logger.info("no open ticket to resolve", extra=observability.fields(key=ticket.key))
+        return
+    port.resolve_ops_item(ops_item_id)
+    port.save(ticket.key, tickets.resolved_document(stored, ticket))
 
 
 def _mark_incomplete(

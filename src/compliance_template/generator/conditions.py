@@ -21,6 +21,7 @@ RESERVE_CONCURRENCY = "ReserveConcurrency"
 ENFORCE_REMEDIATION = "EnforceRemediation"
 REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
+OPEN_OPS_ITEMS = "OpsItemsRequested"
 
 
 def _is_true(parameter: str) -> Equals:
@@ -43,6 +44,7 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     ENFORCE_REMEDIATION: lambda: Equals(Ref("RemediationMode"), "enforce"),
     REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
+    OPEN_OPS_ITEMS: lambda: _is_true("CreateOpsItems"),
 }
 
 

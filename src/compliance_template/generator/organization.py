@@ -15,7 +15,7 @@ from troposphere import Ref, Sub, Template, awslambda
 from ..version import VERSION
 from .aggregation import add_organization_aggregator
 from .alarms import add_alarms
-from .conditions import HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, add_conditions
+from .conditions import HAS_EMAIL, HAS_HTTPS, OPEN_OPS_ITEMS, RESERVE_CONCURRENCY, add_conditions
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
@@ -30,6 +30,7 @@ from .triggers import add_triggers
 MEMBER_PARAMETERS = (
     "RuleNamePrefix",
     "RunbookBaseUrl",
+    "CreateOpsItems",
     "LogRetentionDays",
     "LogLevel",
     "ReservedConcurrency",
@@ -57,7 +58,7 @@ CENTRAL_PARAMETERS = (
 def build_member_template(settings: Settings) -> Template:
     template = _template(settings, "organization member account and region")
     _add_parameters(template, settings, MEMBER_PARAMETERS, with_rules=True)
-    add_conditions(template, RESERVE_CONCURRENCY)
+    add_conditions(template, RESERVE_CONCURRENCY, OPEN_OPS_ITEMS)
     stack = Stack(
         template,
         settings,

@@ -138,6 +138,16 @@ BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
         max_value=100000,
     ),
     ParameterSpec(
+        "CreateOpsItems",
+        GROUP_NOTIFY,
+        "Open OpsCenter OpsItems",
+        "true: processing opens a Systems Manager OpsCenter OpsItem for each new violation "
+        "(de-duplicated per rule and resource) and resolves it when the resource is compliant "
+        "again. OpsItems are charged per item (see README).",
+        "false",
+        allowed_values=("false", "true"),
+    ),
+    ParameterSpec(
         "RemediationMode",
         GROUP_REMEDIATION,
         "Remediation mode",

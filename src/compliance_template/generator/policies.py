@@ -17,6 +17,7 @@ import awacs.logs as logs
 import awacs.s3 as s3
 import awacs.sns as sns
 import awacs.sqs as sqs
+import awacs.ssm as ssm
 import awacs.sts as sts
 from awacs.aws import (
     Action,
@@ -38,7 +39,15 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, Ref, Sub
 
-from .naming import FINDING_TAG_KEY, LATEST_PREFIX, account_root, arn, service_principal
+from .naming import (
+    FINDING_TAG_KEY,
+    LATEST_PREFIX,
+    OPS_ITEM_TAG_KEY,
+    TICKETS_PREFIX,
+    account_root,
+    arn,
+    service_principal,
+)
 from .remediation_rules import RuleGrants
 
 Arn = str | AWSHelperFn
@@ -219,7 +228,11 @@ def bucket_policy(
                 Effect=Allow,
                 Principal=Principal("AWS", ["*"]),
                 Action=[s3.GetObject, s3.PutObject],
-                Resource=[_objects(bucket_arn, member_prefix), _objects(bucket_arn, LATEST_PREFIX)],
+                Resource=[
+                    _objects(bucket_arn, member_prefix),
+                    _objects(bucket_arn, LATEST_PREFIX),
+                    _objects(bucket_arn, TICKETS_PREFIX),
+                ],
                 Condition=Condition(in_organization),
             ),
         )
@@ -466,6 +479,44 @@ def processing_policy(
         )
     return _document(
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix), *extra
+    )
+
+
+def ops_items_policy(bucket_arn: Arn) -> PolicyDocument:
+    """Processing opens an OpsItem per violation and resolves it later (CreateOpsItems=true).
+
+    CreateOpsItem has no resource type, only the request-tag condition keys, so the function may
+    create OpsItems only tagged with this stack's name and no other tag; UpdateOpsItem is scoped
+    to the account's and region's OpsItems carrying that tag: the function can change only the
+    OpsItems it opened (docs/aws-facts.md, "Systems Manager OpsCenter").
+    """
+    stack_name = Ref("AWS::StackName")
+    return _document(
+        Statement(
+            Sid="OpenTaggedOpsItems",
+            Effect=Allow,
+            Action=[ssm.CreateOpsItem],
+            Resource=["*"],
+            Condition=Condition(
+                [
+                    StringEquals(f"aws:RequestTag/{OPS_ITEM_TAG_KEY}", stack_name),
+                    ForAllValuesStringEquals("aws:TagKeys", [OPS_ITEM_TAG_KEY]),
+                ]
+            ),
+        ),
+        Statement(
+            Sid="ResolveOwnOpsItems",
+            Effect=Allow,
+            Action=[ssm.UpdateOpsItem],
+            Resource=[arn("ssm", "opsitem/*")],
+            Condition=Condition(StringEquals(f"aws:ResourceTag/{OPS_ITEM_TAG_KEY}", stack_name)),
+        ),
+        Statement(
+            Sid="KeepOpsItemIds",
+            Effect=Allow,
+            Action=[s3.GetObject, s3.PutObject],
+            Resource=[_objects(bucket_arn, TICKETS_PREFIX)],
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from .conditions import (
     HAS_AGGREGATOR_ACCOUNT,
     HAS_EMAIL,
     HAS_HTTPS,
+    OPEN_OPS_ITEMS,
     REPORT_ACROSS_REGIONS,
     RESERVE_CONCURRENCY,
     add_conditions,
@@ -83,4 +84,5 @@ def _add_conditions(template: Template) -> None:
         RESERVE_CONCURRENCY,
         ENFORCE_REMEDIATION,
         REPORT_ACROSS_REGIONS,
+        OPEN_OPS_ITEMS,
     )

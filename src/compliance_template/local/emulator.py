@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from unittest import mock
 
 from ..extras import extra_of, missing_extra
+from .ops_items import ops_items
 
 try:
     from moto.awslambda.exceptions import UnknownFunctionException
@@ -903,6 +904,7 @@ class Emulator:
         try:
             stack.enter_context(cloudformation_fixes())
             stack.enter_context(_quiet_loggers(self.server_errors))
+            stack.enter_context(ops_items())
             stack.enter_context(
                 mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())
             )

@@ -16,11 +16,7 @@ def _load(name: str) -> dict:
 
 
 def _processing_statements(template: dict) -> dict[str, dict]:
-    (policy,) = [
-        r["Properties"]["PolicyDocument"]
-        for r in template["Resources"].values()
-        if {"Ref": "ProcessingRole"} in r.get("Properties", {}).get("Roles", [])
-    ]
+    policy = template["Resources"]["ProcessingManagedPolicy"]["Properties"]["PolicyDocument"]
     return statements(policy)
 
 
@@ -50,6 +46,11 @@ def test_central_bucket_lets_members_keep_their_latest_evaluations():
     policy = _load("org-central.json")["Resources"]["ReportsBucketPolicy"]["Properties"]
     members = statements(policy["PolicyDocument"])["OrganizationMembersRecordChanges"]
     prefixes = {r["Fn::Sub"][0] for r in members["Resource"]}
-    assert prefixes == {"${Bucket}/compliance-changes/*", "${Bucket}/compliance-latest/*"}
+    # tickets/: the OpsItem ids of members that open OpsItems (CreateOpsItems=true).
+    assert prefixes == {
+        "${Bucket}/compliance-changes/*",
+        "${Bucket}/compliance-latest/*",
+        "${Bucket}/tickets/*",
+    }
     assert sorted(members["Action"]) == ["s3:GetObject", "s3:PutObject"]
     assert "aws:PrincipalOrgID" in members["Condition"]["StringEquals"]

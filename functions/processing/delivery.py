@@ -31,12 +31,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 import aws
 import changes
 import observability
 import tickets
+from botocore.exceptions import ClientError
 from changes import Notification, Plan
 
 logger = observability.get_logger("processing.delivery")
@@ -113,7 +112,6 @@ class AwsPort:
         status = response.get("StatusCode")
         if status != 202:
             raise RuntimeError(f"asynchronous invoke of {self._function} answered {status}")
-
 
     def open_ops_item(self, request: Mapping[str, Any]) -> str:
         """The id of the new OpsItem, or of the open one with the same dedup string: OpsCenter

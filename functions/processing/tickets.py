@@ -56,7 +56,9 @@ class Ticket:
     document: Mapping[str, Any]
 
 
-def ticket_key(account: str, region: str, rule_name: str, resource_type: str, resource_id: str) -> str:
+def ticket_key(
+    account: str, region: str, rule_name: str, resource_type: str, resource_id: str
+) -> str:
     """Where the OpsItem id of one evaluation key is kept."""
     return (
         f"{TICKETS_PREFIX}account={account}/region={region}/rule={keys.key_part(rule_name)}/"
@@ -64,7 +66,9 @@ def ticket_key(account: str, region: str, rule_name: str, resource_type: str, re
     )
 
 
-def dedup_string(account: str, region: str, rule_name: str, resource_type: str, resource_id: str) -> str:
+def dedup_string(
+    account: str, region: str, rule_name: str, resource_type: str, resource_id: str
+) -> str:
     """The same evaluation key always gives the same string; a hash, because a resource id may
     be 768 characters of anything."""
     text = json.dumps([account, region, rule_name, resource_type, resource_id])

@@ -4,7 +4,6 @@ the emulator's OpsItem APIs (moto has none)."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import changes
 import delivery
@@ -56,7 +55,9 @@ def test_a_violation_opens_one_ops_item_and_keeps_its_id(opscenter):
     assert item["Status"] == "Open"
     assert item["Source"] == "compliance-monitoring" and item["Category"] == "Security"
     assert item["Severity"] == tickets.SEVERITY_OTHER  # the stack enables no framework
-    assert item["Title"] == "Non-compliant: ENCRYPTED_VOLUMES - AWS::EC2::Volume vol-0123456789abcdef0"
+    assert (
+        item["Title"] == "Non-compliant: ENCRYPTED_VOLUMES - AWS::EC2::Volume vol-0123456789abcdef0"
+    )
     for text in (
         "compliance-encrypted-volumes (ENCRYPTED_VOLUMES)",
         f"{ACCOUNT} / {REGION}",
@@ -96,7 +97,9 @@ def test_the_change_back_to_compliant_resolves_the_ops_item(opscenter):
     [key] = ticket_keys(opscenter)
     document = opscenter.read_json(key)
     assert document["status"] == "Resolved"
-    assert document["resolvedBy"].startswith(f"s3://{BUCKET}/compliance-changes/year=2024/month=05/day=02/")
+    assert document["resolvedBy"].startswith(
+        f"s3://{BUCKET}/compliance-changes/year=2024/month=05/day=02/"
+    )
 
     # A later violation of the same resource opens a new OpsItem: the old one is resolved.
     run(change_event("NON_COMPLIANT", "COMPLIANT", ordering="2024-05-03T00:00:00Z"), "req-3")
@@ -193,34 +196,13 @@ def test_an_exempt_violation_opens_no_ticket_but_its_resolution_is_harmless(opsc
     assert not_exempt.side_effects[-1] == "ticket"
 
 
-def test_framework_rules_rank_higher(opscenter):
-    config = changes.load_settings(
-        {
-            "REPORTS_BUCKET": BUCKET,
-            "TOPIC_ARN": opscenter.topic_arn,
-            "RULE_NAME_PREFIX": "compliance",
-            "OPS_ITEMS": "true",
-            "STACK_NAME": STACK,
-        }
-    )
-    event = change_event()
-    plan = changes.plan(changes.parse_event(event), event, config, "req-1")
-    framework_config = replace(
-        config, common=replace(config.common, frameworks=("cis-aws-foundations",))
-    )
-    ticket = tickets.plan_ticket(
-        kind="violation",
-        change=plan.change,
-        identifier=plan.identifier,
-        frameworks=("cis-aws-foundations",),
-        checks="x",
-        runbook="y",
-        record_uri="z",
-        stack_name=framework_config.stack_name,
-        exemption=None,
-    )
-    assert ticket.request["Severity"] == tickets.SEVERITY_FRAMEWORK
-    assert plan.ticket.request["Severity"] == tickets.SEVERITY_OTHER
+def test_framework_rules_rank_higher(opscenter, monkeypatch):
+    monkeypatch.setenv("FRAMEWORKS", "abs-ccigv2-material")
+    run(change_event(resource_type="AWS::S3::Bucket", resource_id="logs-bucket"))
+    [item] = items()
+    # The rule belongs to the framework the stack enables: above a best-practice rule.
+    assert "**Frameworks:** abs-ccigv2-material" in item["Description"]
+    assert item["Severity"] == tickets.SEVERITY_FRAMEWORK
 
 
 def test_long_resource_ids_and_annotations_stay_within_opscenter_limits(opscenter):
@@ -258,8 +240,13 @@ def test_bad_ticket_configuration_names_the_variable(world, monkeypatch, env, me
 
 @pytest.mark.parametrize(
     "stored_document",
-    [None, [], {"kind": "other"}, {"kind": "compliance-ticket", "status": "Open"},
-     {"kind": "compliance-ticket", "status": "Resolved", "opsItemId": "oi-0123456789ab"}],
+    [
+        None,
+        [],
+        {"kind": "other"},
+        {"kind": "compliance-ticket", "status": "Open"},
+        {"kind": "compliance-ticket", "status": "Resolved", "opsItemId": "oi-0123456789ab"},
+    ],
 )
 def test_a_stored_ticket_that_is_not_an_open_one_of_ours_is_not_resolved(stored_document):
     assert tickets.open_ops_item(stored_document) is None

@@ -99,9 +99,7 @@ def create_ops_item(response: SimpleSystemManagerResponse) -> str:
             )
     ops_item_id = f"oi-{secrets.token_hex(6)}"
     now = time.time()
-    arn = (
-        f"arn:aws:ssm:{response.region}:{response.current_account}:opsitem/{ops_item_id}"
-    )
+    arn = f"arn:aws:ssm:{response.region}:{response.current_account}:opsitem/{ops_item_id}"
     items[ops_item_id] = {
         "OpsItemId": ops_item_id,
         "OpsItemArn": arn,

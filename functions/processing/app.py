@@ -14,6 +14,7 @@ from typing import Any
 import aws
 import changes
 import delivery
+import digest
 import observability
 import settings
 from validation import ValidationError
@@ -30,6 +31,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         logger.error("invalid configuration", extra=observability.fields(error=str(error)))
         raise
     namespace = config.common.namespace
+    job = digest.payload(event)
+    if job is not None:
+        return _scheduled(job, config)
     try:
         change = changes.parse_event(event)
     except ValidationError as error:
@@ -80,6 +84,33 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         ),
     )
     return {"status": outcome.status, "key": outcome.key, "sent": list(outcome.sent)}
+
+
+def _digest(config: changes.ProcessingSettings) -> dict[str, Any]:
+    port = delivery.AwsPort(
+        aws.client("s3"),
+        aws.client("sns"),
+        None,
+        config.common.bucket,
+        config.common.topic_arn,
+        config.remediation_function,
+    )
+    outcome = digest.run(port, config.common.bucket)
+    logger.info("digests sent", extra=observability.fields(sent=outcome["sent"]))
+    return outcome
+
+
+# Scheduled jobs, by the constant input's "kind" (EventBridge schedule rules of the template).
+JOBS = {digest.KIND: _digest}
+
+
+def _scheduled(job: str, config: changes.ProcessingSettings) -> dict[str, Any]:
+    run = JOBS.get(job)
+    if run is None:
+        # A schedule rule written by hand with a wrong input: retrying cannot help.
+        logger.error("unknown scheduled job", extra=observability.fields(kind=job))
+        return {"status": "rejected", "error": f"unknown kind {job!r}; known: {sorted(JOBS)}"}
+    return run(config)
 
 
 def _preview(event: Any) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import digest
 import keys
 import rulebook
 import settings as env_settings
@@ -41,6 +42,7 @@ class ProcessingSettings:
     remediate_rules: frozenset[str]
     ops_items: bool = False
     stack_name: str = ""
+    digest_rules: frozenset[str] = frozenset()
 
 
 def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
@@ -71,7 +73,8 @@ def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
             "the stack's name (1 to 128 letters, digits or -, starting with a letter), "
             "required when OPS_ITEMS is true",
         )
-    return ProcessingSettings(common, function, frozenset(remediate), ops_items, stack_name)
+    digest = frozenset(env_settings.identifier_list(env, "DIGEST_RULES"))
+    return ProcessingSettings(common, function, frozenset(remediate), ops_items, stack_name, digest)
 
 
 @dataclass(frozen=True)
@@ -296,12 +299,14 @@ class Plan:
     notification: Notification | None = None
     hand_off: dict[str, Any] | None = None
     ticket: tickets.Ticket | None = None
+    # Set instead of `notification` for a rule in DIGEST_RULES: (key, entry) for digest-pending/.
+    digest_entry: tuple[str, dict[str, Any]] | None = None
 
     @property
     def side_effects(self) -> tuple[str, ...]:
-        """In the order they run: people hear first, then remediation may act, then the ticket
-        queue is brought up to date."""
-        return _side_effects(self.notification, self.hand_off, self.ticket)
+        """In the order they run: people hear first (now or in the digest), then remediation may
+        act, then the ticket queue is brought up to date."""
+        return _side_effects(self.notification, self.hand_off, self.ticket, self.digest_entry)
 
 
 def plan(
@@ -348,20 +353,26 @@ def plan(
         if config.ops_items
         else None
     )
-    side_effects = _side_effects(notification, hand_off, ticket)
+    entry = None
+    if notification is not None and kind and identifier in config.digest_rules:
+        entry = digest.pending_entry(change, identifier, kind, key, record_uri)
+        notification = None
+    side_effects = _side_effects(notification, hand_off, ticket, entry)
     record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
-    return Plan(change, identifier, key, record, notification, hand_off, ticket)
+    return Plan(change, identifier, key, record, notification, hand_off, ticket, entry)
 
 
 def _side_effects(
     notification: Notification | None,
     hand_off: dict[str, Any] | None,
     ticket: tickets.Ticket | None,
+    digest_entry: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[str, ...]:
     return tuple(
         name
         for name, item in (
             ("notification", notification),
+            ("digest", digest_entry),
             ("remediation", hand_off),
             ("ticket", ticket),
         )

@@ -127,6 +127,24 @@ class AwsPort:
     def resolve_ops_item(self, ops_item_id: str) -> None:
         self._ssm.update_ops_item(OpsItemId=ops_item_id, Status=tickets.RESOLVED)
 
+    def list_keys(self, prefix: str) -> list[str]:
+        paginator = self._s3.get_paginator("list_objects_v2")
+        return [
+            item["Key"]
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+
+    def delete_keys(self, keys: list[str]) -> None:
+        # DeleteObjects takes at most 1,000 keys a request.
+        for start in range(0, len(keys), 1000):
+            response = self._s3.delete_objects(
+                Bucket=self._bucket,
+                Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True},
+            )
+            if response.get("Errors"):
+                raise RuntimeError(f"could not delete digest entries: {response['Errors'][:3]}")
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -202,6 +220,8 @@ def _run(
                 port.notify(plan.notification)
             elif name == "remediation" and plan.hand_off is not None:
                 port.hand_off(plan.hand_off)
+            elif name == "digest" and plan.digest_entry is not None:
+                port.save(*plan.digest_entry)  # same key and content on every retry
             elif name == "ticket" and plan.ticket is not None:
                 update_ticket(plan.ticket, port)
             done.append(name)

@@ -155,6 +155,7 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
             *basics,
             _remediation_arn(stack),
             stack.remote_key_arn,
+            digest=bool(stack.settings.digest),
         )
         if OPS_ITEMS_PARAMETER in stack.template.parameters:
             stack.add(
@@ -236,6 +237,8 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         common["REMEDIATE_RULES"] = (
             remediate_variable(remediate, regional) if hand_off and remediate else "[]"
         )
+        # Identifiers only; a rule not deployed in a region simply never sends a change there.
+        common["DIGEST_RULES"] = json.dumps(sorted(stack.settings.digest))
         if OPS_ITEMS_PARAMETER in stack.template.parameters:
             # The stack name is the value of the tag the OpsItems policy requires.
             common.update(OPS_ITEMS=Ref(OPS_ITEMS_PARAMETER), STACK_NAME=Ref("AWS::StackName"))

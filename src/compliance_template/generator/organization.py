@@ -21,7 +21,7 @@ from .dashboard import add_dashboard
 from .encryption import add_encryption
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
-from .parameters import GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
+from .parameters import DIGEST_SCHEDULE, GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
 from .settings import Settings, base_parameter_specs, rule_parameter_specs
 from .stack import Stack
 from .storage import add_storage
@@ -123,6 +123,8 @@ def _add_parameters(
     specs = [available[name] for name in names]
     if with_rules:
         specs += rule_parameter_specs(settings.selection)
+        if settings.digest:  # members run processing, which sends the digests
+            specs.append(DIGEST_SCHEDULE)
     for spec in sorted(specs, key=lambda s: _group_rank(s.group)):
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
 

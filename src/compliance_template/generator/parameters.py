@@ -315,6 +315,19 @@ ORGANIZATION_PARAMETERS: tuple[ParameterSpec, ...] = (
     ),
 )
 
+# Only in a stack whose settings list `digest` rules.
+DIGEST_SCHEDULE = ParameterSpec(
+    "DigestSchedule",
+    GROUP_NOTIFY,
+    "Digest schedule",
+    "EventBridge schedule expression of the digest: one message per digest rule listing its "
+    "changes since the last one.",
+    "rate(1 hour)",
+    allowed_pattern=SCHEDULE_PATTERN,
+    constraint_description="an EventBridge schedule such as rate(1 hour), rate(30 minutes) "
+    "or cron(0 8 * * ? *)",
+)
+
 PERIODIC_FREQUENCY = ParameterSpec(
     "PeriodicRuleFrequency",
     GROUP_RULES,

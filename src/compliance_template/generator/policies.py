@@ -40,6 +40,8 @@ from awacs.aws import (
 from troposphere import AWSHelperFn, Ref, Sub
 
 from .naming import (
+    DIGEST_PENDING_PREFIX,
+    DIGEST_SENT_PREFIX,
     FINDING_TAG_KEY,
     LATEST_PREFIX,
     OPS_ITEM_TAG_KEY,
@@ -232,6 +234,8 @@ def bucket_policy(
                     _objects(bucket_arn, member_prefix),
                     _objects(bucket_arn, LATEST_PREFIX),
                     _objects(bucket_arn, TICKETS_PREFIX),
+                    _objects(bucket_arn, DIGEST_PENDING_PREFIX),
+                    _objects(bucket_arn, DIGEST_SENT_PREFIX),
                 ],
                 Condition=Condition(in_organization),
             ),
@@ -455,8 +459,11 @@ def processing_policy(
     prefix: str,
     remediation_arn: Arn | None,
     remote_key_arn: Arn | None = None,
+    digest: bool = False,
 ) -> PolicyDocument:
     extra = [latest_evaluation_statement(bucket_arn)]
+    if digest:
+        extra.extend(digest_statements(bucket_arn))
     if remediation_arn is not None:
         extra.append(
             Statement(
@@ -480,6 +487,32 @@ def processing_policy(
     return _document(
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix), *extra
     )
+
+
+def digest_statements(bucket_arn: Arn) -> list[Statement]:
+    """The digest job lists and deletes the pending changes it sent, and claims each digest with
+    a conditional write in digest-sent/ before publishing it."""
+    return [
+        Statement(
+            Sid="KeepDigestEntries",
+            Effect=Allow,
+            Action=[s3.GetObject, s3.PutObject, s3.DeleteObject],
+            Resource=[_objects(bucket_arn, DIGEST_PENDING_PREFIX)],
+        ),
+        Statement(
+            Sid="ListDigestEntries",
+            Effect=Allow,
+            Action=[s3.ListBucket],
+            Resource=[bucket_arn],
+            Condition=Condition(StringLike("s3:prefix", [f"{DIGEST_PENDING_PREFIX}/*"])),
+        ),
+        Statement(
+            Sid="ClaimDigests",
+            Effect=Allow,
+            Action=[s3.GetObject, s3.PutObject],
+            Resource=[_objects(bucket_arn, DIGEST_SENT_PREFIX)],
+        ),
+    ]
 
 
 def ops_items_policy(bucket_arn: Arn) -> PolicyDocument:

@@ -27,7 +27,7 @@ from .dashboard import add_dashboard
 from .encryption import add_encryption
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
-from .parameters import GROUP_ORDER, add_parameter
+from .parameters import DIGEST_SCHEDULE, GROUP_ORDER, add_parameter
 from .recorder import add_recorder
 from .settings import Settings, deploy_parameter_specs
 from .stack import Stack
@@ -67,8 +67,10 @@ def build_template(settings: Settings) -> Template:
 
 
 def _add_parameters(template: Template, settings: Settings) -> None:
+    digest = (DIGEST_SCHEDULE,) if settings.digest else ()
     specs = sorted(
-        deploy_parameter_specs(settings.selection), key=lambda s: GROUP_ORDER.index(s.group)
+        (*deploy_parameter_specs(settings.selection), *digest),
+        key=lambda s: GROUP_ORDER.index(s.group),
     )
     for spec in specs:
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))

@@ -1,12 +1,15 @@
-"""What invokes the functions: compliance-change events and the report schedule."""
+"""What invokes the functions: compliance-change events, the report and the digest schedules."""
 
 from __future__ import annotations
+
+import json
 
 from troposphere import GetAtt, Ref, Sub, awslambda, events, sqs
 
 from . import policies
 from .stack import Stack
 
+DIGEST_KIND = "digest"
 # EventBridge's own retries before a target's event goes to the dead-letter queue.
 TARGET_RETRY = events.RetryPolicy(MaximumRetryAttempts=8, MaximumEventAgeInSeconds=3600)
 
@@ -35,6 +38,18 @@ def add_triggers(stack: Stack) -> None:
                 EventPattern=compliance_event_pattern(),
             )
         )
+    if "processing" in stack.functions and stack.settings.digest:
+        # Processing's scheduled job: its handler dispatches on the constant input's "kind".
+        event_rules.append(
+            _rule(
+                stack,
+                "DigestScheduleRule",
+                "processing",
+                "Schedule of the per-rule notification digest",
+                ScheduleExpression=Ref("DigestSchedule"),
+                input_text=json.dumps({"kind": DIGEST_KIND}),
+            )
+        )
     if "reporting" in stack.functions:
         event_rules.append(
             _rule(
@@ -58,9 +73,15 @@ def add_triggers(stack: Stack) -> None:
 
 
 def _rule(
-    stack: Stack, title: str, function: str, description: str, **source: object
+    stack: Stack,
+    title: str,
+    function: str,
+    description: str,
+    input_text: str | None = None,
+    **source: object,
 ) -> events.Rule:
     function_id = stack.id(f"{function}-function")
+    constant = {"Input": input_text} if input_text is not None else {}
     rule = stack.add(
         events.Rule(
             title,
@@ -72,6 +93,7 @@ def _rule(
                     Arn=GetAtt(function_id, "Arn"),
                     RetryPolicy=TARGET_RETRY,
                     DeadLetterConfig=events.DeadLetterConfig(Arn=GetAtt(stack.id("queue"), "Arn")),
+                    **constant,
                 )
             ],
             **source,

@@ -43,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settings",
         type=Path,
-        help="JSON settings file (frameworks, rules, remediate, rule_parameters, "
+        help="JSON settings file (frameworks, rules, remediate, digest, rule_parameters, "
         "parameter_defaults, tags); "
         "default: the built-in defaults",
     )

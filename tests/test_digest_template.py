@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from template_helpers import as_dict, resources_of, statements
+from template_helpers import TEMPLATES, as_dict, resources_of, statements
 
 from compliance_template.errors import SettingsError
 from compliance_template.generator.limits import (
@@ -104,3 +104,13 @@ def test_bad_digest_settings_name_the_field_and_value(digest, field, allowed):
         Settings.from_mapping({"digest": digest})
     assert caught.value.field == field
     assert allowed in str(caught.value)
+
+
+def test_the_central_bucket_lets_members_list_their_digest_entries():
+    central = json.loads((TEMPLATES / "org-central.json").read_text())
+    document = central["Resources"]["ReportsBucketPolicy"]["Properties"]["PolicyDocument"]
+    listing = statements(document)["OrganizationMembersListChanges"]
+    assert "digest-pending/*" in listing["Condition"]["StringLike"]["s3:prefix"]
+    writing = statements(document)["OrganizationMembersRecordChanges"]
+    prefixes = {r["Fn::Sub"][0] for r in writing["Resource"]}
+    assert {"${Bucket}/digest-pending/*", "${Bucket}/digest-sent/*"} <= prefixes

@@ -249,7 +249,13 @@ def bucket_policy(
                 Action=[s3.ListBucket],
                 Resource=[bucket_arn],
                 Condition=Condition(
-                    [in_organization, StringLike("s3:prefix", [f"{member_prefix}/*"])]
+                    [
+                        in_organization,
+                        # digest-pending/: the digest job of members with `digest` rules.
+                        StringLike(
+                            "s3:prefix", [f"{member_prefix}/*", f"{DIGEST_PENDING_PREFIX}/*"]
+                        ),
+                    ]
                 ),
             ),
         )

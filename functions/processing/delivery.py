@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,6 +43,8 @@ logger = observability.get_logger("processing.delivery")
 # Each lost race means another evaluation of the same resource was written in between; a few in
 # a row within one invocation is already unlikely, so after this many the platform retries.
 LATEST_ATTEMPTS = 5
+# Parallel S3 reads of the digest job: botocore's default pool holds 10 connections.
+READ_THREADS = 8
 
 
 class Port(Protocol):
@@ -126,6 +129,12 @@ class AwsPort:
 
     def resolve_ops_item(self, ops_item_id: str) -> None:
         self._ssm.update_ops_item(OpsItemId=ops_item_id, Status=tickets.RESOLVED)
+
+    def load_many(self, keys: list[str]) -> list[dict[str, Any] | None]:
+        """Documents in the order of ``keys``; read in parallel (boto3 clients are thread-safe),
+        so a digest of thousands of entries fits in processing's 60-second timeout."""
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            return list(pool.map(self.load, keys))
 
     def list_keys(self, prefix: str) -> list[str]:
         paginator = self._s3.get_paginator("list_objects_v2")

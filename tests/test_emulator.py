@@ -291,3 +291,38 @@ def test_a_managed_policy_is_attached_updated_and_deleted_with_its_stack(aws):
     assert [s["StackStatus"] for s in stacks if s["StackName"] == "policy"] == ["DELETE_COMPLETE"]
     assert arn not in [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
     assert role not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+
+
+SSM_TEMPLATE = {
+    "Parameters": {"Value": {"Type": "String", "Default": "first"}},
+    "Resources": {
+        "Document": {
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {"Type": "String", "Value": {"Ref": "Value"}, "Tags": {"team": "a"}},
+        }
+    },
+    "Outputs": {"Name": {"Value": {"Ref": "Document"}}},
+}
+
+
+def test_an_ssm_parameter_without_a_name_is_created_tagged_and_updated_in_place(aws):
+    """moto passes no name to PutParameter when `Name` is left out (CloudFormation makes one), and
+    the tag map where Key/Value pairs are expected; on update it replaces the parameter."""
+    cloudformation, ssm = aws("cloudformation"), aws("ssm")
+    cloudformation.create_stack(StackName="settings", TemplateBody=json.dumps(SSM_TEMPLATE))
+
+    def name() -> str:
+        outputs = cloudformation.describe_stacks(StackName="settings")["Stacks"][0]["Outputs"]
+        return next(o["OutputValue"] for o in outputs if o["OutputKey"] == "Name")
+
+    first = name()
+    assert ssm.get_parameter(Name=first)["Parameter"]["Value"] == "first"
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=first)["TagList"]
+    assert tags == [{"Key": "team", "Value": "a"}]
+    cloudformation.update_stack(
+        StackName="settings",
+        TemplateBody=json.dumps(SSM_TEMPLATE),
+        Parameters=[{"ParameterKey": "Value", "ParameterValue": "second"}],
+    )
+    assert name() == first
+    assert ssm.get_parameter(Name=first)["Parameter"]["Value"] == "second"

@@ -79,8 +79,11 @@ def test_policies_get_new_logical_ids():
         "ConfigRecorderDeliveryPolicy",
         "ProcessingManagedPolicy",
         "ProcessingOpsItemsManagedPolicy",
+        "ProcessingSecurityHubImportManagedPolicy",
+        "ProcessingSecurityHubManagedPolicy",
         "RemediationEnforceManagedPolicy",
         "RemediationManagedPolicy",
+        "RemediationSecurityHubManagedPolicy",
         "ReportingManagedPolicy",
     }
 

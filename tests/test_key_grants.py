@@ -37,6 +37,7 @@ def test_every_key_template_is_checked():
     assert {p.name for p in WITH_KEYS} == {
         "compliance-monitoring.json",
         "compliance-monitoring-all-rules.json",
+        "compliance-monitoring-exemptions.json",
         "framework-cis-aws-v1.4-level1.json",
         "framework-nist-800-53-rev-5.json",
         "org-central.json",

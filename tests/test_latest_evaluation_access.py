@@ -16,7 +16,12 @@ def _load(name: str) -> dict:
 
 
 def _processing_statements(template: dict) -> dict[str, dict]:
-    policy = template["Resources"]["ProcessingManagedPolicy"]["Properties"]["PolicyDocument"]
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]
+        for r in template["Resources"].values()
+        if {"Ref": "ProcessingRole"} in r.get("Properties", {}).get("Roles", [])
+        and "Condition" not in r  # the policies of optional features
+    ]
     return statements(policy)
 
 

@@ -37,7 +37,20 @@ def test_rulebook_carries_every_rule_fact_the_functions_use():
             "resourceTypes": list(rule.resource_types),
             "remediation": rule.remediation,
             "manual": rule.manual,
+            "severity": rule.severity.value,
         }
+
+
+def test_severity_is_medium_unless_the_rule_flags_internet_exposure():
+    # MEDIUM is what AWS Config's own Security Hub findings carry (docs/aws-facts.md).
+    rules = json.loads(render_rulebook())["rules"]
+    high = sorted(name for name, entry in rules.items() if entry["severity"] == "HIGH")
+    assert high == [
+        "RDS_INSTANCE_PUBLIC_ACCESS_CHECK",
+        "RESTRICTED_INCOMING_TRAFFIC",
+        "S3_BUCKET_PUBLIC_READ_PROHIBITED",
+    ]
+    assert {entry["severity"] for entry in rules.values()} == {"HIGH", "MEDIUM"}
 
 
 def test_every_rule_name_a_stack_can_have_maps_to_its_rule():

@@ -29,6 +29,8 @@ class Rule(NamedTuple):
     remediation: str | None  # None: no automatic remediation
     # A person evaluates it (AWS_CONFIG_PROCESS_CHECK): Config never records a result on its own.
     manual: bool = False
+    # The ASFF severity label of the rule's Security Hub findings (import mode).
+    severity: str = "MEDIUM"
 
 
 class Control(NamedTuple):
@@ -65,6 +67,7 @@ def rules() -> dict[str, Rule]:
             tuple(entry["resourceTypes"]),
             entry["remediation"],
             bool(entry.get("manual", False)),
+            str(entry.get("severity", "MEDIUM")),
         )
         for identifier, entry in _document()["rules"].items()
     }

@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aws
 import changes
 import delivery
 import digest
+import exemptions
 import observability
+import review
 import settings
 from validation import ValidationError
 
@@ -30,10 +34,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     except settings.ConfigurationError as error:
         logger.error("invalid configuration", extra=observability.fields(error=str(error)))
         raise
-    namespace = config.common.namespace
-    job = digest.payload(event)
+    job = SCHEDULED_JOBS.get(event.get("kind")) if isinstance(event, dict) else None
     if job is not None:
-        return _scheduled(job, config)
+        return job(config, context)
+    namespace = config.common.namespace
     try:
         change = changes.parse_event(event)
     except ValidationError as error:
@@ -51,25 +55,26 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             extra=observability.fields(rule=change.rule_name, resourceId=change.resource_id),
         )
         return {"status": "ignored", "rule": change.rule_name}
-    request_id = observability.request_id(context) or f"local-{uuid.uuid4()}"
-    plan = changes.plan(change, event, config, request_id)
-    port = delivery.AwsPort(
-        aws.client("s3"),
-        aws.client("sns"),
-        aws.client("lambda") if plan.hand_off is not None else None,
-        config.common.bucket,
-        config.common.topic_arn,
-        config.remediation_function,
-        aws.client("ssm") if plan.ticket is not None else None,
+    request_id = _request_id(context)
+    # Raises when the exemptions cannot be read: the platform retries, nothing is decided blind.
+    plan = changes.plan(change, event, config, request_id, _exemptions())
+    outcome = delivery.deliver(
+        plan,
+        _port(
+            config,
+            with_lambda=plan.hand_off is not None,
+            with_security_hub=plan.security_hub is not None,
+            with_ssm=plan.ticket is not None,
+        ),
+        request_id,
     )
-    outcome = delivery.deliver(plan, port, request_id)
     # A stale evaluation is no change any more (a newer one was handled first): its record and
     # the log line below say so; it is not counted as a change.
     if outcome.status not in ("duplicate", "stale"):
         observability.emit_metrics(
             namespace,
             {"ComplianceChange": 1},
-            {"RuleName": change.rule_name, "ComplianceType": change.compliance_type},
+            {"RuleName": change.rule_name, "ComplianceType": plan.status},
         )
     logger.info(
         f"compliance change {outcome.status}",
@@ -81,36 +86,70 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             resourceId=change.resource_id,
             complianceType=change.compliance_type,
             previousComplianceType=change.previous_type,
+            exemption=plan.exemption["id"] if plan.exemption else None,
         ),
     )
     return {"status": outcome.status, "key": outcome.key, "sent": list(outcome.sent)}
 
 
-def _digest(config: changes.ProcessingSettings) -> dict[str, Any]:
-    port = delivery.AwsPort(
+def _request_id(context: Any) -> str:
+    return observability.request_id(context) or f"local-{uuid.uuid4()}"
+
+
+def _exemptions() -> exemptions.Exemptions:
+    return exemptions.load(os.environ, lambda: aws.client("ssm"))
+
+
+def _port(
+    config: changes.ProcessingSettings,
+    with_lambda: bool,
+    with_security_hub: bool = False,
+    with_ssm: bool = False,
+) -> delivery.AwsPort:
+    return delivery.AwsPort(
         aws.client("s3"),
         aws.client("sns"),
-        None,
+        aws.client("lambda") if with_lambda else None,
         config.common.bucket,
         config.common.topic_arn,
         config.remediation_function,
+        aws.client("securityhub") if with_security_hub else None,
+        aws.client("ssm") if with_ssm else None,
     )
-    outcome = digest.run(port, config.common.bucket)
+
+
+def _exemption_review(config: changes.ProcessingSettings, context: Any) -> dict[str, Any]:
+    """Tell owners of the exemptions expiring or expired here (review.py)."""
+    arn = getattr(context, "invoked_function_arn", "")
+    account = arn.split(":")[4] if isinstance(arn, str) and arn.count(":") >= 5 else ""
+    region = os.environ.get("AWS_REGION", "")
+    result = review.run(
+        _exemptions(),
+        datetime.now(UTC).date(),
+        account,
+        region,
+        _port(config, with_lambda=False),
+        _request_id(context),
+    )
+    logger.info(
+        "exemptions reviewed",
+        extra=observability.fields(sent=result["sent"], account=account, region=region),
+    )
+    return result
+
+
+def _digest(config: changes.ProcessingSettings, context: Any) -> dict[str, Any]:
+    """One message per digest rule with pending changes (digest.py)."""
+    outcome = digest.run(_port(config, with_lambda=False), config.common.bucket)
     logger.info("digests sent", extra=observability.fields(sent=outcome["sent"]))
     return outcome
 
 
-# Scheduled jobs, by the constant input's "kind" (EventBridge schedule rules of the template).
-JOBS = {digest.KIND: _digest}
-
-
-def _scheduled(job: str, config: changes.ProcessingSettings) -> dict[str, Any]:
-    run = JOBS.get(job)
-    if run is None:
-        # A schedule rule written by hand with a wrong input: retrying cannot help.
-        logger.error("unknown scheduled job", extra=observability.fields(kind=job))
-        return {"status": "rejected", "error": f"unknown kind {job!r}; known: {sorted(JOBS)}"}
-    return run(config)
+# Scheduled jobs: EventBridge invokes processing with a constant {"kind": ...} (triggers.py).
+SCHEDULED_JOBS: dict[str, Callable[[changes.ProcessingSettings, Any], dict[str, Any]]] = {
+    review.KIND: _exemption_review,
+    digest.KIND: _digest,
+}
 
 
 def _preview(event: Any) -> str:

@@ -9,15 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import digest
+import exemptions as exempt
 import keys
 import rulebook
+import security_hub
 import settings as env_settings
 import tickets
 import validation as v
+from security_hub import FindingUpdate
 
 EVENT_SOURCE = "aws.config"
 DETAIL_TYPE = "Config Rules Compliance Change"
@@ -40,6 +43,7 @@ class ProcessingSettings:
     common: env_settings.CommonSettings
     remediation_function: str
     remediate_rules: frozenset[str]
+    security_hub_mode: str = "off"
     ops_items: bool = False
     stack_name: str = ""
     digest_rules: frozenset[str] = frozenset()
@@ -74,7 +78,15 @@ def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
             "required when OPS_ITEMS is true",
         )
     digest = frozenset(env_settings.identifier_list(env, "DIGEST_RULES"))
-    return ProcessingSettings(common, function, frozenset(remediate), ops_items, stack_name, digest)
+    return ProcessingSettings(
+        common,
+        function,
+        frozenset(remediate),
+        security_hub.mode(env),
+        ops_items,
+        stack_name,
+        digest,
+    )
 
 
 @dataclass(frozen=True)
@@ -298,15 +310,27 @@ class Plan:
     record: dict[str, Any]
     notification: Notification | None = None
     hand_off: dict[str, Any] | None = None
+    # The active exemption covering a NON_COMPLIANT change ({"id", "reason", "owner", "granted",
+    # "expires"}): no violation notice, no hand-off, recorded as EXEMPT.
+    exemption: dict[str, str] | None = None
+    security_hub: FindingUpdate | None = None
     ticket: tickets.Ticket | None = None
     # Set instead of `notification` for a rule in DIGEST_RULES: (key, entry) for digest-pending/.
     digest_entry: tuple[str, dict[str, Any]] | None = None
 
     @property
+    def status(self) -> str:
+        """The record's status: EXEMPT for an exempt NON_COMPLIANT change, else its type."""
+        return "EXEMPT" if self.exemption is not None else self.change.compliance_type
+
+    @property
     def side_effects(self) -> tuple[str, ...]:
-        """In the order they run: people hear first (now or in the digest), then remediation may
-        act, then the ticket queue is brought up to date."""
-        return _side_effects(self.notification, self.hand_off, self.ticket, self.digest_entry)
+        """In the order they run: people hear first (now or in the digest), Security Hub's
+        finding says what this stack knows, then remediation may act (and adds its decision to
+        that finding), then the ticket queue is brought up to date."""
+        return _side_effects(
+            self.notification, self.hand_off, self.security_hub, self.ticket, self.digest_entry
+        )
 
 
 def plan(
@@ -314,11 +338,12 @@ def plan(
     raw_event: Mapping[str, Any],
     config: ProcessingSettings,
     request_id: str,
-    exemption: Mapping[str, Any] | None = None,
+    exemptions: exempt.Exemptions = exempt.NONE,
 ) -> Plan:
-    """Decide the record, the notification, the hand-off and the ticket for a change of a
-    managed rule. ``exemption``: the active exemption covering a NON_COMPLIANT change, if any
-    (it opens no ticket)."""
+    """Decide the record, the notification and the hand-off for a change of a managed rule.
+
+    Exemptions are matched on the evaluation's day (UTC), not the day it is processed, so a
+    retry after midnight decides the same."""
     suffix = rulebook.suffix(config.common.rule_name_prefix, change.rule_name)
     if suffix is None:
         raise ValueError(f"{change.rule_name} is not a rule of this stack")
@@ -326,21 +351,39 @@ def plan(
     frameworks = rulebook.frameworks_of(suffix, config.common.frameworks)
     key = record_key(change)
     record_uri = f"s3://{config.common.bucket}/{key}"
+    covering = exemptions.match(
+        change.account,
+        change.region,
+        identifier,
+        change.resource_type,
+        change.resource_id,
+        change.ordering.astimezone(UTC).date(),
+    )
+    exempt_failure = covering is not None and change.compliance_type == "NON_COMPLIANT"
     hands_off = (
         change.compliance_type == "NON_COMPLIANT"
+        and not exempt_failure
         and bool(config.remediation_function)
         and identifier in config.remediate_rules
     )
-    kind = notification_kind(change)
+    # While an exemption covers the resource its failure is never notified, so neither is its
+    # return to COMPLIANT: nobody was told of a violation to see resolved.
+    kind = None if covering is not None else notification_kind(change)
     notification = (
         _notification(kind, change, identifier, frameworks, config, record_uri, hands_off)
         if kind
         else None
     )
     hand_off = _hand_off(change, identifier, record_uri) if hands_off else None
+    exemption = covering.summary() if covering is not None else None
+    finding_update = _security_hub(
+        change, identifier, config, exemption if exempt_failure else None, hands_off
+    )
+    # Tickets follow the change itself: an exempt failure opens none, but a return to COMPLIANT
+    # resolves a ticket opened before the exemption was granted.
     ticket = (
         tickets.plan_ticket(
-            kind=kind,
+            kind=notification_kind(change),
             change=change,
             identifier=identifier,
             frameworks=frameworks,
@@ -348,7 +391,7 @@ def plan(
             runbook=rulebook.runbook_url(config.common.runbook_base_url, identifier),
             record_uri=record_uri,
             stack_name=config.stack_name,
-            exemption=exemption,
+            exemption=exemption if exempt_failure else None,
         )
         if config.ops_items
         else None
@@ -357,15 +400,31 @@ def plan(
     if notification is not None and kind and identifier in config.digest_rules:
         entry = digest.pending_entry(change, identifier, kind, key, record_uri)
         notification = None
-    side_effects = _side_effects(notification, hand_off, ticket, entry)
+    side_effects = _side_effects(notification, hand_off, finding_update, ticket, entry)
     record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
-    return Plan(change, identifier, key, record, notification, hand_off, ticket, entry)
+    if exempt_failure:
+        record["status"] = "EXEMPT"
+    if exemption is not None:
+        record["exemption"] = exemption
+    return Plan(
+        change,
+        identifier,
+        key,
+        record,
+        notification,
+        hand_off,
+        exemption if exempt_failure else None,
+        finding_update,
+        ticket,
+        entry,
+    )
 
 
 def _side_effects(
     notification: Notification | None,
     hand_off: dict[str, Any] | None,
-    ticket: tickets.Ticket | None,
+    finding_update: FindingUpdate | None = None,
+    ticket: tickets.Ticket | None = None,
     digest_entry: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[str, ...]:
     return tuple(
@@ -373,10 +432,42 @@ def _side_effects(
         for name, item in (
             ("notification", notification),
             ("digest", digest_entry),
+            ("securityhub", finding_update),
             ("remediation", hand_off),
             ("ticket", ticket),
         )
         if item is not None
+    )
+
+
+def _security_hub(
+    change: ComplianceChange,
+    identifier: str,
+    config: ProcessingSettings,
+    exemption: Mapping[str, Any] | None,
+    hands_off: bool,
+) -> FindingUpdate | None:
+    rule = rulebook.text(identifier)
+    return security_hub.plan_update(
+        config.security_hub_mode,
+        security_hub.Target(
+            change.account,
+            change.region,
+            change.rule_name,
+            change.resource_type,
+            change.resource_id,
+        ),
+        compliance_type=change.compliance_type,
+        previous_type=change.previous_type,
+        exemption=exemption,
+        runbook=rulebook.runbook_url(config.common.runbook_base_url, identifier),
+        hands_off=hands_off,
+        # When Config recorded the result: the newest evaluation has the latest one.
+        evaluated_at=change.rank[0],
+        severity=rule.severity,
+        description=rule.description,
+        what_to_do=rule.what_to_do,
+        annotation=change.annotation,
     )
 
 
@@ -400,6 +491,8 @@ def _record(
         "resourceType": change.resource_type,
         "resourceId": change.resource_id,
         "complianceType": change.compliance_type,
+        # EXEMPT for a NON_COMPLIANT change an active exemption covers (set by `plan`).
+        "status": change.compliance_type,
         "previousComplianceType": change.previous_type,
         "annotation": change.annotation,
         "orderingTimestamp": change.ordering_text,

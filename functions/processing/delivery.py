@@ -35,9 +35,11 @@ from typing import Any, Protocol
 import aws
 import changes
 import observability
+import security_hub_port
 import tickets
 from botocore.exceptions import ClientError
 from changes import Notification, Plan
+from security_hub import FindingUpdate
 
 logger = observability.get_logger("processing.delivery")
 # Each lost race means another evaluation of the same resource was written in between; a few in
@@ -56,12 +58,14 @@ class Port(Protocol):
     def replace_latest(self, key: str, document: dict[str, Any], etag: str) -> bool: ...
     def notify(self, notification: Notification) -> str: ...
     def hand_off(self, payload: dict[str, Any]) -> None: ...
+    def update_security_hub(self, update: FindingUpdate) -> None: ...
     def open_ops_item(self, request: Mapping[str, Any]) -> str: ...
     def resolve_ops_item(self, ops_item_id: str) -> None: ...
 
 
 class AwsPort:
-    """The adapter to S3, SNS, Lambda and Systems Manager; one AWS call per method."""
+    """The adapter to S3, SNS, Lambda, Security Hub and Systems Manager; one AWS call per
+    method, except Security Hub's, which finds the finding before it annotates it."""
 
     def __init__(
         self,
@@ -71,10 +75,12 @@ class AwsPort:
         bucket: str,
         topic_arn: str,
         function: str,
+        security_hub_client: Any = None,
         ssm: Any = None,
     ) -> None:
         self._s3, self._sns, self._lambda, self._ssm = s3, sns, lambda_client, ssm
         self._bucket, self._topic_arn, self._function = bucket, topic_arn, function
+        self._security_hub = security_hub_client
 
     def claim(self, key: str, record: dict[str, Any]) -> bool:
         return aws.put_json(self._s3, self._bucket, key, record, only_if_absent=True)
@@ -154,6 +160,9 @@ class AwsPort:
             if response.get("Errors"):
                 raise RuntimeError(f"could not delete digest entries: {response['Errors'][:3]}")
 
+    def update_security_hub(self, update: FindingUpdate) -> None:
+        security_hub_port.apply(security_hub_port.SecurityHubPort(self._security_hub), update)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -227,6 +236,8 @@ def _run(
         for name in pending:
             if name == "notification" and plan.notification is not None:
                 port.notify(plan.notification)
+            elif name == "securityhub" and plan.security_hub is not None:
+                port.update_security_hub(plan.security_hub)
             elif name == "remediation" and plan.hand_off is not None:
                 port.hand_off(plan.hand_off)
             elif name == "digest" and plan.digest_entry is not None:

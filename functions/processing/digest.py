@@ -187,10 +187,3 @@ def _is_entry(document: Any) -> bool:
             )
         )
     )
-
-
-def payload(event: Any) -> str | None:
-    """The scheduled job an event asks for, or None for a compliance-change event."""
-    if isinstance(event, dict) and isinstance(event.get("kind"), str):
-        return event["kind"]
-    return None

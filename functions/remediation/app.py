@@ -15,10 +15,13 @@ from typing import Any
 import audit
 import aws
 import decide
+import exemptions
 import findings
 import keys
 import observability
 import rules
+import security_hub
+import security_hub_port
 import settings
 from botocore.exceptions import BotoCoreError, ClientError
 from validation import ValidationError
@@ -84,6 +87,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             audit.decision_record(finding, plan, outcome, reason, config, request_id, now),
             claimed=False,
         )
+    record = _note_security_hub(finding, record, config, auditor, key)
     auditor.notify(key, record)
     _metric(namespace, finding, record["outcome"])
     logger.info(
@@ -106,6 +110,9 @@ def _plan(
     if not_handled is not None:
         return not_handled
     assert rule is not None
+    exempt = decide.skip_declared_exemption(finding, _exemption(finding))
+    if exempt is not None:
+        return exempt
     here = os.environ.get("AWS_REGION", "")
     if here and finding.region != here:
         return decide.Plan(
@@ -123,6 +130,22 @@ def _plan(
             "fail", f"could not read the current state: {aws.error_code(error)}: {error}"
         )
     return rule.plan(finding, state, config)
+
+
+def _exemption(finding: findings.Finding) -> exemptions.Exemption | dict | None:
+    """The exemption the message carries, else one active today; raises when the exemptions
+    cannot be read (the invocation fails and is retried), never assumes there are none."""
+    carried = finding.message.get("exemption")
+    if isinstance(carried, dict) and carried.get("id"):
+        return carried
+    return exemptions.load(os.environ, lambda: aws.client("ssm")).match(
+        finding.account,
+        finding.region,
+        finding.identifier,
+        finding.resource_type,
+        finding.resource_id,
+        datetime.now(UTC).date(),
+    )
 
 
 def _execute(finding: findings.Finding, plan: decide.Plan) -> tuple[str, str]:
@@ -146,6 +169,57 @@ def _without_action(plan: decide.Plan, mode: str) -> tuple[str, str]:
         assert plan.action is not None
         return "dry-run", f"{plan.reason}; would {plan.action.description} (mode {mode})"
     return _OUTCOME_OF[plan.kind], plan.reason
+
+
+def _note_security_hub(
+    finding: findings.Finding,
+    record: dict[str, Any],
+    config: findings.RemediationSettings,
+    auditor: audit.Auditor,
+    key: str,
+) -> dict[str, Any]:
+    """The decision becomes the note of the rule and resource's Security Hub finding, after the
+    audit record is stored. A failure is logged, counted and written into the record, not raised:
+    a retry would decide and notify again for a note that only repeats the record."""
+    if (
+        config.security_hub_mode == "off"
+        or record.get("securityHubNote", {}).get("status") == "added"
+    ):
+        return record
+    update = security_hub.FindingUpdate(
+        config.security_hub_mode,
+        security_hub.Target(
+            finding.account,
+            finding.region,
+            finding.rule_name,
+            finding.resource_type,
+            finding.resource_id,
+        ),
+        security_hub.remediation_note(
+            record["outcome"], config.mode, record["reason"], record["runbook"]
+        ),
+        exempt=False,
+        may_reopen=False,
+    )
+    try:
+        security_hub_port.apply(
+            security_hub_port.SecurityHubPort(aws.client("securityhub")), update
+        )
+        status: dict[str, Any] = {"status": "added"}
+    except (ClientError, BotoCoreError, RuntimeError) as error:
+        status = {"status": "missing", "error": f"{aws.error_code(error)}: {error}"[:1000]}
+        logger.error(
+            "could not add the decision to the Security Hub finding",
+            extra=observability.fields(key=key, error=status["error"], **finding.summary()),
+        )
+        observability.emit_metrics(
+            config.common.namespace,
+            {"SecurityHubNoteFailed": 1},
+            {"RuleName": finding.rule_name},
+        )
+    record = {**record, "securityHubNote": status}
+    auditor.save(key, record)
+    return record
 
 
 def _account(context: Any) -> str | None:

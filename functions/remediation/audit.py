@@ -48,6 +48,15 @@ def _action(action: Action | None) -> dict[str, Any] | None:
     return {"api": action.api, "parameters": dict(action.params), "description": action.description}
 
 
+def _security_hub_line(record: dict[str, Any]) -> list[str]:
+    note = record.get("securityHubNote")
+    if not isinstance(note, dict):
+        return []
+    if note.get("status") == "missing":
+        return [f"Security Hub: the decision's note is missing ({note.get('error')})"]
+    return ["Security Hub: the decision is the finding's note"]
+
+
 def _is_final(record: Any) -> bool:
     return isinstance(record, dict) and record.get("outcome") not in (None, IN_PROGRESS)
 
@@ -80,6 +89,9 @@ class Auditor:
         aws.put_json(self._s3, bucket, key, record)
         return record
 
+    def save(self, key: str, record: dict[str, Any]) -> None:
+        aws.put_json(self._s3, self._config.common.bucket, key, record)
+
     def _earlier_final(self, key: str) -> dict[str, Any] | None:
         earlier = aws.get_json(self._s3, self._config.common.bucket, key)
         return earlier if _is_final(earlier) else None
@@ -100,6 +112,7 @@ class Auditor:
             f"Annotation:  {finding.get('annotation') or '(none given by the rule)'}",
             f"Runbook:     {record.get('runbook')}",
             f"Audit:       s3://{self._config.common.bucket}/{key}",
+            *_security_hub_line(record),
         ]
         return aws.publish(
             self._sns,

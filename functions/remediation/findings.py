@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import keys
+import security_hub
 import settings as env_settings
 import validation as v
 
@@ -33,6 +34,7 @@ class RemediationSettings:
     ebs_default_encryption: bool
     # Empty: unknown, so an instance flagged by Config is taken as still of an undesired type.
     allowed_instance_types: frozenset[str]
+    security_hub_mode: str = "off"
 
 
 def load_settings(env: Mapping[str, str]) -> RemediationSettings:
@@ -52,6 +54,7 @@ def load_settings(env: Mapping[str, str]) -> RemediationSettings:
         backup_retention_days=env_settings.integer(env, "BACKUP_RETENTION_DAYS", 1, 35, 7),
         ebs_default_encryption=env_settings.boolean(env, "EBS_DEFAULT_ENCRYPTION", False),
         allowed_instance_types=frozenset(types.split(",")) if types else frozenset(),
+        security_hub_mode=security_hub.mode(env),
     )
 
 

@@ -18,11 +18,13 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import aws
 import collect
+import exemption_report
+import exemptions
 import keys
 import observability
 import render
@@ -81,6 +83,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         observability.emit_metrics(namespace, {"MalformedEvent": 1}, {})
         return {"status": "rejected", "error": str(error)}
 
+    # Raises when the exemptions cannot be read: the run fails and is retried, rather than
+    # counting exempt resources as non-compliant.
+    exempt = exemptions.load(os.environ, lambda: aws.client("ssm"))
+    day = moment.astimezone(UTC).date()
     run = report_store.run_id(moment)
     prefix = report_store.run_prefix(run)
     bucket = config.common.bucket
@@ -103,7 +109,11 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(tally.CSV_COLUMNS)
         counted = tally.build(
-            rules, results_of, writer.writerow, frameworks=_framework_labels(rules, common)
+            rules,
+            results_of,
+            writer.writerow,
+            frameworks=_framework_labels(rules, common),
+            exempt_of=_exempt_of(exempt, day),
         )
         text.flush()
         text.detach()
@@ -113,8 +123,18 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         frameworks = scores.framework_scores(
             counted.rules, common.rule_name_prefix, common.frameworks
         )
+        listed = exemption_report.entries(exempt, counted.matched, day)
         document = render.summary(
-            run, generated_at, scope, counted, points, uris, common.runbook_base_url, frameworks
+            run,
+            generated_at,
+            scope,
+            counted,
+            points,
+            uris,
+            common.runbook_base_url,
+            frameworks,
+            listed,
+            exemption_report.expiring_soon(listed),
         )
         report_store.put(s3, bucket, f"{prefix}details.csv", details, "text/csv; charset=utf-8")
     html = render.html_report(document, counted.table_rows())
@@ -133,19 +153,35 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     aws.publish(aws.client("sns"), config.common.topic_arn, subject, body, attributes)
     for rule in document["rules"]:
         if rule["found"]:
-            observability.emit_metrics(
-                namespace,
-                {
-                    "NonCompliantResources": rule["nonCompliant"],
-                    "CompliantResources": rule["compliant"],
-                },
-                {"RuleName": rule["ruleName"]},
-            )
+            # Exempt results are not in NonCompliantResources: a rule whose only failures are
+            # exempt does not raise its alarm. ExemptResources only in a stack with exemptions,
+            # so a stack without them pays for no extra metric series.
+            counts = {
+                "NonCompliantResources": rule["nonCompliant"],
+                "CompliantResources": rule["compliant"],
+                **({"ExemptResources": rule["exempt"]} if len(exempt) else {}),
+            }
+            observability.emit_metrics(namespace, counts, {"RuleName": rule["ruleName"]})
     _framework_metrics(namespace, document["frameworks"])
     logger.info(
         "compliance report written", extra=observability.fields(prefix=prefix, **document["totals"])
     )
     return {"status": "reported", "prefix": prefix, "totals": document["totals"]}
+
+
+def _exempt_of(exempt: exemptions.Exemptions, day: date) -> tally.ExemptOf:
+    def exemption_id(result: collect.Result, identifier: str) -> str | None:
+        found = exempt.match(
+            result.account,
+            result.region,
+            identifier,
+            result.resource_type,
+            result.resource_id,
+            day,
+        )
+        return found.id if found is not None else None
+
+    return exemption_id
 
 
 def _framework_metrics(namespace: str, frameworks: Iterable[Mapping[str, Any]]) -> None:

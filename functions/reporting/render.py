@@ -51,6 +51,8 @@ def summary(
     artifacts: Mapping[str, str],
     runbook_base_url: str,
     frameworks: Sequence[Mapping[str, Any]],
+    exemptions: Sequence[Mapping[str, Any]] = (),
+    expiring: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     rules = []
     for rule in sorted(tally.rules.values(), key=lambda r: r.name):
@@ -63,11 +65,12 @@ def summary(
                 "found": rule.found,
                 "compliant": rule.compliant,
                 "nonCompliant": rule.non_compliant,
+                "exempt": rule.exempt,
                 "evaluated": rule.evaluated,
                 "runbook": rulebook.runbook_url(runbook_base_url, rule.identifier),
                 "byAccountRegion": [
-                    {"account": a, "region": r, "compliant": c, "nonCompliant": n}
-                    for (a, r), (c, n) in sorted(rule.scopes.items())
+                    {"account": a, "region": r, "compliant": c, "nonCompliant": n, "exempt": e}
+                    for (a, r), (c, n, e) in sorted(rule.scopes.items())
                 ],
             }
         )
@@ -80,6 +83,8 @@ def summary(
         "totals": {
             "compliant": tally.compliant,
             "nonCompliant": tally.non_compliant,
+            # NON_COMPLIANT results an active exemption covers: in neither count above.
+            "exempt": tally.exempt,
             "evaluated": tally.compliant + tally.non_compliant,
             "rules": len(rules),
             "rulesNotFound": sum(1 for r in rules if not r["found"]),
@@ -87,6 +92,8 @@ def summary(
         },
         "rules": rules,
         "frameworks": [dict(framework) for framework in frameworks],
+        "exemptions": [dict(e) for e in exemptions],
+        "expiringSoon": [dict(e) for e in expiring],
         "trend": points,
         "artifacts": dict(artifacts),
     }
@@ -112,6 +119,7 @@ def message(document: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
         f"Non-compliant resources: {totals['nonCompliant']}"
         + (f" (previous run: {previous})" if previous is not None else ""),
         f"Compliant resources:     {totals['compliant']}",
+        *_exemption_lines(document),
         f"Rules:                   {totals['rules']}"
         + (f" ({totals['rulesNotFound']} not found)" if totals["rulesNotFound"] else ""),
         *_framework_lines(document["frameworks"]),
@@ -133,6 +141,21 @@ def message(document: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
         "hasNonCompliant": "true" if totals["nonCompliant"] else "false",
     }
     return subject, "\n".join(lines) + "\n", attributes
+
+
+def _exemption_lines(document: Mapping[str, Any]) -> list[str]:
+    listed = document.get("exemptions") or []
+    if not listed:
+        return []
+    active = sum(1 for e in listed if e["status"] == "active")
+    soon = document.get("expiringSoon") or []
+    lines = [
+        f"Exempt resources:        {document['totals']['exempt']}",
+        f"Exemptions:              {active} active of {len(listed)}, {len(soon)} expiring "
+        "within 14 days",
+    ]
+    lines += [f"  expiring {e['expires']}: {e['id']} (owner {e['owner']})" for e in soon]
+    return lines
 
 
 def score_text(framework: Mapping[str, Any]) -> str:
@@ -230,6 +253,7 @@ h1{margin-bottom:.2rem}.muted{color:#666}.totals{display:flex;gap:2rem;margin:1r
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.id{font-family:ui-monospace,monospace;word-break:break-all}
+tr.soon td{background:#fff3cd}.exempt{color:#8a6d00}
 """
 
 
@@ -284,6 +308,37 @@ def _html_frameworks(frameworks: Sequence[Mapping[str, Any]]) -> list[str]:
     return out
 
 
+def _html_exemptions(
+    listed: Sequence[Mapping[str, Any]], soon: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Every exemption; those expiring within 14 days highlighted."""
+    if not listed:
+        return []
+    expiring = {e["id"] for e in soon}
+    headers = ("Exemption", "Status", "Expires", "Owner", "Rules", "Resources", "Matched", "Reason")
+    out = [
+        "<h2>Exemptions</h2>",
+        f'<p class="muted">{len(soon)} expiring within 14 days (highlighted). Exempt '
+        "resources are counted apart from the non-compliant ones.</p>",
+        "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr></thead><tbody>",
+    ]
+    for e in listed:
+        cells = (
+            escape(e["id"]),
+            escape(e["status"]),
+            escape(e["expires"]),
+            escape(e["owner"]),
+            escape(", ".join(e["rules"])),
+            escape(", ".join(e["resources"])),
+            str(e["matched"]),
+            escape(e["reason"]),
+        )
+        row_class = ' class="soon"' if e["id"] in expiring else ""
+        out.append(f"<tr{row_class}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</tbody></table>")
+    return out
+
+
 def html_report(document: Mapping[str, Any], table: Sequence[Sequence[str]]) -> str:
     totals = document["totals"]
     out = [
@@ -300,8 +355,10 @@ def html_report(document: Mapping[str, Any], table: Sequence[Sequence[str]]) -> 
         '<div class="totals">',
         f'<div class="bad">{totals["nonCompliant"]} non-compliant</div>',
         f'<div class="ok">{totals["compliant"]} compliant</div>',
+        *([f'<div class="exempt">{totals["exempt"]} exempt</div>'] if totals["exempt"] else []),
         f"<div>{totals['rules']} rules</div></div>",
         *_html_frameworks(document["frameworks"]),
+        *_html_exemptions(document.get("exemptions") or [], document.get("expiringSoon") or []),
         "<h2>Rules</h2>",
     ]
     for rule in document["rules"]:

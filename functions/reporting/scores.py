@@ -6,6 +6,12 @@ possible rule-resource combinations in the conformance pack", and INSUFFICIENT_D
 for a pack with no evaluation results
 (https://docs.aws.amazon.com/config/latest/APIReference/API_ConformancePackComplianceScore.html).
 The combinations are the COMPLIANT and NON_COMPLIANT results the report reads.
+
+Exempt results (NON_COMPLIANT ones an active exemption covers) are left out of the score
+altogether, in neither the compliant nor the non-compliant count: an exemption is an accepted
+exception, so it neither lowers the score nor raises it as if the resource passed. They are
+counted on their own (``exempt``), and a rule whose only failures are exempt is compliant (or
+``no results`` without a compliant one) rather than non-compliant.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ def _framework(
     listed = entries.values()
     compliant = sum(e["compliant"] for e in listed)
     non_compliant = sum(e["nonCompliant"] for e in listed)
+    exempt = sum(e["exempt"] for e in listed)
     return {
         "framework": name,
         "title": framework.title,
@@ -64,6 +71,8 @@ def _framework(
         # Non-compliant resources as the score counts them, rule-resource combinations: a
         # resource two of the framework's rules flag counts twice.
         "nonCompliant": non_compliant,
+        # Exempt results, in neither count of the score (see the module's docstring).
+        "exempt": exempt,
         "nonCompliantRules": _named(listed, "non-compliant"),
         "manualRules": _named(listed, "manual"),
         "ruleResults": list(listed),
@@ -87,6 +96,7 @@ def _rule(suffix: str, rule: RuleTally | None, prefix: str) -> dict[str, Any]:
         "manual": manual,
         "compliant": rule.compliant if rule else 0,
         "nonCompliant": rule.non_compliant if rule else 0,
+        "exempt": rule.exempt if rule else 0,
     }
 
 

@@ -3,6 +3,11 @@
 Counts are per rule and per account/region; every non-compliant row goes straight to the CSV
 sink, and only the first ``table_limit`` rows in sorted order stay in memory for the HTML table,
 so memory does not grow with the number of results.
+
+A NON_COMPLIANT result an active exemption covers is counted ``exempt``, apart from the
+non-compliant ones (so a rule whose only failures are exempt is not non-compliant), written to
+the CSV as EXEMPT with the exemption's id, and left out of the HTML table of non-compliant
+resources (the report lists the exemptions instead).
 """
 
 from __future__ import annotations
@@ -24,7 +29,12 @@ CSV_COLUMNS = (
     "resultRecordedTime",
     # Last, so readers of the earlier columns by position keep working.
     "frameworks",
+    "exemption",
 )
+EXEMPT = "EXEMPT"
+# The exemption covering a NON_COMPLIANT result (its id), or None: given the result and the
+# rule's identifier.
+ExemptOf = Callable[[Result, str], str | None]
 
 
 @dataclass
@@ -34,6 +44,8 @@ class RuleTally:
     found: bool = True
     compliant: int = 0
     non_compliant: int = 0
+    exempt: int = 0
+    # (account, region) -> [compliant, non-compliant, exempt]
     scopes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     @property
@@ -46,6 +58,12 @@ class Tally:
     rules: dict[str, RuleTally]
     table_limit: int
     table: list[tuple[str, ...]] = field(default_factory=list)
+    # Results each exemption covered, by exemption id.
+    matched: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exempt(self) -> int:
+        return sum(r.exempt for r in self.rules.values())
 
     @property
     def compliant(self) -> int:
@@ -64,7 +82,9 @@ class Tally:
         del self.table[self.table_limit :]
 
 
-def csv_row(result: Result, identifier: str, frameworks: str) -> tuple[str, ...]:
+def csv_row(
+    result: Result, identifier: str, frameworks: str, exemption: str | None = None
+) -> tuple[str, ...]:
     return (
         result.rule_name,
         identifier,
@@ -72,10 +92,11 @@ def csv_row(result: Result, identifier: str, frameworks: str) -> tuple[str, ...]
         result.region,
         result.resource_type,
         result.resource_id,
-        result.compliance_type,
+        EXEMPT if exemption else result.compliance_type,
         result.annotation,
         result.recorded,
         frameworks,
+        exemption or "",
     )
 
 
@@ -86,18 +107,30 @@ def build(
     table_limit: int = 1000,
     *,
     frameworks: Mapping[str, str] | None = None,
+    exempt_of: ExemptOf | None = None,
 ) -> Tally:
     """Stream every rule's results once: count them, write non-compliant rows as they come.
 
-    ``frameworks`` gives a rule's enabled frameworks as the CSV shows them (``a;b``)."""
+    ``frameworks`` gives a rule's enabled frameworks as the CSV shows them (``a;b``);
+    ``exempt_of`` the exemption covering a non-compliant result."""
     labels = frameworks or {}
     tally = Tally({name: RuleTally(name, ident) for name, ident in rules.items()}, table_limit)
     for name, identifier in rules.items():
         rule = tally.rules[name]
         try:
             for result in results_of(name):
-                scope = rule.scopes.setdefault((result.account, result.region), [0, 0])
-                if result.compliance_type == "NON_COMPLIANT":
+                scope = rule.scopes.setdefault((result.account, result.region), [0, 0, 0])
+                exemption = (
+                    exempt_of(result, identifier)
+                    if exempt_of and result.compliance_type == "NON_COMPLIANT"
+                    else None
+                )
+                if exemption is not None:
+                    rule.exempt += 1
+                    scope[2] += 1
+                    tally.matched[exemption] = tally.matched.get(exemption, 0) + 1
+                    write_row(csv_row(result, identifier, labels.get(name, ""), exemption))
+                elif result.compliance_type == "NON_COMPLIANT":
                     rule.non_compliant += 1
                     scope[1] += 1
                     row = csv_row(result, identifier, labels.get(name, ""))

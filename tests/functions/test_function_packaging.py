@@ -76,7 +76,12 @@ def test_the_rulebook_the_functions_read_holds_the_catalog():
     assert {rule.identifier for rule in CATALOG} <= set(rulebook.rules())
     for rule in CATALOG:
         assert rulebook.text(rule.identifier) == rulebook.Rule(
-            rule.description, rule.what_to_do, rule.resource_types, rule.remediation, rule.manual
+            rule.description,
+            rule.what_to_do,
+            rule.resource_types,
+            rule.remediation,
+            rule.manual,
+            rule.severity.value,
         )
         # A listed rule is named after its identifier.
         assert rulebook.names()[rule.slug] == rule.identifier

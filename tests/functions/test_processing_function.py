@@ -513,6 +513,11 @@ def _call(model, params):
         ("REMEDIATION_FUNCTION", "not a function!", "REMEDIATION_FUNCTION is 'not a function!'"),
         ("METRICS_NAMESPACE", "AWS/Config", "METRICS_NAMESPACE is 'AWS/Config'"),
         ("RUNBOOK_BASE_URL", "wiki", "RUNBOOK_BASE_URL is 'wiki'; allowed: empty or an http(s)"),
+        (
+            "SECURITY_HUB_MODE",
+            "on",
+            "SECURITY_HUB_MODE is 'on'; allowed: one of off, config, import",
+        ),
     ],
 )
 def test_invalid_configuration_fails_with_the_variable_named(

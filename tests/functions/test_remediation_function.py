@@ -443,6 +443,7 @@ def test_messages_for_rules_not_in_the_stack_are_ignored(world):
         ("EBS_DEFAULT_ENCRYPTION", "yes"),
         ("EXEMPTION_TAG_KEY", "aws:exempt"),
         ("ALLOWED_INSTANCE_TYPES", "t3.micro, m5.large"),
+        ("SECURITY_HUB_MODE", "enabled"),
     ],
 )
 def test_invalid_configuration_names_the_variable(world, monkeypatch, name, value):

@@ -147,13 +147,14 @@ def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
     assert summary["totals"] == {
         "compliant": 611,
         "nonCompliant": 169,
+        "exempt": 0,
         "evaluated": 780,
         "rules": 4,
         "rulesNotFound": 0,
         "rulesWithNonCompliant": 3,
     }
     assert by_rule["compliance-s3-bucket-server-side-encryption-enabled"]["byAccountRegion"] == [
-        {"account": ACCOUNT, "region": REGION, "compliant": 210, "nonCompliant": 40}
+        {"account": ACCOUNT, "region": REGION, "compliant": 210, "nonCompliant": 40, "exempt": 0}
     ]
     header, *data = rows
     assert header == list(tally.CSV_COLUMNS)

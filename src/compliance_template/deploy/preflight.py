@@ -62,6 +62,10 @@ class AccountFacts:
     # Physical ids of the Config rules the stack already owns (empty before the first deploy).
     stack_rules: set[str] = field(default_factory=set)
     unreserved_concurrency: int | None = None
+    # None: not read (SecurityHubFindings is off, or the read was refused).
+    security_hub_enabled: bool | None = None
+    # The product subscription ARNs of ListEnabledProductsForImport (mode `config` only).
+    security_hub_products: list[str] | None = None
     # Facts that could not be read, by check name, with the reason (e.g. a missing permission).
     unreadable: dict[str, str] = field(default_factory=dict)
 
@@ -84,6 +88,7 @@ def run_checks(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
     checks: list[Callable[[DeployInputs, AccountFacts], list[Finding]]] = [
         *rule_checks,
         check_concurrency,
+        check_security_hub,
     ]
     findings = []
     for check in checks:
@@ -305,7 +310,62 @@ def check_concurrency(inputs: DeployInputs, facts: AccountFacts) -> list[Finding
     return [Finding(name, Status.OK, f"reserving {wanted} of {facts.unreserved_concurrency}")]
 
 
-def gather_facts(session: boto3.Session, stack_name: str) -> AccountFacts:
+SECURITY_HUB = "Security Hub"
+CONFIG_INTEGRATION = "Security Hub: AWS Config integration"
+# How ListEnabledProductsForImport names the subscription to AWS Config's findings (it ends with
+# the product's company/name, as the product ARN does).
+CONFIG_SUBSCRIPTION_SUFFIX = "/aws/config"
+
+
+def security_hub_mode(inputs: DeployInputs) -> str:
+    return inputs.parameters.get("SecurityHubFindings", "off")
+
+
+def check_security_hub(inputs: DeployInputs, facts: AccountFacts) -> list[Finding]:
+    """Errors, not warnings: without Security Hub (or, in mode config, without the findings AWS
+    Config sends it) every violation's processing fails and is retried into the dead-letter
+    queue, and remediation, which comes after it, is never handed the resource."""
+    mode = security_hub_mode(inputs)
+    if mode == "off":
+        return []
+    if SECURITY_HUB in facts.unreadable:
+        return [
+            Finding(SECURITY_HUB, Status.WARN, f"could not check: {facts.unreadable[SECURITY_HUB]}")
+        ]
+    if not facts.security_hub_enabled:
+        return [
+            Finding(
+                SECURITY_HUB,
+                Status.ERROR,
+                f"not enabled in {facts.region} (DescribeHub: InvalidAccessException) but "
+                f"SecurityHubFindings={mode}: enable Security Hub here or set it to off",
+            )
+        ]
+    findings = [Finding(SECURITY_HUB, Status.OK, f"enabled; SecurityHubFindings={mode}")]
+    if mode != "config":
+        return findings
+    if CONFIG_INTEGRATION in facts.unreadable:
+        reason = facts.unreadable[CONFIG_INTEGRATION]
+        return [*findings, Finding(CONFIG_INTEGRATION, Status.WARN, f"could not check: {reason}")]
+    subscriptions = facts.security_hub_products or []
+    if any(arn.endswith(CONFIG_SUBSCRIPTION_SUFFIX) for arn in subscriptions):
+        return [*findings, Finding(CONFIG_INTEGRATION, Status.OK, "on: AWS Config sends findings")]
+    return [
+        *findings,
+        Finding(
+            CONFIG_INTEGRATION,
+            Status.ERROR,
+            "off: AWS Config sends no findings to annotate; turn the integration on "
+            "(aws securityhub enable-import-findings-for-product --product-arn "
+            f"arn:aws:securityhub:{facts.region}::product/aws/config) or set "
+            "SecurityHubFindings=import",
+        ),
+    ]
+
+
+def gather_facts(
+    session: boto3.Session, stack_name: str, security_hub: str = "off"
+) -> AccountFacts:
     """Read what the checks need. A missing permission is recorded, not raised."""
     config = session.client("config", config=RETRIES)
     facts = AccountFacts(region=session.region_name)
@@ -359,6 +419,26 @@ def gather_facts(session: boto3.Session, stack_name: str) -> AccountFacts:
     read("rule names free", "config:DescribeConfigRules", rules)
     read("rule names free", "cloudformation:ListStackResources", stack)
     read("Lambda reserved concurrency", "lambda:GetAccountSettings", concurrency)
+    if security_hub != "off":
+        hub = session.client("securityhub", config=RETRIES)
+
+        def enabled() -> None:
+            try:
+                hub.describe_hub()
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "InvalidAccessException":
+                    raise
+                facts.security_hub_enabled = False
+                return
+            facts.security_hub_enabled = True
+
+        def products() -> None:
+            pages = hub.get_paginator("list_enabled_products_for_import").paginate()
+            facts.security_hub_products = [a for p in pages for a in p["ProductSubscriptions"]]
+
+        read(SECURITY_HUB, "securityhub:DescribeHub", enabled)
+        if security_hub == "config" and facts.security_hub_enabled:
+            read(CONFIG_INTEGRATION, "securityhub:ListEnabledProductsForImport", products)
     return facts
 
 
@@ -393,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not session.region_name:
             raise NoRegionError()
         check_regions([session.region_name], "--region")
-        facts = gather_facts(session, args.stack_name)
+        facts = gather_facts(session, args.stack_name, security_hub_mode(inputs))
     except SettingsError as error:
         print(f"preflight: error: {error}", file=sys.stderr)
         return 2

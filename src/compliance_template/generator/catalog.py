@@ -52,6 +52,16 @@ class Trigger(StrEnum):
     PERIODIC = "periodic"
 
 
+class Severity(StrEnum):
+    """The severity labels of the AWS Security Finding Format (ASFF), lowest first."""
+
+    INFORMATIONAL = "INFORMATIONAL"
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
 class ParamKind(StrEnum):
     """Types AWS documents for managed-rule input parameters."""
 
@@ -118,6 +128,10 @@ class ManagedRule:
     # A rule a person evaluates (AWS_CONFIG_PROCESS_CHECK): Config never evaluates it on its own.
     manual: bool = False
     enabled_by_default: bool = False
+    # The severity of its findings in Security Hub (import mode). MEDIUM, the label AWS Config's
+    # own Security Hub findings carry, unless the rule flags a resource reachable from the
+    # internet (HIGH); docs/catalog.md, "Severity".
+    severity: Severity = Severity.MEDIUM
     # What the remediation function does for this rule; None: no automatic remediation.
     remediation: str | None = None
     # Runbook text: an AWS CLI command that shows the setting the rule checks (<resource-id>
@@ -338,6 +352,7 @@ CURATED: tuple[ManagedRule, ...] = (
         what_to_do="Turn on S3 Block Public Access for the bucket and remove public grants and policies.",
         resource_types=("AWS::S3::Bucket",),
         triggers=frozenset({Trigger.CHANGE, Trigger.PERIODIC}),
+        severity=Severity.HIGH,
         facts=_read("s3-bucket-public-read-prohibited"),
         check_by_hand="aws s3api get-bucket-policy-status --bucket <resource-id> && aws s3api get-public-access-block --bucket <resource-id>",
         fix_by_hand=(
@@ -399,6 +414,7 @@ CURATED: tuple[ManagedRule, ...] = (
         what_to_do="Set the instance to not publicly accessible and review its security groups.",
         resource_types=("AWS::RDS::DBInstance",),
         triggers=frozenset({Trigger.CHANGE}),
+        severity=Severity.HIGH,
         facts=_read("rds-instance-public-access-check", language="en_us/"),
         check_by_hand='aws rds describe-db-instances --db-instance-identifier <resource-id> --query "DBInstances[].PubliclyAccessible"',
         fix_by_hand=(
@@ -413,6 +429,7 @@ CURATED: tuple[ManagedRule, ...] = (
         what_to_do="Replace the 0.0.0.0/0 (or ::/0) rule on the port with the sources that need it.",
         resource_types=("AWS::EC2::SecurityGroup",),
         triggers=frozenset({Trigger.CHANGE, Trigger.PERIODIC}),
+        severity=Severity.HIGH,
         facts=_read("restricted-common-ports"),
         parameters=(
             *(RuleParameter(f"blockedPort{i}", ParamKind.INT) for i in range(1, 6)),

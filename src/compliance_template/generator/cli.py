@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from troposphere import Template
@@ -15,6 +16,7 @@ from ..output import FORMATS, render, resolve, write_atomically
 from ..paths import BUILD_DIR, FUNCTIONS_DIR, PROJECT_ROOT, TEMPLATES_DIR
 from .catalog import CATALOG
 from .conformance_pack import build_conformance_pack
+from .exemptions import expired
 from .frameworks import frameworks
 from .limits import build_within_limits
 from .organization import build_central_template, build_member_template
@@ -44,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
         "--settings",
         type=Path,
         help="JSON settings file (frameworks, rules, remediate, digest, rule_parameters, "
-        "parameter_defaults, tags); "
+        "parameter_defaults, tags, exemptions, exemption_max_days); "
         "default: the built-in defaults",
     )
     parser.add_argument(
@@ -151,6 +153,7 @@ def generate(args: argparse.Namespace) -> None:
     settings = (
         load_settings(args.settings, code_root) if args.settings else Settings(code_root=code_root)
     )
+    warn_expired(settings)
     template = build_within_limits(lambda: KINDS[args.kind](settings), args.kind)
     text = render(template, fmt)
     if to_stdout:
@@ -159,6 +162,17 @@ def generate(args: argparse.Namespace) -> None:
     write_atomically(out, text)
     if args.out is None and args.settings:
         print(f"generate.py: wrote {out}", file=sys.stderr)
+
+
+def warn_expired(settings: Settings) -> None:
+    """An exemption already expired is allowed (it does nothing), but worth removing."""
+    today = datetime.now(UTC).date()
+    for exemption in expired(settings.exemptions, today):
+        print(
+            f"generate.py: warning: exemption {exemption.id} expired on "
+            f"{exemption.expires.isoformat()} and no longer applies; remove it from the settings",
+            file=sys.stderr,
+        )
 
 
 def default_out(settings_file: Path | None, fmt: str | None, kind: str = "stack") -> Path:

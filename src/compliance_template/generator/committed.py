@@ -22,6 +22,8 @@ from .settings import Settings, load_settings
 COMMITTED: dict[str, tuple[str, str | None]] = {
     "compliance-monitoring.json": ("stack", None),
     "compliance-monitoring-all-rules.json": ("stack", "examples/all-rules.json"),
+    # Exemptions: their SSM parameters, grants and daily review, so a change shows in review.
+    "compliance-monitoring-exemptions.json": ("stack", "examples/exemptions.json"),
     "org-member.json": ("org-member", None),
     "org-central.json": ("org-central", None),
     "conformance-pack.json": ("conformance-pack", None),

@@ -22,6 +22,8 @@ ENFORCE_REMEDIATION = "EnforceRemediation"
 REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
 OPEN_OPS_ITEMS = "OpsItemsRequested"
+SECURITY_HUB_ON = "SecurityHubFindingsOn"
+SECURITY_HUB_IMPORT = "SecurityHubImportsFindings"
 
 
 def _is_true(parameter: str) -> Equals:
@@ -45,6 +47,8 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
     OPEN_OPS_ITEMS: lambda: _is_true("CreateOpsItems"),
+    SECURITY_HUB_ON: lambda: Not(Equals(Ref("SecurityHubFindings"), "off")),
+    SECURITY_HUB_IMPORT: lambda: Equals(Ref("SecurityHubFindings"), "import"),
 }
 
 

@@ -23,12 +23,14 @@ from troposphere import (
     sqs,
 )
 
-from . import policies
+from . import exemptions, policies
 from .conditions import (
     ENFORCE_REMEDIATION,
     OPEN_OPS_ITEMS,
     REPORT_ACROSS_REGIONS,
     RESERVE_CONCURRENCY,
+    SECURITY_HUB_IMPORT,
+    SECURITY_HUB_ON,
 )
 from .naming import (
     CHANGES_PREFIX,
@@ -150,11 +152,13 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
         spec.prefix,
     )
     role = [Ref(stack.id(f"{name}-role"))]
+    parameters = exemptions.parameter_arns(stack)
     if name == "processing":
         document = policies.processing_policy(
             *basics,
             _remediation_arn(stack),
             stack.remote_key_arn,
+            parameters,
             digest=bool(stack.settings.digest),
         )
         if OPS_ITEMS_PARAMETER in stack.template.parameters:
@@ -168,10 +172,12 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
                 )
             )
     elif name == "reporting":
-        document = policies.reporting_policy(*basics, _rule_arns(stack), aggregator_arn(stack))
+        document = policies.reporting_policy(
+            *basics, _rule_arns(stack), aggregator_arn(stack), parameters
+        )
     else:
         rule_grants = declared_grants()
-        document = policies.remediation_read_policy(*basics, rule_grants)
+        document = policies.remediation_read_policy(*basics, rule_grants, parameters)
         stack.add(
             iam.ManagedPolicy(
                 "RemediationEnforceManagedPolicy",
@@ -181,6 +187,7 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
                 Roles=role,
             )
         )
+    _add_security_hub_policies(stack, name, role)
     return stack.add(
         iam.ManagedPolicy(
             f"{logical(name)}ManagedPolicy",
@@ -189,6 +196,36 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
             Roles=role,
         )
     )
+
+
+def _add_security_hub_policies(stack: Stack, name: str, role: list[Ref]) -> None:
+    """Only while SecurityHubFindings is not off: processing notes and suppresses findings
+    (and, in mode import, imports its own); remediation only notes its decision."""
+    if name == "reporting" or SECURITY_HUB_ON not in stack.template.conditions:
+        return
+    stack.add(
+        iam.ManagedPolicy(
+            f"{logical(name)}SecurityHubManagedPolicy",
+            Condition=SECURITY_HUB_ON,
+            Description=Sub(
+                f"Security Hub findings the {name} function of ${{AWS::StackName}} annotates"
+            ),
+            PolicyDocument=policies.security_hub_annotate_policy(
+                may_set_workflow=name == "processing"
+            ),
+            Roles=role,
+        )
+    )
+    if name == "processing":
+        stack.add(
+            iam.ManagedPolicy(
+                "ProcessingSecurityHubImportManagedPolicy",
+                Condition=SECURITY_HUB_IMPORT,
+                Description=Sub("Findings the processing function of ${AWS::StackName} imports"),
+                PolicyDocument=policies.security_hub_import_policy(),
+                Roles=role,
+            )
+        )
 
 
 # A managed policy holds 6,144 characters: past this many rules, reporting may read the results
@@ -229,7 +266,11 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         "METRICS_NAMESPACE": METRICS_NAMESPACE,
         "RUNBOOK_BASE_URL": Ref("RunbookBaseUrl"),
         "LOG_LEVEL": Ref("LogLevel"),
+        # Names of the SSM parameters holding the exemptions, in order; empty: none.
+        "EXEMPTIONS_PARAMETERS": exemptions.parameters_variable(stack),
     }
+    if name != "reporting" and SECURITY_HUB_ON in stack.template.conditions:
+        common["SECURITY_HUB_MODE"] = Ref("SecurityHubFindings")
     if name == "processing":
         hand_off = _remediation_arn(stack)
         common["REMEDIATION_FUNCTION"] = hand_off or ""

@@ -15,10 +15,19 @@ from troposphere import Ref, Sub, Template, awslambda
 from ..version import VERSION
 from .aggregation import add_organization_aggregator
 from .alarms import add_alarms
-from .conditions import HAS_EMAIL, HAS_HTTPS, OPEN_OPS_ITEMS, RESERVE_CONCURRENCY, add_conditions
+from .conditions import (
+    HAS_EMAIL,
+    HAS_HTTPS,
+    OPEN_OPS_ITEMS,
+    RESERVE_CONCURRENCY,
+    SECURITY_HUB_IMPORT,
+    SECURITY_HUB_ON,
+    add_conditions,
+)
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
+from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import DIGEST_SCHEDULE, GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
@@ -34,6 +43,9 @@ MEMBER_PARAMETERS = (
     "LogRetentionDays",
     "LogLevel",
     "ReservedConcurrency",
+    # Findings stay in the member's own Security Hub; its administrator aggregation carries them
+    # to the delegated administrator.
+    "SecurityHubFindings",
     "CentralBucketName",
     "CentralTopicArn",
     "CentralKeyArn",
@@ -58,7 +70,9 @@ CENTRAL_PARAMETERS = (
 def build_member_template(settings: Settings) -> Template:
     template = _template(settings, "organization member account and region")
     _add_parameters(template, settings, MEMBER_PARAMETERS, with_rules=True)
-    add_conditions(template, RESERVE_CONCURRENCY, OPEN_OPS_ITEMS)
+    add_conditions(
+        template, RESERVE_CONCURRENCY, SECURITY_HUB_ON, SECURITY_HUB_IMPORT, OPEN_OPS_ITEMS
+    )
     stack = Stack(
         template,
         settings,
@@ -70,7 +84,14 @@ def build_member_template(settings: Settings) -> Template:
         code=_regional_code,
     )
     # The local key encrypts the log group and the dead-letter queue, which must be regional.
-    for step in (add_function_roles, add_encryption, add_rules, add_functions, add_triggers):
+    for step in (
+        add_function_roles,
+        add_encryption,
+        add_rules,
+        add_exemption_parameters,
+        add_functions,
+        add_triggers,
+    ):
         step(stack)
     return template
 
@@ -88,6 +109,7 @@ def build_central_template(settings: Settings) -> Template:
         add_storage,
         add_notifications,
         add_organization_aggregator,
+        add_exemption_parameters,
         add_functions,
         add_triggers,
         add_alarms,

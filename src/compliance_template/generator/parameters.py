@@ -55,12 +55,14 @@ RUNBOOK_URL_PATTERN = r"^(https://[^\s]+[^/\s])?$"
 GROUP_NOTIFY = "Notifications and reports"
 GROUP_REMEDIATION = "Automatic remediation"
 GROUP_OPERATIONS = "Operations"
+GROUP_SECURITY_HUB = "Security Hub"
 GROUP_AGGREGATION = "Config recorder and aggregation"
 GROUP_ORDER = (
     GROUP_RULES,
     GROUP_FRAMEWORKS,
     GROUP_NOTIFY,
     GROUP_REMEDIATION,
+    GROUP_SECURITY_HUB,
     GROUP_OPERATIONS,
     GROUP_AGGREGATION,
 )
@@ -183,6 +185,17 @@ BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "an unencrypted volume (affects new volumes only; existing ones need the runbook).",
         "false",
         allowed_values=("false", "true"),
+    ),
+    ParameterSpec(
+        "SecurityHubFindings",
+        GROUP_SECURITY_HUB,
+        "Security Hub findings",
+        "off: nothing goes to Security Hub; config: annotate the findings AWS Config sends to "
+        "Security Hub (exemptions suppress them, notes give the runbook and remediation); "
+        "import: import this stack's own findings, for accounts where the AWS Config "
+        "integration is off. Security Hub must be enabled in the account and region.",
+        "off",
+        allowed_values=("off", "config", "import"),
     ),
     ParameterSpec(
         "LogRetentionDays",

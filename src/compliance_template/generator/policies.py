@@ -15,6 +15,7 @@ import awacs.config as config
 import awacs.kms as kms
 import awacs.logs as logs
 import awacs.s3 as s3
+import awacs.securityhub as securityhub
 import awacs.sns as sns
 import awacs.sqs as sqs
 import awacs.ssm as ssm
@@ -34,6 +35,7 @@ from awacs.aws import (
     Principal,
     Statement,
     StringEquals,
+    StringEqualsIfExists,
     StringLike,
     StringNotEquals,
 )
@@ -457,6 +459,20 @@ def latest_evaluation_statement(bucket_arn: Arn) -> Statement:
     )
 
 
+def exemption_statements(parameter_arns: Sequence[Arn]) -> list[Statement]:
+    """Read the stack's exemption parameters, only those (String type: no KMS grant needed)."""
+    if not parameter_arns:
+        return []
+    return [
+        Statement(
+            Sid="ReadExemptions",
+            Effect=Allow,
+            Action=[ssm.GetParameters],
+            Resource=list(parameter_arns),
+        )
+    ]
+
+
 def processing_policy(
     log_group_arn: Arn,
     queue_arn: Arn,
@@ -465,9 +481,10 @@ def processing_policy(
     prefix: str,
     remediation_arn: Arn | None,
     remote_key_arn: Arn | None = None,
+    exemption_parameters: Sequence[Arn] = (),
     digest: bool = False,
 ) -> PolicyDocument:
-    extra = [latest_evaluation_statement(bucket_arn)]
+    extra = [latest_evaluation_statement(bucket_arn), *exemption_statements(exemption_parameters)]
     if digest:
         extra.extend(digest_statements(bucket_arn))
     if remediation_arn is not None:
@@ -559,6 +576,59 @@ def ops_items_policy(bucket_arn: Arn) -> PolicyDocument:
     )
 
 
+# The workflow statuses processing may set: SUPPRESSED for an exemption, NEW to reopen a finding
+# it suppressed once the exemption no longer covers it.
+SECURITY_HUB_WORKFLOW_STATUSES = ("NEW", "SUPPRESSED")
+WORKFLOW_STATUS_KEY = "securityhub:ASFFSyntaxPath/Workflow.Status"
+
+
+def security_hub_annotate_policy(*, may_set_workflow: bool) -> PolicyDocument:
+    """Find this account's findings and write their note (and, for processing, the workflow
+    status), in this region's hub only. A request that changes any other customer field is not
+    allowed: each field is a condition key of BatchUpdateFindings, absent unless set."""
+    untouched = {
+        f"securityhub:ASFFSyntaxPath/{field}": "true"
+        for field in ("Severity.Label", "Confidence", "Criticality", "VerificationState", "Types")
+    }
+    if not may_set_workflow:
+        untouched[WORKFLOW_STATUS_KEY] = "true"
+    conditions = [Null(untouched)]
+    if may_set_workflow:
+        conditions.append(
+            StringEqualsIfExists(WORKFLOW_STATUS_KEY, list(SECURITY_HUB_WORKFLOW_STATUSES))
+        )
+    hub = arn("securityhub", "hub/default")
+    return _document(
+        Statement(
+            Sid="FindRuleFindings",
+            Effect=Allow,
+            Action=[securityhub.GetFindings],
+            Resource=[hub],
+        ),
+        Statement(
+            Sid="AnnotateFindings",
+            Effect=Allow,
+            Action=[securityhub.BatchUpdateFindings],
+            Resource=[hub],
+            Condition=Condition(conditions),
+        ),
+    )
+
+
+def security_hub_import_policy() -> PolicyDocument:
+    """Import findings to the account's own default product, about this account only (mode
+    `import`); securityhub:TargetAccount is the findings' AwsAccountId."""
+    return _document(
+        Statement(
+            Sid="ImportOwnFindings",
+            Effect=Allow,
+            Action=[securityhub.BatchImportFindings],
+            Resource=[arn("securityhub", "product/${AWS::AccountId}/default")],
+            Condition=Condition(StringEquals("securityhub:TargetAccount", ACCOUNT)),
+        )
+    )
+
+
 def reporting_policy(
     log_group_arn: Arn,
     queue_arn: Arn,
@@ -567,9 +637,11 @@ def reporting_policy(
     prefix: str,
     rule_arns: Sequence[Arn],
     aggregator_arn: Arn,
+    exemption_parameters: Sequence[Arn] = (),
 ) -> PolicyDocument:
     statements = [
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
+        *exemption_statements(exemption_parameters),
         # These two list actions do not support resource-level permissions.
         Statement(
             Sid="ListRules",
@@ -657,9 +729,10 @@ def remediation_read_policy(
     bucket_arn: Arn,
     prefix: str,
     rules: Sequence[RuleGrants],
+    exemption_parameters: Sequence[Arn] = (),
 ) -> PolicyDocument:
     """What remediation needs to decide: the reads every rule module declares, granted in every
-    mode, one statement per scope."""
+    mode, one statement per scope, and the exemptions it re-checks."""
     scopes = remediation_scopes()
     reads: dict[str, set[str]] = {}
     for rule in rules:
@@ -670,6 +743,7 @@ def remediation_read_policy(
             reads.setdefault(scope, set()).update(actions)
     return _document(
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix),
+        *exemption_statements(exemption_parameters),
         *(
             _scoped_statement(scope.read_sid, scope, reads[name])
             for name, scope in scopes.items()

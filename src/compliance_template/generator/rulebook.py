@@ -43,6 +43,7 @@ def rulebook() -> dict[str, Any]:
                 # None: the rule has no automatic remediation (and no remediation rule module).
                 "remediation": rule.remediation,
                 "manual": rule.manual,
+                "severity": rule.severity.value,
             }
             for rule in CATALOG
         },

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import MappingProxyType
 
@@ -17,6 +18,7 @@ from ..errors import SettingsError
 from ..json_files import read_json_file
 from ..parameter_spec import ParameterSpec
 from .catalog import BY_IDENTIFIER, DEFAULT_RULES, ManagedRule, ParamKind
+from .exemptions import DEFAULT_MAX_DAYS, Exemption, parse_exemptions, parse_max_days
 from .frameworks import frameworks
 from .parameters import (
     BASE_PARAMETERS,
@@ -39,6 +41,8 @@ KNOWN_FIELDS = (
     "rule_parameters",
     "parameter_defaults",
     "tags",
+    "exemptions",
+    "exemption_max_days",
 )
 # A template's Description holds at most 1,024 bytes: past this many rules it names the count.
 DESCRIBED_RULES = 20
@@ -62,6 +66,9 @@ class Settings:
     )
     parameter_defaults: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(DEFAULT_TAGS)))
+    # Reviewed exceptions to the rules (generator/exemptions.py), and their longest allowed life.
+    exemptions: tuple[Exemption, ...] = ()
+    exemption_max_days: int = DEFAULT_MAX_DAYS
     # Path from the template's folder to functions/; the CLI sets it from --out.
     code_root: str = "../functions"
     # What the stack deploys, made from the fields above (by from_mapping, or the defaults).
@@ -82,7 +89,10 @@ class Settings:
         return "rules: " + ", ".join(self.rules)
 
     @classmethod
-    def from_mapping(cls, raw: object, code_root: str = "../functions") -> Settings:
+    def from_mapping(
+        cls, raw: object, code_root: str = "../functions", today: date | None = None
+    ) -> Settings:
+        """``today`` (default: the UTC date) only refuses an exemption granted in the future."""
         if not isinstance(raw, dict):
             raise SettingsError("settings", raw, "a JSON object with fields " + _fields())
         for key in raw:
@@ -109,6 +119,13 @@ class Settings:
         rule_parameters = _rule_parameters(raw.get("rule_parameters", {}), preliminary)
         selection = select(rules, chosen_frameworks, raw_defaults, rule_parameters)
         _require_inputs(selection, rule_parameters)
+        max_days = parse_max_days(raw.get("exemption_max_days", DEFAULT_MAX_DAYS))
+        exemptions = parse_exemptions(
+            raw.get("exemptions", []),
+            selection.identifiers,
+            max_days,
+            today or datetime.now(UTC).date(),
+        )
         return cls(
             rules=rules,
             frameworks=chosen_frameworks,
@@ -117,14 +134,20 @@ class Settings:
             rule_parameters=rule_parameters,
             parameter_defaults=_parameter_defaults(raw_defaults, selection),
             tags=_tags(raw.get("tags", DEFAULT_TAGS)),
+            exemptions=exemptions,
+            exemption_max_days=max_days,
             code_root=code_root,
             selection=selection,
         )
 
 
-def load_settings(path: Path, code_root: str = "../functions") -> Settings:
+def load_settings(
+    path: Path, code_root: str = "../functions", today: date | None = None
+) -> Settings:
     """Read and validate a JSON settings file."""
-    return Settings.from_mapping(read_json_file(path, "--settings"), code_root=code_root)
+    return Settings.from_mapping(
+        read_json_file(path, "--settings"), code_root=code_root, today=today
+    )
 
 
 def deploy_parameter_specs(selection: Selection) -> tuple[ParameterSpec, ...]:

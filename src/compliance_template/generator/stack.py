@@ -43,7 +43,9 @@ class Stack:
 
     def add(self, resource: AWSObject, role: str | None = None) -> AWSObject:
         if "Tags" in resource.props and self.settings.tags:
-            resource.Tags = Tags(**self.settings.tags)
+            # Most types take a list of Key/Value pairs; a few (SSM parameters) a plain map.
+            plain = resource.props["Tags"][0] is dict
+            resource.Tags = dict(self.settings.tags) if plain else Tags(**self.settings.tags)
         skips = scanner_metadata(resource.resource_type, resource.to_dict().get("Properties", {}))
         if skips:
             resource.Metadata = {**getattr(resource, "Metadata", {}), **skips}

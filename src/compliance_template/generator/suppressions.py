@@ -20,7 +20,7 @@ SCANNER_SKIPS: Mapping[str, tuple[tuple[str, str], ...]] = {
         (
             "CKV_AWS_117",
             "Not in a VPC on purpose: the functions call only AWS APIs (Config, S3, SNS, SQS, "
-            "EC2, RDS, Lambda) and reach nothing on a private network. A VPC would add a NAT "
+            "EC2, RDS, Lambda, SSM) and reach nothing on a private network. A VPC would add a NAT "
             "gateway or interface endpoints in every region for no isolation gain: what the "
             "functions may do is bounded by their IAM roles, not by where they run.",
         ),
@@ -28,9 +28,10 @@ SCANNER_SKIPS: Mapping[str, tuple[tuple[str, str], ...]] = {
             "CKV_AWS_173",
             "The environment holds no secrets, only values anyone who can read the stack sees "
             "(log level, metric namespace, bucket, topic and function names or ARNs, rule names, "
-            "remediation mode); Lambda encrypts it at rest with the AWS-managed key. A customer "
-            "key would add a grant and a KMS call on every cold start for no confidentiality "
-            "gain. Secrets never go into the environment, and CKV_AWS_45 stays on to catch one.",
+            "remediation mode, names of the exemptions' SSM parameters); Lambda encrypts it at "
+            "rest with the AWS-managed key. A customer key would add a grant and a KMS call on "
+            "every cold start for no confidentiality gain. Secrets never go into the "
+            "environment, and CKV_AWS_45 stays on to catch one.",
         ),
     ),
     "AWS::S3::Bucket": (

@@ -20,11 +20,14 @@ from .conditions import (
     OPEN_OPS_ITEMS,
     REPORT_ACROSS_REGIONS,
     RESERVE_CONCURRENCY,
+    SECURITY_HUB_IMPORT,
+    SECURITY_HUB_ON,
     add_conditions,
 )
 from .config_rules import add_rules
 from .dashboard import add_dashboard
 from .encryption import add_encryption
+from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import DIGEST_SCHEDULE, GROUP_ORDER, add_parameter
@@ -48,6 +51,7 @@ BUILD_STEPS = (
     add_recorder,
     add_rules,
     add_aggregation,
+    add_exemption_parameters,
     add_functions,
     add_triggers,
     add_alarms,
@@ -87,4 +91,6 @@ def _add_conditions(template: Template) -> None:
         ENFORCE_REMEDIATION,
         REPORT_ACROSS_REGIONS,
         OPEN_OPS_ITEMS,
+        SECURITY_HUB_ON,
+        SECURITY_HUB_IMPORT,
     )

@@ -1,4 +1,5 @@
-"""What invokes the functions: compliance-change events, the report and the digest schedules."""
+"""What invokes the functions: compliance-change events, the report schedule and, for
+processing, the daily exemption review (with exemptions) and the digest (with digest rules)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from troposphere import GetAtt, Ref, Sub, awslambda, events, sqs
 from . import policies
 from .stack import Stack
 
+# Processing tells exemption owners of expiries once a day; the constant Input is what
+# processing's handler dispatches on.
+EXEMPTION_REVIEW_KIND = "exemption-review"
+# The digest job of processing, on the DigestSchedule (stacks with `digest` rules).
 DIGEST_KIND = "digest"
 # EventBridge's own retries before a target's event goes to the dead-letter queue.
 TARGET_RETRY = events.RetryPolicy(MaximumRetryAttempts=8, MaximumEventAgeInSeconds=3600)
@@ -47,7 +52,18 @@ def add_triggers(stack: Stack) -> None:
                 "processing",
                 "Schedule of the per-rule notification digest",
                 ScheduleExpression=Ref("DigestSchedule"),
-                input_text=json.dumps({"kind": DIGEST_KIND}),
+                target_input=json.dumps({"kind": DIGEST_KIND}, sort_keys=True),
+            )
+        )
+    if "processing" in stack.functions and stack.settings.exemptions:
+        event_rules.append(
+            _rule(
+                stack,
+                "ExemptionReviewRule",
+                "processing",
+                "Daily review of this stack's exemptions: owners are told of expiries",
+                target_input=json.dumps({"kind": EXEMPTION_REVIEW_KIND}, sort_keys=True),
+                ScheduleExpression="rate(1 day)",
             )
         )
     if "reporting" in stack.functions:
@@ -77,11 +93,10 @@ def _rule(
     title: str,
     function: str,
     description: str,
-    input_text: str | None = None,
+    target_input: str | None = None,
     **source: object,
 ) -> events.Rule:
     function_id = stack.id(f"{function}-function")
-    constant = {"Input": input_text} if input_text is not None else {}
     rule = stack.add(
         events.Rule(
             title,
@@ -91,9 +106,9 @@ def _rule(
                 events.Target(
                     Id=function,
                     Arn=GetAtt(function_id, "Arn"),
+                    **({"Input": target_input} if target_input is not None else {}),
                     RetryPolicy=TARGET_RETRY,
                     DeadLetterConfig=events.DeadLetterConfig(Arn=GetAtt(stack.id("queue"), "Arn")),
-                    **constant,
                 )
             ],
             **source,

@@ -29,6 +29,7 @@ from unittest import mock
 
 from ..extras import extra_of, missing_extra
 from .ops_items import ops_items
+from .security_hub import security_hub_additions
 
 try:
     from moto.awslambda.exceptions import UnknownFunctionException
@@ -50,6 +51,8 @@ try:
     from moto.server import ThreadedMotoServer
     from moto.sns.models import sns_backends
     from moto.sqs.models import sqs_backends
+    from moto.ssm.models import Parameter as SsmParameter
+    from moto.ssm.models import ssm_backends
     from moto.utilities.utils import get_partition
 except ModuleNotFoundError as missing:  # installed without this subpackage's extra
     raise missing_extra(extra_of(__package__), missing) from None
@@ -190,6 +193,63 @@ def _update_log_group(
         original_resource.arn, {t["Key"]: t["Value"] for t in properties.get("Tags", [])}
     )
     return original_resource
+
+
+def _create_ssm_parameter(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    """moto passes no name when the template leaves `Name` out (CloudFormation then makes one)
+    and hands CloudFormation's tag map to PutParameter, which takes Key/Value pairs."""
+    properties = cloudformation_json["Properties"]
+    tags = properties.get("Tags") or {}
+    return ssm_backends[account_id][region_name].put_parameter(
+        name=properties.get("Name") or resource_name,
+        description=properties.get("Description"),
+        value=properties.get("Value"),
+        parameter_type=properties.get("Type"),
+        allowed_pattern=properties.get("AllowedPattern"),
+        keyid=None,
+        overwrite=False,
+        tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+        data_type=properties.get("DataType", "text"),
+        tier=properties.get("Tier"),
+        policies=properties.get("Policies"),
+    )
+
+
+def _update_ssm_parameter(
+    cls: type,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    """A new value under the same name, as CloudFormation updates it (moto deletes the parameter
+    and creates one under the logical id, so a Ref to it would change)."""
+    properties = cloudformation_json["Properties"]
+    name = properties.get("Name") or original_resource.name
+    if name != original_resource.name:  # Name is create-only: CloudFormation replaces
+        ssm_backends[account_id][region_name].delete_parameter(original_resource.name)
+        return _create_ssm_parameter(cls, name, cloudformation_json, account_id, region_name)
+    return ssm_backends[account_id][region_name].put_parameter(
+        name=name,
+        description=properties.get("Description"),
+        value=properties.get("Value"),
+        parameter_type=properties.get("Type"),
+        allowed_pattern=properties.get("AllowedPattern"),
+        keyid=None,
+        overwrite=True,
+        tags=[],
+        data_type=properties.get("DataType", "text"),
+        tier=properties.get("Tier"),
+        policies=properties.get("Policies"),
+    )
 
 
 _original_lambda_create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
@@ -787,6 +847,8 @@ HANDLER_FIXES: tuple[tuple[type, str, Any], ...] = (
     (FakeBucket, "update_from_cloudformation_json", _update_bucket),
     (ManagedPolicy, "update_from_cloudformation_json", _update_managed_policy),
     (ManagedPolicy, "delete_from_cloudformation_json", _delete_managed_policy),
+    (SsmParameter, "create_from_cloudformation_json", _create_ssm_parameter),
+    (SsmParameter, "update_from_cloudformation_json", _update_ssm_parameter),
 )
 
 
@@ -903,6 +965,7 @@ class Emulator:
         stack = ExitStack()
         try:
             stack.enter_context(cloudformation_fixes())
+            stack.enter_context(security_hub_additions())
             stack.enter_context(_quiet_loggers(self.server_errors))
             stack.enter_context(ops_items())
             stack.enter_context(

@@ -1,0 +1,1 @@
+../_shared/security_hub.py

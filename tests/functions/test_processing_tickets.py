@@ -7,6 +7,7 @@ import json
 
 import changes
 import delivery
+import exemptions
 import pytest
 import settings
 import tickets
@@ -19,13 +20,26 @@ from compliance_template.local.ops_items import ops_items, stored
 
 processing = load_app("processing")
 STACK = "compliance-stack"
-EXEMPTION = {
-    "id": "EX-1",
-    "reason": "legacy volume, replaced in Q3",
-    "owner": "storage-team",
-    "granted": "2024-04-01",
-    "expires": "2024-09-30",
-}
+EXEMPTING = exemptions.parse(
+    json.dumps(
+        {
+            "schemaVersion": exemptions.SCHEMA_VERSION,
+            "exemptions": [
+                {
+                    "id": "EX-1",
+                    "rules": ["ENCRYPTED_VOLUMES"],
+                    "resources": ["vol-*"],
+                    "accounts": [],
+                    "regions": [],
+                    "reason": "legacy volume, replaced in Q3",
+                    "owner": "storage-team",
+                    "granted": "2024-04-01",
+                    "expires": "2024-09-30",
+                }
+            ],
+        }
+    )
+)
 
 
 def run(event, request_id="req-1"):
@@ -177,23 +191,51 @@ def test_a_failed_resolve_is_retried_and_completes(opscenter):
     assert items()[0]["Status"] == "Resolved"
 
 
-def test_an_exempt_violation_opens_no_ticket_but_its_resolution_is_harmless(opscenter):
-    config = changes.load_settings(
+def _config(world):
+    return changes.load_settings(
         {
             "REPORTS_BUCKET": BUCKET,
-            "TOPIC_ARN": opscenter.topic_arn,
+            "TOPIC_ARN": world.topic_arn,
             "RULE_NAME_PREFIX": "compliance",
             "OPS_ITEMS": "true",
             "STACK_NAME": STACK,
         }
     )
+
+
+def test_an_exempt_violation_opens_no_ticket(opscenter):
+    config = _config(opscenter)
     event = change_event()
     change = changes.parse_event(event)
-    exempt = changes.plan(change, event, config, "req-1", exemption=EXEMPTION)
+    exempt = changes.plan(change, event, config, "req-1", EXEMPTING)
+    assert exempt.exemption["id"] == "EX-1"
     assert exempt.ticket is None and "ticket" not in exempt.side_effects
-    not_exempt = changes.plan(change, event, config, "req-1", exemption=None)
+    not_exempt = changes.plan(change, event, config, "req-1")
     assert not_exempt.ticket is not None and not_exempt.ticket.action == "open"
     assert not_exempt.side_effects[-1] == "ticket"
+
+
+def test_a_ticket_opened_before_the_exemption_is_still_resolved(opscenter):
+    run(change_event("NON_COMPLIANT", "COMPLIANT"), "req-1")
+    config = _config(opscenter)
+    event = change_event("COMPLIANT", "NON_COMPLIANT", ordering="2024-05-02T00:00:00Z")
+    plan = changes.plan(changes.parse_event(event), event, config, "req-2", EXEMPTING)
+    # No "resolved" notification while exempt, but the open ticket is closed.
+    assert plan.notification is None and plan.ticket.action == "resolve"
+    delivery.deliver(
+        plan,
+        delivery.AwsPort(
+            opscenter.s3,
+            opscenter.aws.client("sns"),
+            None,
+            BUCKET,
+            opscenter.topic_arn,
+            "",
+            ssm=opscenter.aws.client("ssm"),
+        ),
+        "req-2",
+    )
+    assert items()[0]["Status"] == "Resolved"
 
 
 def test_framework_rules_rank_higher(opscenter, monkeypatch):

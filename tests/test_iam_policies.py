@@ -78,6 +78,7 @@ def test_policies_get_new_logical_ids():
     assert managed == {
         "ConfigRecorderDeliveryPolicy",
         "ProcessingManagedPolicy",
+        "ProcessingOpsItemsManagedPolicy",
         "ProcessingSecurityHubImportManagedPolicy",
         "ProcessingSecurityHubManagedPolicy",
         "RemediationEnforceManagedPolicy",

@@ -51,6 +51,14 @@ def test_central_bucket_lets_members_keep_their_latest_evaluations():
     policy = _load("org-central.json")["Resources"]["ReportsBucketPolicy"]["Properties"]
     members = statements(policy["PolicyDocument"])["OrganizationMembersRecordChanges"]
     prefixes = {r["Fn::Sub"][0] for r in members["Resource"]}
-    assert prefixes == {"${Bucket}/compliance-changes/*", "${Bucket}/compliance-latest/*"}
+    # tickets/: the OpsItem ids of members that open OpsItems (CreateOpsItems=true);
+    # digest-*: the digests of members with `digest` rules.
+    assert prefixes == {
+        "${Bucket}/compliance-changes/*",
+        "${Bucket}/compliance-latest/*",
+        "${Bucket}/tickets/*",
+        "${Bucket}/digest-pending/*",
+        "${Bucket}/digest-sent/*",
+    }
     assert sorted(members["Action"]) == ["s3:GetObject", "s3:PutObject"]
     assert "aws:PrincipalOrgID" in members["Condition"]["StringEquals"]

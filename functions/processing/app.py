@@ -16,6 +16,7 @@ from typing import Any
 import aws
 import changes
 import delivery
+import digest
 import exemptions
 import observability
 import review
@@ -63,6 +64,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             config,
             with_lambda=plan.hand_off is not None,
             with_security_hub=plan.security_hub is not None,
+            with_ssm=plan.ticket is not None,
         ),
         request_id,
     )
@@ -99,7 +101,10 @@ def _exemptions() -> exemptions.Exemptions:
 
 
 def _port(
-    config: changes.ProcessingSettings, with_lambda: bool, with_security_hub: bool = False
+    config: changes.ProcessingSettings,
+    with_lambda: bool,
+    with_security_hub: bool = False,
+    with_ssm: bool = False,
 ) -> delivery.AwsPort:
     return delivery.AwsPort(
         aws.client("s3"),
@@ -109,6 +114,7 @@ def _port(
         config.common.topic_arn,
         config.remediation_function,
         aws.client("securityhub") if with_security_hub else None,
+        aws.client("ssm") if with_ssm else None,
     )
 
 
@@ -132,9 +138,21 @@ def _exemption_review(config: changes.ProcessingSettings, context: Any) -> dict[
     return result
 
 
+def _digest(config: changes.ProcessingSettings, context: Any) -> dict[str, Any]:
+    """One message per digest rule with pending changes (digest.py)."""
+    outcome = digest.run(
+        _port(config, with_lambda=False),
+        config.common.bucket,
+        config.common.chat_notifications,
+    )
+    logger.info("digests sent", extra=observability.fields(sent=outcome["sent"]))
+    return outcome
+
+
 # Scheduled jobs: EventBridge invokes processing with a constant {"kind": ...} (triggers.py).
 SCHEDULED_JOBS: dict[str, Callable[[changes.ProcessingSettings, Any], dict[str, Any]]] = {
     review.KIND: _exemption_review,
+    digest.KIND: _digest,
 }
 
 

@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import chat
+import digest
 import exemptions as exempt
 import keys
 import rulebook
 import security_hub
 import settings as env_settings
 import subjects
+import tickets
 import validation as v
 from security_hub import FindingUpdate
 
@@ -32,6 +34,7 @@ LATEST_KIND = "latest-evaluation"
 FINDING_KIND = "compliance-finding"
 SCHEMA_VERSION = 1
 
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _FUNCTION = re.compile(
     r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?"
 )
@@ -43,6 +46,9 @@ class ProcessingSettings:
     remediation_function: str
     remediate_rules: frozenset[str]
     security_hub_mode: str = "off"
+    ops_items: bool = False
+    stack_name: str = ""
+    digest_rules: frozenset[str] = frozenset()
 
 
 def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
@@ -63,7 +69,26 @@ def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
                 identifier,
                 "identifiers of rules with automatic remediation: " + ", ".join(remediable),
             )
-    return ProcessingSettings(common, function, frozenset(remediate), security_hub.mode(env))
+    ops_items = env_settings.boolean(env, "OPS_ITEMS", False)
+    # The value of the tag the OpsItems policy requires: only needed when OpsItems are opened.
+    stack_name = env_settings.optional(env, "STACK_NAME", "")
+    if ops_items and not _STACK_NAME.fullmatch(stack_name):
+        raise env_settings.invalid(
+            "STACK_NAME",
+            stack_name,
+            "the stack's name (1 to 128 letters, digits or -, starting with a letter), "
+            "required when OPS_ITEMS is true",
+        )
+    digest = frozenset(env_settings.identifier_list(env, "DIGEST_RULES"))
+    return ProcessingSettings(
+        common,
+        function,
+        frozenset(remediate),
+        security_hub.mode(env),
+        ops_items,
+        stack_name,
+        digest,
+    )
 
 
 @dataclass(frozen=True)
@@ -293,6 +318,9 @@ class Plan:
     # "expires"}): no violation notice, no hand-off, recorded as EXEMPT.
     exemption: dict[str, str] | None = None
     security_hub: FindingUpdate | None = None
+    ticket: tickets.Ticket | None = None
+    # Set instead of `notification` for a rule in DIGEST_RULES: (key, entry) for digest-pending/.
+    digest_entry: tuple[str, dict[str, Any]] | None = None
 
     @property
     def status(self) -> str:
@@ -301,9 +329,12 @@ class Plan:
 
     @property
     def side_effects(self) -> tuple[str, ...]:
-        """In the order they run: people hear first, Security Hub's finding says what this
-        stack knows, then remediation may act (and adds its decision to that finding)."""
-        return _side_effects(self.notification, self.hand_off, self.security_hub)
+        """In the order they run: people hear first (now or in the digest), Security Hub's
+        finding says what this stack knows, then remediation may act (and adds its decision to
+        that finding), then the ticket queue is brought up to date."""
+        return _side_effects(
+            self.notification, self.hand_off, self.security_hub, self.ticket, self.digest_entry
+        )
 
 
 def plan(
@@ -352,7 +383,28 @@ def plan(
     finding_update = _security_hub(
         change, identifier, config, exemption if exempt_failure else None, hands_off
     )
-    side_effects = _side_effects(notification, hand_off, finding_update)
+    # Tickets follow the change itself: an exempt failure opens none, but a return to COMPLIANT
+    # resolves a ticket opened before the exemption was granted.
+    ticket = (
+        tickets.plan_ticket(
+            kind=notification_kind(change),
+            change=change,
+            identifier=identifier,
+            frameworks=frameworks,
+            checks=rulebook.text(identifier).description,
+            runbook=rulebook.runbook_url(config.common.runbook_base_url, identifier),
+            record_uri=record_uri,
+            stack_name=config.stack_name,
+            exemption=exemption if exempt_failure else None,
+        )
+        if config.ops_items
+        else None
+    )
+    entry = None
+    if notification is not None and kind and identifier in config.digest_rules:
+        entry = digest.pending_entry(change, identifier, kind, key, record_uri)
+        notification = None
+    side_effects = _side_effects(notification, hand_off, finding_update, ticket, entry)
     record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
     if exempt_failure:
         record["status"] = "EXEMPT"
@@ -367,6 +419,8 @@ def plan(
         hand_off,
         exemption if exempt_failure else None,
         finding_update,
+        ticket,
+        entry,
     )
 
 
@@ -374,13 +428,17 @@ def _side_effects(
     notification: Notification | None,
     hand_off: dict[str, Any] | None,
     finding_update: FindingUpdate | None = None,
+    ticket: tickets.Ticket | None = None,
+    digest_entry: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[str, ...]:
     return tuple(
         name
         for name, item in (
             ("notification", notification),
+            ("digest", digest_entry),
             ("securityhub", finding_update),
             ("remediation", hand_off),
+            ("ticket", ticket),
         )
         if item is not None
     )

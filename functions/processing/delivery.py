@@ -27,6 +27,8 @@ evaluation, and nothing is sent.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +36,8 @@ import aws
 import changes
 import observability
 import security_hub_port
+import tickets
+from botocore.exceptions import ClientError
 from changes import Notification, Plan
 from security_hub import FindingUpdate
 
@@ -41,6 +45,8 @@ logger = observability.get_logger("processing.delivery")
 # Each lost race means another evaluation of the same resource was written in between; a few in
 # a row within one invocation is already unlikely, so after this many the platform retries.
 LATEST_ATTEMPTS = 5
+# Parallel S3 reads of the digest job: botocore's default pool holds 10 connections.
+READ_THREADS = 8
 
 
 class Port(Protocol):
@@ -53,11 +59,13 @@ class Port(Protocol):
     def notify(self, notification: Notification) -> str: ...
     def hand_off(self, payload: dict[str, Any]) -> None: ...
     def update_security_hub(self, update: FindingUpdate) -> None: ...
+    def open_ops_item(self, request: Mapping[str, Any]) -> str: ...
+    def resolve_ops_item(self, ops_item_id: str) -> None: ...
 
 
 class AwsPort:
-    """The adapter to S3, SNS, Lambda and Security Hub; one AWS call per method, except
-    Security Hub's, which finds the finding before it annotates it."""
+    """The adapter to S3, SNS, Lambda, Security Hub and Systems Manager; one AWS call per
+    method, except Security Hub's, which finds the finding before it annotates it."""
 
     def __init__(
         self,
@@ -68,8 +76,9 @@ class AwsPort:
         topic_arn: str,
         function: str,
         security_hub_client: Any = None,
+        ssm: Any = None,
     ) -> None:
-        self._s3, self._sns, self._lambda = s3, sns, lambda_client
+        self._s3, self._sns, self._lambda, self._ssm = s3, sns, lambda_client, ssm
         self._bucket, self._topic_arn, self._function = bucket, topic_arn, function
         self._security_hub = security_hub_client
 
@@ -113,6 +122,44 @@ class AwsPort:
         status = response.get("StatusCode")
         if status != 202:
             raise RuntimeError(f"asynchronous invoke of {self._function} answered {status}")
+
+    def open_ops_item(self, request: Mapping[str, Any]) -> str:
+        """The id of the new OpsItem, or of the open one with the same dedup string: OpsCenter
+        then refuses to create another and names the existing one."""
+        try:
+            return str(self._ssm.create_ops_item(**request)["OpsItemId"])
+        except ClientError as error:
+            existing = error.response.get("OpsItemId")
+            if aws.error_code(error) == "OpsItemAlreadyExistsException" and existing:
+                return str(existing)
+            raise
+
+    def resolve_ops_item(self, ops_item_id: str) -> None:
+        self._ssm.update_ops_item(OpsItemId=ops_item_id, Status=tickets.RESOLVED)
+
+    def load_many(self, keys: list[str]) -> list[dict[str, Any] | None]:
+        """Documents in the order of ``keys``; read in parallel (boto3 clients are thread-safe),
+        so a digest of thousands of entries fits in processing's 60-second timeout."""
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            return list(pool.map(self.load, keys))
+
+    def list_keys(self, prefix: str) -> list[str]:
+        paginator = self._s3.get_paginator("list_objects_v2")
+        return [
+            item["Key"]
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+
+    def delete_keys(self, keys: list[str]) -> None:
+        # DeleteObjects takes at most 1,000 keys a request.
+        for start in range(0, len(keys), 1000):
+            response = self._s3.delete_objects(
+                Bucket=self._bucket,
+                Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True},
+            )
+            if response.get("Errors"):
+                raise RuntimeError(f"could not delete digest entries: {response['Errors'][:3]}")
 
     def update_security_hub(self, update: FindingUpdate) -> None:
         security_hub_port.apply(security_hub_port.SecurityHubPort(self._security_hub), update)
@@ -194,6 +241,10 @@ def _run(
                 port.update_security_hub(plan.security_hub)
             elif name == "remediation" and plan.hand_off is not None:
                 port.hand_off(plan.hand_off)
+            elif name == "digest" and plan.digest_entry is not None:
+                port.save(*plan.digest_entry)  # same key and content on every retry
+            elif name == "ticket" and plan.ticket is not None:
+                update_ticket(plan.ticket, port)
             done.append(name)
     except Exception as error:
         _mark_incomplete(plan, port, record, [n for n in pending if n not in done], error)
@@ -204,6 +255,23 @@ def _run(
         delivery.pop("lastError", None)
         port.save(plan.key, {**record, "delivery": delivery})
     return Outcome(status, plan.key, tuple(done))
+
+
+def update_ticket(ticket: tickets.Ticket, port: Port) -> None:
+    """Open the OpsItem and keep its id, or resolve the one kept; safe to repeat (see tickets)."""
+    if ticket.action == "open" and ticket.request is not None:
+        ops_item_id = port.open_ops_item(ticket.request)
+        port.save(ticket.key, tickets.opened_document(ticket, ops_item_id))
+        return
+    stored = port.load(ticket.key)
+    ops_item_id = tickets.open_ops_item(stored)
+    if ops_item_id is None or stored is None:
+        # Never opened (the violation predates CreateOpsItems=true, or was exempt) or resolved
+        # already by an earlier attempt: nothing to do.
+        logger.info("no open ticket to resolve", extra=observability.fields(key=ticket.key))
+        return
+    port.resolve_ops_item(ops_item_id)
+    port.save(ticket.key, tickets.resolved_document(stored, ticket))
 
 
 def _mark_incomplete(

@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settings",
         type=Path,
-        help="JSON settings file (frameworks, rules, remediate, rule_parameters, "
+        help="JSON settings file (frameworks, rules, remediate, digest, rule_parameters, "
         "parameter_defaults, tags, exemptions, exemption_max_days); "
         "default: the built-in defaults",
     )

@@ -21,6 +21,7 @@ RESERVE_CONCURRENCY = "ReserveConcurrency"
 ENFORCE_REMEDIATION = "EnforceRemediation"
 REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
+OPEN_OPS_ITEMS = "OpsItemsRequested"
 SECURITY_HUB_ON = "SecurityHubFindingsOn"
 SECURITY_HUB_IMPORT = "SecurityHubImportsFindings"
 # AWS Chatbot's CloudFormation types exist in every region but China's and GovCloud's (cfn-lint's
@@ -55,6 +56,7 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     ENFORCE_REMEDIATION: lambda: Equals(Ref("RemediationMode"), "enforce"),
     REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
+    OPEN_OPS_ITEMS: lambda: _is_true("CreateOpsItems"),
     SECURITY_HUB_ON: lambda: Not(Equals(Ref("SecurityHubFindings"), "off")),
     SECURITY_HUB_IMPORT: lambda: Equals(Ref("SecurityHubFindings"), "import"),
     IN_CHAT_REGION: lambda: Not(

@@ -28,6 +28,7 @@ from .chat import chat_notifications_variable
 from .conditions import (
     ENFORCE_REMEDIATION,
     HAS_CHAT,
+    OPEN_OPS_ITEMS,
     REPORT_ACROSS_REGIONS,
     RESERVE_CONCURRENCY,
     SECURITY_HUB_IMPORT,
@@ -54,6 +55,7 @@ HANDLER = "app.handler"
 # Lambda retries a failed asynchronous invocation this often before the dead-letter queue.
 ASYNC_RETRIES = 2
 MAX_EVENT_AGE_SECONDS = 6 * 3600
+OPS_ITEMS_PARAMETER = "CreateOpsItems"
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,18 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
             _remediation_arn(stack),
             stack.remote_key_arn,
             parameters,
+            digest=bool(stack.settings.digest),
         )
+        if OPS_ITEMS_PARAMETER in stack.template.parameters:
+            stack.add(
+                iam.ManagedPolicy(
+                    "ProcessingOpsItemsManagedPolicy",
+                    Condition=OPEN_OPS_ITEMS,
+                    Description=Sub("OpsItems the processing function of ${AWS::StackName} opens"),
+                    PolicyDocument=policies.ops_items_policy(stack.bucket_arn),
+                    Roles=role,
+                )
+            )
     elif name == "reporting":
         document = policies.reporting_policy(
             *basics, _rule_arns(stack), aggregator_arn(stack), parameters
@@ -273,6 +286,11 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         common["REMEDIATE_RULES"] = (
             remediate_variable(remediate, regional) if hand_off and remediate else "[]"
         )
+        # Identifiers only; a rule not deployed in a region simply never sends a change there.
+        common["DIGEST_RULES"] = json.dumps(sorted(stack.settings.digest))
+        if OPS_ITEMS_PARAMETER in stack.template.parameters:
+            # The stack name is the value of the tag the OpsItems policy requires.
+            common.update(OPS_ITEMS=Ref(OPS_ITEMS_PARAMETER), STACK_NAME=Ref("AWS::StackName"))
     elif name == "reporting":
         aggregator = Ref(stack.id("aggregator"))
         # A central account always reads the organization aggregator; a single stack only when

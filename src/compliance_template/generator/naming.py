@@ -14,6 +14,14 @@ CHANGES_PREFIX = "compliance-changes"
 # Processing's newest evaluation per rule and resource, replaced by conditional writes only.
 LATEST_PREFIX = "compliance-latest"
 REPORTS_PREFIX = "reports"
+# Processing's OpsItem id per evaluation key (CreateOpsItems=true), so a resolution finds it.
+TICKETS_PREFIX = "tickets"
+# Processing's digest: changes waiting for the next digest, and the digests claimed and sent.
+DIGEST_PENDING_PREFIX = "digest-pending"
+DIGEST_SENT_PREFIX = "digest-sent"
+# Tag processing puts on every OpsItem it opens (value: the stack name); its policy may update
+# only OpsItems carrying it.
+OPS_ITEM_TAG_KEY = "compliance-monitoring:stack"
 REMEDIATION_PREFIX = "remediation"
 CONFIG_PREFIX = "config"
 # Longest Config rule name the reporting function can read: GetComplianceDetailsByConfigRule takes

@@ -20,6 +20,7 @@ from .conditions import (
     CHAT_CONDITIONS,
     HAS_EMAIL,
     HAS_HTTPS,
+    OPEN_OPS_ITEMS,
     RESERVE_CONCURRENCY,
     SECURITY_HUB_IMPORT,
     SECURITY_HUB_ON,
@@ -31,7 +32,7 @@ from .encryption import add_encryption
 from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
-from .parameters import GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
+from .parameters import DIGEST_SCHEDULE, GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
 from .settings import Settings, base_parameter_specs, rule_parameter_specs
 from .stack import Stack
 from .storage import add_storage
@@ -40,6 +41,7 @@ from .triggers import add_triggers
 MEMBER_PARAMETERS = (
     "RuleNamePrefix",
     "RunbookBaseUrl",
+    "CreateOpsItems",
     "LogRetentionDays",
     "LogLevel",
     "ReservedConcurrency",
@@ -77,7 +79,9 @@ CENTRAL_PARAMETERS = (
 def build_member_template(settings: Settings) -> Template:
     template = _template(settings, "organization member account and region")
     _add_parameters(template, settings, MEMBER_PARAMETERS, with_rules=True)
-    add_conditions(template, RESERVE_CONCURRENCY, SECURITY_HUB_ON, SECURITY_HUB_IMPORT)
+    add_conditions(
+        template, RESERVE_CONCURRENCY, SECURITY_HUB_ON, SECURITY_HUB_IMPORT, OPEN_OPS_ITEMS
+    )
     stack = Stack(
         template,
         settings,
@@ -151,6 +155,8 @@ def _add_parameters(
     specs = [available[name] for name in names]
     if with_rules:
         specs += rule_parameter_specs(settings.selection)
+        if settings.digest:  # members run processing, which sends the digests
+            specs.append(DIGEST_SCHEDULE)
     for spec in sorted(specs, key=lambda s: _group_rank(s.group)):
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
 

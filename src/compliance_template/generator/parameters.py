@@ -211,6 +211,16 @@ BASE_PARAMETERS: tuple[ParameterSpec, ...] = (
         max_value=100000,
     ),
     ParameterSpec(
+        "CreateOpsItems",
+        GROUP_NOTIFY,
+        "Open OpsCenter OpsItems",
+        "true: processing opens a Systems Manager OpsCenter OpsItem for each new violation "
+        "(de-duplicated per rule and resource) and resolves it when the resource is compliant "
+        "again. OpsItems are charged per item (see README).",
+        "false",
+        allowed_values=("false", "true"),
+    ),
+    ParameterSpec(
         "RemediationMode",
         GROUP_REMEDIATION,
         "Remediation mode",
@@ -397,6 +407,19 @@ ORGANIZATION_PARAMETERS: tuple[ParameterSpec, ...] = (
         allowed_pattern=r"^[A-Za-z0-9/._-]{1,1000}\.zip$",
         constraint_description="an S3 key ending in .zip",
     ),
+)
+
+# Only in a stack whose settings list `digest` rules.
+DIGEST_SCHEDULE = ParameterSpec(
+    "DigestSchedule",
+    GROUP_NOTIFY,
+    "Digest schedule",
+    "EventBridge schedule expression of the digest: one message per digest rule listing its "
+    "changes since the last one.",
+    "rate(1 hour)",
+    allowed_pattern=SCHEDULE_PATTERN,
+    constraint_description="an EventBridge schedule such as rate(1 hour), rate(30 minutes) "
+    "or cron(0 8 * * ? *)",
 )
 
 PERIODIC_FREQUENCY = ParameterSpec(

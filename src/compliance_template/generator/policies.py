@@ -41,7 +41,17 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, Ref, Sub
 
-from .naming import FINDING_TAG_KEY, LATEST_PREFIX, account_root, arn, service_principal
+from .naming import (
+    DIGEST_PENDING_PREFIX,
+    DIGEST_SENT_PREFIX,
+    FINDING_TAG_KEY,
+    LATEST_PREFIX,
+    OPS_ITEM_TAG_KEY,
+    TICKETS_PREFIX,
+    account_root,
+    arn,
+    service_principal,
+)
 from .remediation_rules import RuleGrants
 
 Arn = str | AWSHelperFn
@@ -224,7 +234,13 @@ def bucket_policy(
                 Effect=Allow,
                 Principal=Principal("AWS", ["*"]),
                 Action=[s3.GetObject, s3.PutObject],
-                Resource=[_objects(bucket_arn, member_prefix), _objects(bucket_arn, LATEST_PREFIX)],
+                Resource=[
+                    _objects(bucket_arn, member_prefix),
+                    _objects(bucket_arn, LATEST_PREFIX),
+                    _objects(bucket_arn, TICKETS_PREFIX),
+                    _objects(bucket_arn, DIGEST_PENDING_PREFIX),
+                    _objects(bucket_arn, DIGEST_SENT_PREFIX),
+                ],
                 Condition=Condition(in_organization),
             ),
         )
@@ -237,7 +253,13 @@ def bucket_policy(
                 Action=[s3.ListBucket],
                 Resource=[bucket_arn],
                 Condition=Condition(
-                    [in_organization, StringLike("s3:prefix", [f"{member_prefix}/*"])]
+                    [
+                        in_organization,
+                        # digest-pending/: the digest job of members with `digest` rules.
+                        StringLike(
+                            "s3:prefix", [f"{member_prefix}/*", f"{DIGEST_PENDING_PREFIX}/*"]
+                        ),
+                    ]
                 ),
             ),
         )
@@ -462,8 +484,11 @@ def processing_policy(
     remediation_arn: Arn | None,
     remote_key_arn: Arn | None = None,
     exemption_parameters: Sequence[Arn] = (),
+    digest: bool = False,
 ) -> PolicyDocument:
     extra = [latest_evaluation_statement(bucket_arn), *exemption_statements(exemption_parameters)]
+    if digest:
+        extra.extend(digest_statements(bucket_arn))
     if remediation_arn is not None:
         extra.append(
             Statement(
@@ -486,6 +511,70 @@ def processing_policy(
         )
     return _document(
         *_function_basics(log_group_arn, queue_arn, topic_arn, bucket_arn, prefix), *extra
+    )
+
+
+def digest_statements(bucket_arn: Arn) -> list[Statement]:
+    """The digest job lists and deletes the pending changes it sent, and claims each digest with
+    a conditional write in digest-sent/ before publishing it."""
+    return [
+        Statement(
+            Sid="KeepDigestEntries",
+            Effect=Allow,
+            Action=[s3.GetObject, s3.PutObject, s3.DeleteObject],
+            Resource=[_objects(bucket_arn, DIGEST_PENDING_PREFIX)],
+        ),
+        Statement(
+            Sid="ListDigestEntries",
+            Effect=Allow,
+            Action=[s3.ListBucket],
+            Resource=[bucket_arn],
+            Condition=Condition(StringLike("s3:prefix", [f"{DIGEST_PENDING_PREFIX}/*"])),
+        ),
+        Statement(
+            Sid="ClaimDigests",
+            Effect=Allow,
+            Action=[s3.GetObject, s3.PutObject],
+            Resource=[_objects(bucket_arn, DIGEST_SENT_PREFIX)],
+        ),
+    ]
+
+
+def ops_items_policy(bucket_arn: Arn) -> PolicyDocument:
+    """Processing opens an OpsItem per violation and resolves it later (CreateOpsItems=true).
+
+    CreateOpsItem has no resource type, only the request-tag condition keys, so the function may
+    create OpsItems only tagged with this stack's name and no other tag; UpdateOpsItem is scoped
+    to the account's and region's OpsItems carrying that tag: the function can change only the
+    OpsItems it opened (docs/aws-facts.md, "Systems Manager OpsCenter").
+    """
+    stack_name = Ref("AWS::StackName")
+    return _document(
+        Statement(
+            Sid="OpenTaggedOpsItems",
+            Effect=Allow,
+            Action=[ssm.CreateOpsItem],
+            Resource=["*"],
+            Condition=Condition(
+                [
+                    StringEquals(f"aws:RequestTag/{OPS_ITEM_TAG_KEY}", stack_name),
+                    ForAllValuesStringEquals("aws:TagKeys", [OPS_ITEM_TAG_KEY]),
+                ]
+            ),
+        ),
+        Statement(
+            Sid="ResolveOwnOpsItems",
+            Effect=Allow,
+            Action=[ssm.UpdateOpsItem],
+            Resource=[arn("ssm", "opsitem/*")],
+            Condition=Condition(StringEquals(f"aws:ResourceTag/{OPS_ITEM_TAG_KEY}", stack_name)),
+        ),
+        Statement(
+            Sid="KeepOpsItemIds",
+            Effect=Allow,
+            Action=[s3.GetObject, s3.PutObject],
+            Resource=[_objects(bucket_arn, TICKETS_PREFIX)],
+        ),
     )
 
 

@@ -38,6 +38,7 @@ KNOWN_FIELDS = (
     "frameworks",
     "rules",
     "remediate",
+    "digest",
     "rule_parameters",
     "parameter_defaults",
     "tags",
@@ -58,6 +59,8 @@ class Settings:
     remediate: tuple[str, ...] = tuple(
         r for r in DEFAULT_RULES if BY_IDENTIFIER[r].remediation is not None
     )
+    # Rules whose notifications are batched into one digest per rule and DigestSchedule.
+    digest: tuple[str, ...] = ()
     # Fixed rule inputs, already converted to the strings Config expects.
     rule_parameters: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: MappingProxyType({})
@@ -128,6 +131,7 @@ class Settings:
             rules=rules,
             frameworks=chosen_frameworks,
             remediate=_remediate(raw.get("remediate"), selection.identifiers),
+            digest=_digest(raw.get("digest", []), selection.identifiers),
             rule_parameters=rule_parameters,
             parameter_defaults=_parameter_defaults(raw_defaults, selection),
             tags=_tags(raw.get("tags", DEFAULT_TAGS)),
@@ -231,6 +235,22 @@ def _remediate(value: object, rules: tuple[str, ...]) -> tuple[str, ...]:
                 f"remediate[{index}]",
                 name,
                 "enabled rules with automatic remediation: " + (", ".join(capable) or "none"),
+            )
+    return tuple(dict.fromkeys(names))
+
+
+def _some(names: tuple[str, ...], shown_max: int = 10) -> str:
+    more = f", ... ({len(names) - shown_max} more)" if len(names) > shown_max else ""
+    return ", ".join(names[:shown_max]) + more
+
+
+def _digest(value: object, rules: tuple[str, ...]) -> tuple[str, ...]:
+    """Identifiers of enabled rules notified in a digest instead of one message per change."""
+    names = _string_list(value, "digest")
+    for index, name in enumerate(names):
+        if name not in rules:
+            raise SettingsError(
+                f"digest[{index}]", name, "identifiers of rules the stack deploys: " + _some(rules)
             )
     return tuple(dict.fromkeys(names))
 

@@ -19,6 +19,7 @@ from .conditions import (
     HAS_AGGREGATOR_ACCOUNT,
     HAS_EMAIL,
     HAS_HTTPS,
+    OPEN_OPS_ITEMS,
     REPORT_ACROSS_REGIONS,
     RESERVE_CONCURRENCY,
     SECURITY_HUB_IMPORT,
@@ -31,7 +32,7 @@ from .encryption import add_encryption
 from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
-from .parameters import GROUP_ORDER, add_parameter
+from .parameters import DIGEST_SCHEDULE, GROUP_ORDER, add_parameter
 from .recorder import add_recorder
 from .settings import Settings, deploy_parameter_specs
 from .stack import Stack
@@ -73,8 +74,10 @@ def build_template(settings: Settings) -> Template:
 
 
 def _add_parameters(template: Template, settings: Settings) -> None:
+    digest = (DIGEST_SCHEDULE,) if settings.digest else ()
     specs = sorted(
-        deploy_parameter_specs(settings.selection), key=lambda s: GROUP_ORDER.index(s.group)
+        (*deploy_parameter_specs(settings.selection), *digest),
+        key=lambda s: GROUP_ORDER.index(s.group),
     )
     for spec in specs:
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
@@ -90,6 +93,7 @@ def _add_conditions(template: Template) -> None:
         RESERVE_CONCURRENCY,
         ENFORCE_REMEDIATION,
         REPORT_ACROSS_REGIONS,
+        OPEN_OPS_ITEMS,
         SECURITY_HUB_ON,
         SECURITY_HUB_IMPORT,
         *CHAT_CONDITIONS,

@@ -1,5 +1,5 @@
-"""What invokes the functions: compliance-change events, the report schedule and, with
-exemptions, the daily exemption review of processing."""
+"""What invokes the functions: compliance-change events, the report schedule and, for
+processing, the daily exemption review (with exemptions) and the digest (with digest rules)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from .stack import Stack
 # Processing tells exemption owners of expiries once a day; the constant Input is what
 # processing's handler dispatches on.
 EXEMPTION_REVIEW_KIND = "exemption-review"
-
-
+# The digest job of processing, on the DigestSchedule (stacks with `digest` rules).
+DIGEST_KIND = "digest"
 # EventBridge's own retries before a target's event goes to the dead-letter queue.
 TARGET_RETRY = events.RetryPolicy(MaximumRetryAttempts=8, MaximumEventAgeInSeconds=3600)
 
@@ -41,6 +41,18 @@ def add_triggers(stack: Stack) -> None:
                 "processing",
                 "Compliance changes of this stack's Config rules",
                 EventPattern=compliance_event_pattern(),
+            )
+        )
+    if "processing" in stack.functions and stack.settings.digest:
+        # Processing's scheduled job: its handler dispatches on the constant input's "kind".
+        event_rules.append(
+            _rule(
+                stack,
+                "DigestScheduleRule",
+                "processing",
+                "Schedule of the per-rule notification digest",
+                ScheduleExpression=Ref("DigestSchedule"),
+                target_input=json.dumps({"kind": DIGEST_KIND}, sort_keys=True),
             )
         )
     if "processing" in stack.functions and stack.settings.exemptions:

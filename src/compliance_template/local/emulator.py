@@ -31,6 +31,7 @@ from ..extras import extra_of, missing_extra
 from .chatbot import CONFIGURATIONS as CHAT_CONFIGURATIONS
 from .chatbot import MicrosoftTeamsChannelConfiguration, SlackChannelConfiguration
 from .emulated import EmulatedResource
+from .ops_items import ops_items
 from .security_hub import security_hub_additions
 
 try:
@@ -886,6 +887,7 @@ class Emulator:
             stack.enter_context(cloudformation_fixes())
             stack.enter_context(security_hub_additions())
             stack.enter_context(_quiet_loggers(self.server_errors))
+            stack.enter_context(ops_items())
             stack.enter_context(
                 mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())
             )

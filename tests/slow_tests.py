@@ -31,6 +31,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/e2e/test_update_and_delete.py": (EMULATOR,),
     "tests/functions/test_chat_notifications.py": (),
     "tests/functions/test_environment_per_region.py": (),
+    "tests/functions/test_config_results.py": (),
     "tests/functions/test_exemptions_processing.py": (),
     "tests/functions/test_exemptions_remediation.py": (),
     "tests/functions/test_exemptions_reporting.py": (),

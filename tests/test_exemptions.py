@@ -287,3 +287,30 @@ def test_example_settings_file_is_valid_and_committed():
         (ROOT / "templates" / "compliance-monitoring-exemptions.json").read_text()
     )
     assert "ExemptionsParameter1" in committed["Resources"]
+
+
+def _statement(template: dict, policy: str, sid: str) -> dict | None:
+    document = template["Resources"][policy]["Properties"]["PolicyDocument"]
+    return next((s for s in document["Statement"] if s.get("Sid") == sid), None)
+
+
+@pytest.mark.parametrize("build", [build_template, build_member_template], ids=["stack", "member"])
+def test_the_review_reads_results_of_only_the_rules_exemptions_name(build):
+    """After an expiry the review asks Config which covered resources still fail: processing may
+    read the results of the exempted rules only, and list the rules (no resource-level grant)."""
+    raw = {"rules": [RULE, "ENCRYPTED_VOLUMES"], "exemptions": [exemption()]}
+    template = build(Settings.from_mapping(raw, today=TODAY)).to_dict()
+    read = _statement(template, "ProcessingManagedPolicy", "ReadExemptRuleResults")
+    assert read["Action"] == ["config:GetComplianceDetailsByConfigRule"]
+    exempted = next(
+        logical
+        for logical, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Config::ConfigRule"
+        and resource["Properties"]["Source"]["SourceIdentifier"] == RULE
+    )
+    assert json.dumps(read["Resource"]).count("Fn::GetAtt") == 1
+    assert exempted in json.dumps(read["Resource"])
+    listing = _statement(template, "ProcessingManagedPolicy", "ListRulesForReview")
+    assert listing["Action"] == ["config:DescribeConfigRules"] and listing["Resource"] == ["*"]
+    plain = build(Settings.from_mapping({"rules": [RULE]}, today=TODAY)).to_dict()
+    assert _statement(plain, "ProcessingManagedPolicy", "ReadExemptRuleResults") is None

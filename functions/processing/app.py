@@ -15,6 +15,7 @@ from typing import Any
 
 import aws
 import changes
+import config_results
 import delivery
 import digest
 import exemptions
@@ -123,13 +124,25 @@ def _exemption_review(config: changes.ProcessingSettings, context: Any) -> dict[
     arn = getattr(context, "invoked_function_arn", "")
     account = arn.split(":")[4] if isinstance(arn, str) and arn.count(":") >= 5 else ""
     region = os.environ.get("AWS_REGION", "")
+    client = aws.client("config")
+    port = _port(
+        config,
+        with_lambda=bool(config.remediation_function),
+        with_security_hub=config.security_hub_mode != "off",
+        with_ssm=config.ops_items,
+    )
     result = review.run(
         _exemptions(),
         datetime.now(UTC).date(),
         account,
         region,
-        _port(config, with_lambda=False),
+        port,
         _request_id(context),
+        review.Replays(
+            config,
+            lambda: config_results.rule_names(client),
+            lambda name: config_results.non_compliant_results(client, name),
+        ),
     )
     logger.info(
         "exemptions reviewed",

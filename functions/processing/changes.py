@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import chat
@@ -171,6 +171,41 @@ def parse_event(event: Any) -> ComplianceChange:
         event_time=v.optional_string(event, "time", "", max_length=64),
         rank=evaluation_rank(new, ordering),
     )
+
+
+def event_of_result(item: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
+    """The compliance-change event Config would send for one of its current evaluation results
+    (``GetComplianceDetailsByConfigRule``), without an old result: what the exemption review
+    replays for a failure an exemption hid. Parsed by ``parse_event`` like any other."""
+    identifier = item.get("EvaluationResultIdentifier") or {}
+    qualifier = identifier.get("EvaluationResultQualifier") or {}
+
+    def text(moment: Any) -> Any:
+        return keys.iso_time(moment) if isinstance(moment, datetime) else moment
+
+    result = {
+        "evaluationResultIdentifier": {
+            "evaluationResultQualifier": dict(qualifier),
+            "orderingTimestamp": text(identifier.get("OrderingTimestamp")),
+        },
+        "complianceType": item.get("ComplianceType"),
+        "resultRecordedTime": text(item.get("ResultRecordedTime")),
+        "configRuleInvokedTime": text(item.get("ConfigRuleInvokedTime")),
+        "annotation": item.get("Annotation"),
+    }
+    return {
+        "source": EVENT_SOURCE,
+        "detail-type": DETAIL_TYPE,
+        "detail": {
+            "awsAccountId": account,
+            "awsRegion": region,
+            "configRuleName": qualifier.get("ConfigRuleName"),
+            "resourceType": qualifier.get("ResourceType"),
+            "resourceId": qualifier.get("ResourceId"),
+            "messageType": MESSAGE_TYPE,
+            "newEvaluationResult": {k: v for k, v in result.items() if v is not None},
+        },
+    }
 
 
 def evaluation_rank(new: Mapping[str, Any], ordering: datetime) -> tuple[str, str, str]:
@@ -343,17 +378,21 @@ def plan(
     config: ProcessingSettings,
     request_id: str,
     exemptions: exempt.Exemptions = exempt.NONE,
+    *,
+    matched_on: date | None = None,
+    key: str | None = None,
 ) -> Plan:
     """Decide the record, the notification and the hand-off for a change of a managed rule.
 
     Exemptions are matched on the evaluation's day (UTC), not the day it is processed, so a
-    retry after midnight decides the same."""
+    retry after midnight decides the same; the exemption review replays a failure its expired
+    exemption hid on the review's day (``matched_on``) under a record key of its own (``key``)."""
     suffix = rulebook.suffix(config.common.rule_name_prefix, change.rule_name)
     if suffix is None:
         raise ValueError(f"{change.rule_name} is not a rule of this stack")
     identifier = rulebook.names()[suffix]
     frameworks = rulebook.frameworks_of(suffix, config.common.frameworks)
-    key = record_key(change)
+    key = key or record_key(change)
     record_uri = f"s3://{config.common.bucket}/{key}"
     covering = exemptions.match(
         change.account,
@@ -361,7 +400,7 @@ def plan(
         identifier,
         change.resource_type,
         change.resource_id,
-        change.ordering.astimezone(UTC).date(),
+        matched_on or change.ordering.astimezone(UTC).date(),
     )
     exempt_failure = covering is not None and change.compliance_type == "NON_COMPLIANT"
     hands_off = (

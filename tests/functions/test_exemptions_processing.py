@@ -3,6 +3,7 @@ handed off; the daily review tells owners of expiries once, retried after a fail
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import changes
@@ -209,7 +210,7 @@ def test_review_fails_when_the_exemptions_cannot_be_read(world):
 
 def test_without_exemptions_the_review_does_nothing(world):
     world.monkeypatch.delenv("EXEMPTIONS_PARAMETERS", raising=False)
-    assert run(REVIEW) == {"status": "reviewed", "sent": []}
+    assert run(REVIEW) == {"status": "reviewed", "sent": [], "replayed": []}
 
 
 class FakePort:
@@ -298,3 +299,146 @@ def test_a_renewed_exemption_gets_its_notices_again():
     assert first[0].key != second[0].key and second[0].key.endswith(
         "exemption-expired-2025-06-30.json"
     )
+
+
+VOLUMES_RULE = "compliance-encrypted-volumes"
+
+
+def _config_result(resource_id, ordering):
+    """One NON_COMPLIANT result as GetComplianceDetailsByConfigRule returns it (boto3 datetimes)."""
+    moment = datetime.fromisoformat(ordering.replace("Z", "+00:00"))
+    return {
+        "EvaluationResultIdentifier": {
+            "EvaluationResultQualifier": {
+                "ConfigRuleName": VOLUMES_RULE,
+                "ResourceType": "AWS::EC2::Volume",
+                "ResourceId": resource_id,
+            },
+            "OrderingTimestamp": moment,
+        },
+        "ComplianceType": "NON_COMPLIANT",
+        "ResultRecordedTime": moment,
+        "ConfigRuleInvokedTime": moment,
+        "Annotation": "The volume is not encrypted.",
+    }
+
+
+@pytest.fixture
+def config_results(world):
+    """What Config answers the review (moto has no GetComplianceDetailsByConfigRule): the stack's
+    rule, another account's rule, and the results recorded here."""
+    results: list[dict] = []
+    world.monkeypatch.setattr(
+        processing.config_results, "rule_names", lambda _: iter([VOLUMES_RULE, "other-rule"])
+    )
+    world.monkeypatch.setattr(
+        processing.config_results,
+        "non_compliant_results",
+        lambda _, name: iter(results if name == VOLUMES_RULE else []),
+    )
+    return results
+
+
+def _replays(world):
+    return [k for k in world.keys(review.MARKER_PREFIX) if "/replays-" in k]
+
+
+def test_failures_an_expired_exemption_hid_are_listed_and_handled_as_new_violations(
+    world, config_results
+):
+    world.enable_remediation_function()
+    world.monkeypatch.setenv("REMEDIATE_RULES", '["ENCRYPTED_VOLUMES"]')
+    item = _expiring(0)
+    during = (date.fromisoformat(item["expires"]) - timedelta(days=3)).isoformat()
+    store(world, item)
+    config_results.extend(
+        [
+            _config_result("vol-0123aaa", f"{during}T08:00:00.000Z"),  # covered: replayed
+            _config_result("vol-9999zzz", f"{during}T08:00:00.000Z"),  # not covered
+        ]
+    )
+    result = run(REVIEW)
+    [note] = world.notifications()
+    assert "1 still fail its rules here" in note["message"]
+    assert f"{VOLUMES_RULE}  AWS::EC2::Volume vol-0123aaa" in note["message"]
+    assert "vol-9999zzz" not in note["message"]
+    [handed] = [i["payload"] for i in world.invocations]
+    assert handed["resourceId"] == "vol-0123aaa" and "exemption" not in handed
+    [key] = _replays(world)
+    assert result["replayed"] == [key]
+    assert handed["changeRecord"].endswith(key)
+    replayed = world.read_json(key)
+    assert replayed["replayOf"]["exemption"]["id"] == "build-volumes"
+    assert replayed["status"] == "NON_COMPLIANT" and "exemption" not in replayed
+    assert replayed["delivery"]["planned"] == ["remediation"]
+    # The next day's review, a duplicate delivery or a retry: nothing again.
+    run(REVIEW, request_id="req-2")
+    assert len(world.notifications()) == 1 and len(world.invocations) == 1
+
+
+def test_a_failure_processing_handled_after_the_expiry_is_not_replayed(world, config_results):
+    world.enable_remediation_function()
+    world.monkeypatch.setenv("REMEDIATE_RULES", '["ENCRYPTED_VOLUMES"]')
+    item = _expiring(-1)
+    store(world, item)
+    after = f"{item['expires']}T06:00:00.000Z"
+    # A change to NON_COMPLIANT after the expiry: processing notified and handed it off itself.
+    run(change_event("NON_COMPLIANT", "COMPLIANT", resource_id="vol-0123aaa", ordering=after))
+    assert len(world.invocations) == 1
+    config_results.append(_config_result("vol-0123aaa", after))
+    run(REVIEW, request_id="req-2")
+    assert _replays(world) == [] and len(world.invocations) == 1
+    notice = [n for n in world.notifications() if n["attributes"].get("exemptionId")]
+    assert "0 still fail its rules here" in notice[0]["message"]
+
+
+def test_a_failure_another_active_exemption_covers_is_not_handed_off(world, config_results):
+    world.enable_remediation_function()
+    world.monkeypatch.setenv("REMEDIATE_RULES", '["ENCRYPTED_VOLUMES"]')
+    ended = _expiring(0)
+    during = (date.fromisoformat(ended["expires"]) - timedelta(days=3)).isoformat()
+    today = _today()
+    renewed = exemption(
+        id="renewed",
+        granted=(today - timedelta(days=1)).isoformat(),
+        expires=(today + timedelta(days=90)).isoformat(),
+    )
+    store(world, ended, renewed)
+    config_results.append(_config_result("vol-0123aaa", f"{during}T08:00:00.000Z"))
+    assert run(REVIEW)["replayed"] == []
+    assert world.invocations == []
+
+
+def test_a_failed_hand_off_of_a_replay_is_raised_and_finished_once_by_the_retry(
+    world, config_results
+):
+    world.enable_remediation_function()
+    world.monkeypatch.setenv("REMEDIATE_RULES", '["ENCRYPTED_VOLUMES"]')
+    item = _expiring(0)
+    during = (date.fromisoformat(item["expires"]) - timedelta(days=3)).isoformat()
+    store(world, item)
+    config_results.append(_config_result("vol-0123aaa", f"{during}T08:00:00.000Z"))
+    world.fail("lambda", "Invoke")
+    with pytest.raises(ClientError):
+        run(REVIEW)
+    [key] = _replays(world)
+    assert world.read_json(key)["delivery"]["incomplete"] == ["remediation"]
+    assert len(world.notifications()) == 1  # the notice went out before the replays
+    run(REVIEW)  # Lambda's retry
+    # The spy sees each attempt: the failed one and the retry's; the next review sends nothing.
+    assert len(world.invocations) == 2 and len(world.notifications()) == 1
+    assert "incomplete" not in world.read_json(key)["delivery"]
+    run(REVIEW, request_id="req-2")
+    assert len(world.invocations) == 2
+
+
+def test_an_expiry_notice_carries_a_chat_card_when_a_channel_reads_the_topic(world, config_results):
+    world.monkeypatch.setenv("CHAT_NOTIFICATIONS", "true")
+    store(world, _expiring(0))
+    run(REVIEW)
+    [note] = world.notifications()
+    published = json.loads(note["message"])
+    card = json.loads(published["https"])
+    assert card["content"]["title"].startswith(":hourglass: Exemption build-volumes expired")
+    assert "*Still failing:* 0" in card["content"]["description"]
+    assert published["email"].startswith("Exemption build-volumes expired")

@@ -7,6 +7,7 @@ Roles come first (`add_function_roles`) because the key policy names them; every
 from __future__ import annotations
 
 import json
+from collections.abc import Set
 from dataclasses import dataclass
 
 from troposphere import (
@@ -162,6 +163,9 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
             stack.remote_key_arn,
             parameters,
             digest=bool(stack.settings.digest),
+            exempt_rule_arns=_rule_arns(
+                stack, {i for e in stack.settings.exemptions for i in e.rules}
+            ),
         )
         if OPS_ITEMS_PARAMETER in stack.template.parameters:
             stack.add(
@@ -240,9 +244,15 @@ def aggregator_arn(stack: Stack) -> GetAtt:
     return GetAtt(stack.id("aggregator"), "ConfigurationAggregatorArn")
 
 
-def _rule_arns(stack: Stack) -> list[object]:
-    """Rules of this template; a central account reads the organization's from the aggregator."""
-    rules = [r for r in stack.settings.enabled_rules if r.logical_id in stack.template.resources]
+def _rule_arns(stack: Stack, identifiers: Set[str] | None = None) -> list[object]:
+    """Rules of this template (those of ``identifiers`` only, when given); a central account
+    reads the organization's from the aggregator."""
+    rules = [
+        r
+        for r in stack.settings.enabled_rules
+        if r.logical_id in stack.template.resources
+        and (identifiers is None or r.rule.identifier in identifiers)
+    ]
     if len(rules) > PER_RULE_GRANTS_MAX:
         return [arn("config", "config-rule/*")]
     return [only_where_available(rule, GetAtt(rule.logical_id, "Arn")) for rule in rules]

@@ -475,6 +475,28 @@ def exemption_statements(parameter_arns: Sequence[Arn]) -> list[Statement]:
     ]
 
 
+def expiry_review_statement(rule_arns: Sequence[Arn]) -> list[Statement]:
+    """The exemption review reads which resources still fail the rules an expired exemption
+    named, so they are handled as new violations; only those rules."""
+    if not rule_arns:
+        return []
+    return [
+        # Finds the rules by name, as reporting does; the action takes no resource-level grant.
+        Statement(
+            Sid="ListRulesForReview",
+            Effect=Allow,
+            Action=[config.DescribeConfigRules],
+            Resource=["*"],
+        ),
+        Statement(
+            Sid="ReadExemptRuleResults",
+            Effect=Allow,
+            Action=[config.GetComplianceDetailsByConfigRule],
+            Resource=list(rule_arns),
+        ),
+    ]
+
+
 def processing_policy(
     log_group_arn: Arn,
     queue_arn: Arn,
@@ -485,8 +507,13 @@ def processing_policy(
     remote_key_arn: Arn | None = None,
     exemption_parameters: Sequence[Arn] = (),
     digest: bool = False,
+    exempt_rule_arns: Sequence[Arn] = (),
 ) -> PolicyDocument:
-    extra = [latest_evaluation_statement(bucket_arn), *exemption_statements(exemption_parameters)]
+    extra = [
+        latest_evaluation_statement(bucket_arn),
+        *exemption_statements(exemption_parameters),
+        *expiry_review_statement(exempt_rule_arns),
+    ]
     if digest:
         extra.extend(digest_statements(bucket_arn))
     if remediation_arn is not None:

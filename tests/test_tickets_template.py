@@ -46,19 +46,28 @@ def test_tickets_are_off_unless_the_parameter_says_true(name):
 def test_the_ops_items_policy_grants_only_create_and_resolve_of_tagged_ops_items(name):
     document = load(name)["Resources"][POLICY]["Properties"]["PolicyDocument"]
     by_sid = statements(document)
-    assert set(by_sid) == {"OpenTaggedOpsItems", "ResolveOwnOpsItems", "KeepOpsItemIds"}
-    create = by_sid["OpenTaggedOpsItems"]
-    # CreateOpsItem has no resource type: only the request tags can narrow it.
-    assert create["Action"] == ["ssm:CreateOpsItem"] and create["Resource"] == ["*"]
-    assert create["Condition"] == {
+    assert set(by_sid) == {
+        "OpenTaggedOpsItems",
+        "TagOpenedOpsItems",
+        "ResolveOwnOpsItems",
+        "KeepOpsItemIds",
+    }
+    only_our_tag = {
         "StringEquals": {f"aws:RequestTag/{OPS_ITEM_TAG_KEY}": {"Ref": "AWS::StackName"}},
         "ForAllValues:StringEquals": {"aws:TagKeys": [OPS_ITEM_TAG_KEY]},
     }
+    opsitems = [{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:opsitem/*"}]
+    create = by_sid["OpenTaggedOpsItems"]
+    # CreateOpsItem has no resource type: only the request tags can narrow it.
+    assert create["Action"] == ["ssm:CreateOpsItem"] and create["Resource"] == ["*"]
+    assert create["Condition"] == only_our_tag
+    # The tags of a new OpsItem are a tagging request on it, with the same single tag.
+    tag = by_sid["TagOpenedOpsItems"]
+    assert tag["Action"] == ["ssm:AddTagsToResource"] and tag["Resource"] == opsitems
+    assert tag["Condition"] == only_our_tag
     resolve = by_sid["ResolveOwnOpsItems"]
     assert resolve["Action"] == ["ssm:UpdateOpsItem"]
-    assert resolve["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:opsitem/*"}
-    ]
+    assert resolve["Resource"] == opsitems
     assert resolve["Condition"] == {
         "StringEquals": {f"aws:ResourceTag/{OPS_ITEM_TAG_KEY}": {"Ref": "AWS::StackName"}}
     }

@@ -589,6 +589,21 @@ def ops_items_policy(bucket_arn: Arn) -> PolicyDocument:
                 ]
             ),
         ),
+        # Tags given at creation are applied as a tagging request on the new OpsItem: AWS's own
+        # managed policies that open tagged OpsItems (DevOps Guru's, CloudWatch investigations')
+        # grant ssm:AddTagsToResource on opsitem/* beside CreateOpsItem. Only our one tag.
+        Statement(
+            Sid="TagOpenedOpsItems",
+            Effect=Allow,
+            Action=[ssm.AddTagsToResource],
+            Resource=[arn("ssm", "opsitem/*")],
+            Condition=Condition(
+                [
+                    StringEquals(f"aws:RequestTag/{OPS_ITEM_TAG_KEY}", stack_name),
+                    ForAllValuesStringEquals("aws:TagKeys", [OPS_ITEM_TAG_KEY]),
+                ]
+            ),
+        ),
         Statement(
             Sid="ResolveOwnOpsItems",
             Effect=Allow,

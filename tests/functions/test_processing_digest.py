@@ -167,7 +167,9 @@ def test_entries_written_after_the_listing_wait_for_the_next_digest(digests, mon
 
 
 def test_objects_that_are_not_entries_are_left_alone(digests):
-    digests.s3.put_object(Bucket=BUCKET, Key=f"digest-pending/{HERE}/rule={VOLUMES}/x.json", Body=b"[]")
+    digests.s3.put_object(
+        Bucket=BUCKET, Key=f"digest-pending/{HERE}/rule={VOLUMES}/x.json", Body=b"[]"
+    )
     assert run_digest()["sent"] == []
     assert digests.notifications() == []
 

@@ -69,12 +69,16 @@ def test_processing_may_keep_list_and_delete_only_digest_objects(name, request):
     by_sid = statements(document)
     keep = by_sid["KeepDigestEntries"]
     assert keep["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    assert keep["Resource"][0]["Fn::Sub"][0] == "${Bucket}/digest-pending/*"
+    # Only its own account's and region's: members share the central bucket.
+    here = "account=${AWS::AccountId}/region=${AWS::Region}/*"
+    assert keep["Resource"][0]["Fn::Sub"][0] == f"${{Bucket}}/digest-pending/{here}"
     listing = by_sid["ListDigestEntries"]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["digest-pending/*"]}}
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": [{"Fn::Sub": f"digest-pending/{here}"}]}
+    }
     claims = by_sid["ClaimDigests"]
     assert claims["Action"] == ["s3:GetObject", "s3:PutObject"]
-    assert claims["Resource"][0]["Fn::Sub"][0] == "${Bucket}/digest-sent/*"
+    assert claims["Resource"][0]["Fn::Sub"][0] == f"${{Bucket}}/digest-sent/{here}"
     variables = stack["Resources"]["ProcessingFunction"]["Properties"]["Environment"]["Variables"]
     assert json.loads(variables["DIGEST_RULES"]) == sorted(DIGEST["digest"])
 
@@ -110,7 +114,8 @@ def test_the_central_bucket_lets_members_list_their_digest_entries():
     central = json.loads((TEMPLATES / "org-central.json").read_text())
     document = central["Resources"]["ReportsBucketPolicy"]["Properties"]["PolicyDocument"]
     listing = statements(document)["OrganizationMembersListChanges"]
-    assert "digest-pending/*" in listing["Condition"]["StringLike"]["s3:prefix"]
+    own = "account=${aws:PrincipalAccount}/*"
+    assert f"digest-pending/{own}" in listing["Condition"]["StringLike"]["s3:prefix"]
     writing = statements(document)["OrganizationMembersRecordChanges"]
-    prefixes = {r["Fn::Sub"][0] for r in writing["Resource"]}
-    assert {"${Bucket}/digest-pending/*", "${Bucket}/digest-sent/*"} <= prefixes
+    prefixes = {r["Fn::Sub"][0].replace("${!", "${") for r in writing["Resource"]}
+    assert {f"${{Bucket}}/digest-pending/{own}", f"${{Bucket}}/digest-sent/{own}"} <= prefixes

@@ -52,13 +52,16 @@ def test_central_bucket_lets_members_keep_their_latest_evaluations():
     members = statements(policy["PolicyDocument"])["OrganizationMembersRecordChanges"]
     prefixes = {r["Fn::Sub"][0] for r in members["Resource"]}
     # tickets/: the OpsItem ids of members that open OpsItems (CreateOpsItems=true);
-    # digest-*: the digests of members with `digest` rules.
+    # digest-*: the digests of members with `digest` rules; each member only its own account's
+    # (tests/functions/test_member_scope.py checks the key layouts against these).
+    own = "account=${!aws:PrincipalAccount}/*"
     assert prefixes == {
-        "${Bucket}/compliance-changes/*",
-        "${Bucket}/compliance-latest/*",
-        "${Bucket}/tickets/*",
-        "${Bucket}/digest-pending/*",
-        "${Bucket}/digest-sent/*",
+        f"${{Bucket}}/compliance-changes/year=????/month=??/day=??/{own}",
+        f"${{Bucket}}/compliance-changes/exemption-notices/{own}",
+        f"${{Bucket}}/compliance-latest/{own}",
+        f"${{Bucket}}/tickets/{own}",
+        f"${{Bucket}}/digest-pending/{own}",
+        f"${{Bucket}}/digest-sent/{own}",
     }
     assert sorted(members["Action"]) == ["s3:GetObject", "s3:PutObject"]
     assert "aws:PrincipalOrgID" in members["Condition"]["StringEquals"]

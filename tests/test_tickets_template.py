@@ -98,4 +98,5 @@ def test_the_central_account_opens_no_ops_items_but_members_may_keep_ticket_ids_
     bucket_policy = central["Resources"]["ReportsBucketPolicy"]["Properties"]["PolicyDocument"]
     members = statements(bucket_policy)["OrganizationMembersRecordChanges"]
     prefixes = [r["Fn::Sub"][0] for r in members["Resource"]]
-    assert "${Bucket}/tickets/*" in prefixes
+    # Each member only its own account's (tests/functions/test_member_scope.py).
+    assert "${Bucket}/tickets/account=${!aws:PrincipalAccount}/*" in prefixes

@@ -121,9 +121,7 @@ def _port(
 
 def _exemption_review(config: changes.ProcessingSettings, context: Any) -> dict[str, Any]:
     """Tell owners of the exemptions expiring or expired here (review.py)."""
-    arn = getattr(context, "invoked_function_arn", "")
-    account = arn.split(":")[4] if isinstance(arn, str) and arn.count(":") >= 5 else ""
-    region = os.environ.get("AWS_REGION", "")
+    account, region = _where(context)
     client = aws.client("config")
     port = _port(
         config,
@@ -152,14 +150,34 @@ def _exemption_review(config: changes.ProcessingSettings, context: Any) -> dict[
 
 
 def _digest(config: changes.ProcessingSettings, context: Any) -> dict[str, Any]:
-    """One message per digest rule with pending changes (digest.py)."""
+    """One message per digest rule with pending changes of this account and region
+    (digest.py)."""
+    account, region = _where(context)
+    if not account or not region:
+        # Without them the job would list a folder no change writes to and send nothing.
+        raise settings.ConfigurationError(
+            f"the digest job needs its account (from the function ARN, got {account!r}) and "
+            f"its region (environment variable AWS_REGION, got {region!r})"
+        )
     outcome = digest.run(
         _port(config, with_lambda=False),
         config.common.bucket,
+        account,
+        region,
         config.common.chat_notifications,
     )
-    logger.info("digests sent", extra=observability.fields(sent=outcome["sent"]))
+    logger.info(
+        "digests sent",
+        extra=observability.fields(sent=outcome["sent"], account=account, region=region),
+    )
     return outcome
+
+
+def _where(context: Any) -> tuple[str, str]:
+    """The account (from the invoked function's ARN) and region this function runs in."""
+    arn = getattr(context, "invoked_function_arn", "")
+    account = arn.split(":")[4] if isinstance(arn, str) and arn.count(":") >= 5 else ""
+    return account, os.environ.get("AWS_REGION", "")
 
 
 # Scheduled jobs: EventBridge invokes processing with a constant {"kind": ...} (triggers.py).

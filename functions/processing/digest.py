@@ -1,22 +1,26 @@
 """Digests: for the rules in DIGEST_RULES, one message per rule and schedule instead of one per
 change.
 
-A change of such a rule that would be notified writes an entry under ``digest-pending/`` (its key
-comes from the change record's key, so a retry rewrites the same object). The scheduled job
-(``{"kind": "digest"}``) then, for each rule with entries:
+A change of such a rule that would be notified writes an entry under
+``digest-pending/account=<id>/region=<region>/rule=<rule>/`` (its key comes from the change
+record's key, so a retry rewrites the same object). Every member account and region of an
+organization writes to the one central bucket, so each job reads only its own account and region.
+The scheduled job (``{"kind": "digest"}``) then, for each rule with entries there:
 
 1. lists the entries once (entries written later wait for the next run) and names the batch by a
    hash of their sorted keys;
-2. claims ``digest-sent/rule=<rule>/<batch id>.json`` with ``If-None-Match: *``, the marker
-   holding every entry of the batch (the full list the message points to);
+2. claims ``digest-sent/account=<id>/region=<region>/rule=<rule>/<batch id>.json`` with
+   ``If-None-Match: *``, the marker holding every entry of the batch (the full list the message
+   points to);
 3. publishes one message (newest state per resource, at most ``LINES_MAX`` lines);
 4. marks the claim ``published``, then deletes the entries.
 
 A retry of the same batch (the same entries are still there) finds the claim: it publishes only
 when the claim is not marked published (the attempt died between claim and publish), then
 deletes. So a digest is never lost (entries are deleted only after it is published) and never
-sent twice, except when two runs handle one batch at the same moment (the reserved concurrency
-and the hourly schedule make that rare; both would then publish).
+sent twice, except when two runs of the same account and region handle one batch at the same
+moment (the reserved concurrency and the hourly schedule make that rare; both would then
+publish).
 """
 
 from __future__ import annotations
@@ -42,13 +46,22 @@ CARD_LINES_MAX = 10
 ANNOTATION_MAX = 200
 
 
+def scope(account: str, region: str) -> str:
+    """The folder of one account and region under ``digest-pending/`` and ``digest-sent/``."""
+    return f"account={keys.key_part(account)}/region={keys.key_part(region)}/"
+
+
 def pending_entry(
     change: Any, identifier: str, kind: str, record_key: str, record_uri: str
 ) -> tuple[str, dict[str, Any]]:
     """Where and what a change of a digest rule leaves for the next digest (``change`` is a
-    ``changes.ComplianceChange``; changes imports this module)."""
+    ``changes.ComplianceChange``; changes imports this module). Processing handles the changes
+    of its own account and region only, so the change's are the job's."""
     name = hashlib.sha256(record_key.encode("utf-8")).hexdigest()[:32]
-    key = f"{PENDING_PREFIX}rule={keys.key_part(change.rule_name)}/{name}.json"
+    key = (
+        f"{PENDING_PREFIX}{scope(change.account, change.region)}"
+        f"rule={keys.key_part(change.rule_name)}/{name}.json"
+    )
     annotation = change.annotation or ""
     entry = {
         "schemaVersion": SCHEMA_VERSION,
@@ -73,11 +86,14 @@ def batch_id(entry_keys: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sorted(entry_keys)).encode("utf-8")).hexdigest()[:32]
 
 
-def rule_prefixes(entry_keys: Sequence[str]) -> dict[str, list[str]]:
-    """Entry keys grouped by their ``rule=...`` folder, each group sorted."""
+def rule_prefixes(entry_keys: Sequence[str], prefix: str) -> dict[str, list[str]]:
+    """Entry keys listed under ``prefix`` grouped by their ``rule=...`` folder, each group
+    sorted."""
     groups: dict[str, list[str]] = {}
     for key in sorted(entry_keys):
-        folder = key[len(PENDING_PREFIX) :].split("/", 1)[0]
+        if not key.startswith(prefix):
+            continue
+        folder = key[len(prefix) :].split("/", 1)[0]
         if folder.startswith("rule=") and key.endswith(".json"):
             groups.setdefault(folder, []).append(key)
     return groups
@@ -179,14 +195,19 @@ class Port(Protocol):
     def notify(self, notification: Message) -> str: ...
 
 
-def run(port: Port, bucket: str, chat_on: bool = False) -> dict[str, Any]:
-    """The scheduled job: one digest per rule with pending entries (see the module's doc)."""
+def run(
+    port: Port, bucket: str, account: str, region: str, chat_on: bool = False
+) -> dict[str, Any]:
+    """The scheduled job of one account and region: one digest per rule with pending entries
+    there (see the module's doc)."""
     sent: list[str] = []
-    for folder, entry_keys in rule_prefixes(port.list_keys(PENDING_PREFIX)).items():
+    here = scope(account, region)
+    pending = f"{PENDING_PREFIX}{here}"
+    for folder, entry_keys in rule_prefixes(port.list_keys(pending), pending).items():
         entries = [e for e in port.load_many(entry_keys) if _is_entry(e)]
         if not entries:  # not ours, or gone since the listing
             continue
-        marker_key = f"{SENT_PREFIX}{folder}/{batch_id(entry_keys)}.json"
+        marker_key = f"{SENT_PREFIX}{here}{folder}/{batch_id(entry_keys)}.json"
         marker = {
             "schemaVersion": SCHEMA_VERSION,
             "kind": BATCH_KIND,

@@ -10,12 +10,15 @@ import digest
 import pytest
 import settings
 from botocore.exceptions import ClientError
-from conftest import BUCKET, lambda_context, load_app
+from conftest import ACCOUNT, BUCKET, REGION, lambda_context, load_app
 from function_events import change_event
 
 processing = load_app("processing")
 VOLUMES = "compliance-encrypted-volumes"
 BUCKETS = "compliance-s3-bucket-server-side-encryption-enabled"
+# Every member account and region of an organization shares the central bucket: each keeps its
+# entries and markers under its own account and region.
+HERE = f"account={ACCOUNT}/region={REGION}"
 
 
 def run(event, request_id="req-1"):
@@ -41,7 +44,7 @@ def test_a_digest_rule_writes_an_entry_instead_of_a_notification(digests):
     assert outcome["sent"] == ["digest"]
     assert digests.notifications() == []
     [key] = pending(digests)
-    assert key.startswith(f"digest-pending/rule={VOLUMES}/")
+    assert key.startswith(f"digest-pending/{HERE}/rule={VOLUMES}/")
     entry = digests.read_json(key)
     assert entry["kind"] == "digest-entry" and entry["changeKind"] == "violation"
     assert entry["record"].startswith(f"s3://{BUCKET}/compliance-changes/")
@@ -85,7 +88,7 @@ def test_the_job_sends_one_message_per_rule_with_the_newest_state_per_resource(
     assert "RESOLVED      AWS::EC2::Volume vol-1" in body
     assert "NON_COMPLIANT AWS::EC2::Volume vol-2" in body
     assert "3 changes, newest state per resource" in body
-    assert f"Full list: s3://{BUCKET}/digest-sent/rule={VOLUMES}/" in body
+    assert f"Full list: s3://{BUCKET}/digest-sent/{HERE}/rule={VOLUMES}/" in body
     assert pending(digests) == []
     marker = digests.read_json(body.split(f"s3://{BUCKET}/")[1].strip())
     assert marker["status"] == "published" and len(marker["entries"]) == 3
@@ -164,9 +167,36 @@ def test_entries_written_after_the_listing_wait_for_the_next_digest(digests, mon
 
 
 def test_objects_that_are_not_entries_are_left_alone(digests):
-    digests.s3.put_object(Bucket=BUCKET, Key=f"digest-pending/rule={VOLUMES}/x.json", Body=b"[]")
+    digests.s3.put_object(
+        Bucket=BUCKET, Key=f"digest-pending/{HERE}/rule={VOLUMES}/x.json", Body=b"[]"
+    )
     assert run_digest()["sent"] == []
     assert digests.notifications() == []
+
+
+def test_the_job_sends_and_deletes_only_its_own_account_and_regions_entries(digests):
+    """Another member's entries in the shared bucket are its own job's to send."""
+    run(change_event(resource_id="vol-here"))
+    elsewhere = {
+        f"digest-pending/account=210987654321/region={REGION}/rule={VOLUMES}/a.json": "vol-a",
+        f"digest-pending/account={ACCOUNT}/region=eu-west-1/rule={VOLUMES}/b.json": "vol-b",
+    }
+    for key, resource in elsewhere.items():
+        entry = {**_entries(1)[0], "kind": "digest-entry", "resourceId": resource}
+        digests.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(entry).encode())
+    [marker_key] = run_digest()["sent"]
+    assert marker_key.startswith(f"digest-sent/{HERE}/rule={VOLUMES}/")
+    [message] = digests.notifications()
+    assert "vol-here" in message["message"]
+    assert "vol-a" not in message["message"] and "vol-b" not in message["message"]
+    assert sorted(pending(digests)) == sorted(elsewhere)
+
+
+def test_the_job_without_its_region_names_the_variable(digests, monkeypatch):
+    monkeypatch.delenv("AWS_REGION")
+    with pytest.raises(settings.ConfigurationError) as caught:
+        run_digest()
+    assert "AWS_REGION" in str(caught.value)
 
 
 def test_remediation_and_tickets_are_not_batched(digests, monkeypatch):

@@ -140,6 +140,10 @@ def _rule_widgets(stack: Stack) -> list[dict[str, object]]:
         widgets.append(_search_widget(stack, "NonCompliantResources", "Maximum"))
         if "processing" in stack.functions:
             widgets.append(_search_widget(stack, "ComplianceChange", "Sum"))
+    if settings.exemptions and "reporting" in stack.functions:
+        # Reporting emits ExemptResources only in a stack with exemptions; exempt results are
+        # not in NonCompliantResources, so this is where they stay visible.
+        widgets.append(_search_widget(stack, "ExemptResources", "Maximum"))
     if listed:
         widgets.append(
             _widget(
@@ -188,6 +192,7 @@ def _search_widget(stack: Stack, metric: str, stat: str) -> dict[str, object]:
     title = {
         "NonCompliantResources": "Non-compliant resources, every rule of the stack",
         "ComplianceChange": "Compliance changes, every rule of the stack",
+        "ExemptResources": "Exempt resources per rule (from the last report)",
     }[metric]
     return _widget(title, [[{"expression": search, "id": metric.lower(), "label": ""}]], stat, 3600)
 

@@ -32,8 +32,13 @@ from .encryption import add_encryption
 from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
-from .parameters import DIGEST_SCHEDULE, GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
-from .settings import Settings, base_parameter_specs, rule_parameter_specs
+from .parameters import GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
+from .settings import (
+    Settings,
+    base_parameter_specs,
+    feature_parameter_specs,
+    rule_parameter_specs,
+)
 from .stack import Stack
 from .storage import add_storage
 from .triggers import add_triggers
@@ -154,9 +159,11 @@ def _add_parameters(
     available = {spec.name: spec for spec in (*base, *ORGANIZATION_PARAMETERS)}
     specs = [available[name] for name in names]
     if with_rules:
-        specs += rule_parameter_specs(settings.selection)
-        if settings.digest:  # members run processing, which sends the digests
-            specs.append(DIGEST_SCHEDULE)
+        # Members run processing, which sends the digests.
+        specs += [
+            *rule_parameter_specs(settings.selection),
+            *feature_parameter_specs(bool(settings.digest)),
+        ]
     for spec in sorted(specs, key=lambda s: _group_rank(s.group)):
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
 

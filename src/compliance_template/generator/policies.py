@@ -215,6 +215,28 @@ def _service_writes_encrypted_queue(sid: str, service: str) -> Statement:
     )
 
 
+# S3 resolves this policy variable to the calling principal's account (docs/aws-facts.md). Inside
+# Fn::Sub it is written ${!...}, which CloudFormation passes on as ${...}.
+CALLER_ACCOUNT = "${aws:PrincipalAccount}"
+# Compliance records are partitioned by date first (year=YYYY/month=MM/day=DD/account=...): `?`
+# matches one character, so a member cannot place an object under another account's folder.
+RECORD_DATES = "year=????/month=??/day=??"
+
+
+def member_scopes(member_prefix: str) -> tuple[str, ...]:
+    """The folders of the calling member account, one per key layout it writes (without the
+    trailing ``*``): records, exemption notices, latest evaluations, OpsItem ids, digests."""
+    own = f"account={CALLER_ACCOUNT}/"
+    return (
+        f"{member_prefix}/{RECORD_DATES}/{own}",
+        f"{member_prefix}/exemption-notices/{own}",
+        *(
+            f"{prefix}/{own}"
+            for prefix in (LATEST_PREFIX, TICKETS_PREFIX, DIGEST_PENDING_PREFIX, DIGEST_SENT_PREFIX)
+        ),
+    )
+
+
 def bucket_policy(
     bucket_arn: Arn,
     key_arn: Arn,
@@ -224,9 +246,11 @@ def bucket_policy(
     document = _bucket_policy(bucket_arn, key_arn)
     if organization_id is not None and member_prefix is not None:
         # Member accounts' processing functions record compliance changes here (and read their
-        # own records back to detect duplicates) and keep the latest evaluation per rule and
-        # resource; nothing else, and only inside the organization.
+        # own records back to detect duplicates), keep the latest evaluation per rule and
+        # resource, their OpsItem ids and digests; nothing else, only inside the organization,
+        # and each only under its own account's folders.
         in_organization = StringEquals("aws:PrincipalOrgID", organization_id)
+        scopes = member_scopes(member_prefix)
         _append(
             document,
             Statement(
@@ -235,11 +259,8 @@ def bucket_policy(
                 Principal=Principal("AWS", ["*"]),
                 Action=[s3.GetObject, s3.PutObject],
                 Resource=[
-                    _objects(bucket_arn, member_prefix),
-                    _objects(bucket_arn, LATEST_PREFIX),
-                    _objects(bucket_arn, TICKETS_PREFIX),
-                    _objects(bucket_arn, DIGEST_PENDING_PREFIX),
-                    _objects(bucket_arn, DIGEST_SENT_PREFIX),
+                    Sub("${Bucket}/" + scope.replace("${", "${!") + "*", Bucket=bucket_arn)
+                    for scope in scopes
                 ],
                 Condition=Condition(in_organization),
             ),
@@ -255,9 +276,15 @@ def bucket_policy(
                 Condition=Condition(
                     [
                         in_organization,
-                        # digest-pending/: the digest job of members with `digest` rules.
+                        # Their records, and digest-pending/: the digest job of members with
+                        # `digest` rules.
                         StringLike(
-                            "s3:prefix", [f"{member_prefix}/*", f"{DIGEST_PENDING_PREFIX}/*"]
+                            "s3:prefix",
+                            [
+                                f"{scope}*"
+                                for scope in scopes
+                                if scope.startswith((f"{member_prefix}/", DIGEST_PENDING_PREFIX))
+                            ],
                         ),
                     ]
                 ),
@@ -543,26 +570,30 @@ def processing_policy(
 
 def digest_statements(bucket_arn: Arn) -> list[Statement]:
     """The digest job lists and deletes the pending changes it sent, and claims each digest with
-    a conditional write in digest-sent/ before publishing it."""
+    a conditional write in digest-sent/ before publishing it: only its own account's and
+    region's (digest.py), as the central bucket is shared by every member."""
+    here = "account=${AWS::AccountId}/region=${AWS::Region}"
     return [
         Statement(
             Sid="KeepDigestEntries",
             Effect=Allow,
             Action=[s3.GetObject, s3.PutObject, s3.DeleteObject],
-            Resource=[_objects(bucket_arn, DIGEST_PENDING_PREFIX)],
+            Resource=[_objects(bucket_arn, f"{DIGEST_PENDING_PREFIX}/{here}")],
         ),
         Statement(
             Sid="ListDigestEntries",
             Effect=Allow,
             Action=[s3.ListBucket],
             Resource=[bucket_arn],
-            Condition=Condition(StringLike("s3:prefix", [f"{DIGEST_PENDING_PREFIX}/*"])),
+            Condition=Condition(
+                StringLike("s3:prefix", [Sub(f"{DIGEST_PENDING_PREFIX}/{here}/*")])
+            ),
         ),
         Statement(
             Sid="ClaimDigests",
             Effect=Allow,
             Action=[s3.GetObject, s3.PutObject],
-            Resource=[_objects(bucket_arn, DIGEST_SENT_PREFIX)],
+            Resource=[_objects(bucket_arn, f"{DIGEST_SENT_PREFIX}/{here}")],
         ),
     ]
 

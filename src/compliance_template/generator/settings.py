@@ -23,6 +23,7 @@ from .frameworks import frameworks
 from .parameters import (
     BASE_PARAMETERS,
     CHAT_TOGETHER,
+    DIGEST_SCHEDULE,
     PERIODIC_FREQUENCY,
     TAG_KEY_PATTERN,
     TAG_VALUE_PATTERN,
@@ -127,13 +128,14 @@ class Settings:
             max_days,
             today or datetime.now(UTC).date(),
         )
+        digest = _digest(raw.get("digest", []), selection.identifiers)
         return cls(
             rules=rules,
             frameworks=chosen_frameworks,
             remediate=_remediate(raw.get("remediate"), selection.identifiers),
-            digest=_digest(raw.get("digest", []), selection.identifiers),
+            digest=digest,
             rule_parameters=rule_parameters,
-            parameter_defaults=_parameter_defaults(raw_defaults, selection),
+            parameter_defaults=_parameter_defaults(raw_defaults, selection, bool(digest)),
             tags=_tags(raw.get("tags", DEFAULT_TAGS)),
             exemptions=exemptions,
             exemption_max_days=max_days,
@@ -154,6 +156,11 @@ def load_settings(
 def deploy_parameter_specs(selection: Selection) -> tuple[ParameterSpec, ...]:
     """All CloudFormation parameters of a stack with these rules, in console order."""
     return (*base_parameter_specs(selection), *rule_parameter_specs(selection))
+
+
+def feature_parameter_specs(digest: bool) -> tuple[ParameterSpec, ...]:
+    """The parameters only some stacks have, by the settings that add them."""
+    return (DIGEST_SCHEDULE,) if digest else ()
 
 
 def base_parameter_specs(selection: Selection) -> tuple[ParameterSpec, ...]:
@@ -348,11 +355,20 @@ def _rule_value(kind: ParamKind, raw: object, field_name: str) -> str:
     raise SettingsError(field_name, raw, "a non-empty string")
 
 
-def _parameter_defaults(value: dict, selection: Selection) -> Mapping[str, str]:
-    specs = {spec.name: spec for spec in deploy_parameter_specs(selection)}
+def _parameter_defaults(value: dict, selection: Selection, digest: bool) -> Mapping[str, str]:
+    specs = {
+        spec.name: spec
+        for spec in (*deploy_parameter_specs(selection), *feature_parameter_specs(digest))
+    }
     result = {}
     for name, raw in value.items():
         spec = specs.get(name)
+        if spec is None and name == DIGEST_SCHEDULE.name:
+            raise SettingsError(
+                f"parameter_defaults.{name}",
+                raw,
+                "a parameter only with `digest` rules (list them in `digest`)",
+            )
         if spec is None:
             raise SettingsError(
                 f"parameter_defaults.{name}", raw, "parameters are " + _listed(sorted(specs))

@@ -32,9 +32,9 @@ from .encryption import add_encryption
 from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
-from .parameters import DIGEST_SCHEDULE, GROUP_ORDER, add_parameter
+from .parameters import GROUP_ORDER, add_parameter
 from .recorder import add_recorder
-from .settings import Settings, deploy_parameter_specs
+from .settings import Settings, deploy_parameter_specs, feature_parameter_specs
 from .stack import Stack
 from .storage import add_storage
 from .triggers import add_triggers
@@ -74,9 +74,11 @@ def build_template(settings: Settings) -> Template:
 
 
 def _add_parameters(template: Template, settings: Settings) -> None:
-    digest = (DIGEST_SCHEDULE,) if settings.digest else ()
     specs = sorted(
-        (*deploy_parameter_specs(settings.selection), *digest),
+        (
+            *deploy_parameter_specs(settings.selection),
+            *feature_parameter_specs(bool(settings.digest)),
+        ),
         key=lambda s: GROUP_ORDER.index(s.group),
     )
     for spec in specs:

@@ -52,13 +52,30 @@ def test_every_framework_generates_within_the_limits_in_every_kind(kind):
             assert len(rules) == len(frameworks()[name].rules), name
 
 
-def test_the_largest_union_with_the_most_tags_fits_one_stack():
+def _union_with_tags(count: int) -> Settings:
     raw = json.loads((EXAMPLES / "frameworks-cis-nist-pci.json").read_text(encoding="utf-8"))
-    raw["tags"] = {f"tag-{index:02}": "v" * 256 for index in range(40)}
-    settings = Settings.from_mapping(raw)
+    raw["tags"] = {f"tag-{index:02}": "v" * 256 for index in range(count)}
+    return Settings.from_mapping(raw)
+
+
+def test_the_largest_union_with_many_long_tags_fits_one_stack():
+    """259 rules and 36 tags of the longest value (256 characters) on every taggable resource."""
+    settings = _union_with_tags(36)
     document = _check(settings, "stack")
     rules = [r for r in document["Resources"].values() if r["Type"] == "AWS::Config::ConfigRule"]
     assert len(rules) == len(settings.enabled_rules) > 250
+
+
+def test_the_largest_union_with_the_most_tags_is_refused_naming_the_limit():
+    """With 40 such tags (the most the settings take) it passes CloudFormation's 1 MB: the
+    generator says so in one line, with the way out, instead of writing a template AWS refuses."""
+    from compliance_template.errors import SettingsError
+
+    settings = _union_with_tags(40)
+    with pytest.raises(SettingsError) as caught:
+        build_within_limits(lambda: KINDS["stack"](settings), "stack")
+    message = str(caught.value)
+    assert f"at most {MAX_TEMPLATE_BYTES}" in message and "conformance-pack" in message
 
 
 def test_the_union_is_too_large_for_one_conformance_pack_and_says_what_to_do():

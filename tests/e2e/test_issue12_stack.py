@@ -24,6 +24,7 @@ from template_helpers import TEMPLATES
 
 from compliance_template.local.cycle import INITIAL_PARAMETERS, REGION, LocalStack, local_stack
 from compliance_template.local.emulator import ACCOUNT_ID
+from compliance_template.local.security_hub import send_config_evaluation
 from compliance_template.paths import PROJECT_ROOT
 
 TEMPLATE = TEMPLATES / "compliance-monitoring-exemptions.json"
@@ -263,6 +264,8 @@ def test_back_to_compliant_resolves_the_notice_the_finding_and_the_ops_item(
     assert result["status"] == "recorded" and handed == [], result
     [envelope] = notifications.received()
     assert envelope["Subject"].startswith("Resolved:") and len(envelope["Subject"]) <= SUBJECT_MAX
+    card = json.loads(published(stack)[-1]["https"])
+    assert card["content"]["title"].startswith(":white_check_mark: Resolved:")
     [finding] = findings_of(stack, BUCKET)
     assert finding["Compliance"]["Status"] == "PASSED"
     assert finding["Workflow"]["Status"] == "RESOLVED"
@@ -333,3 +336,66 @@ def test_the_report_counts_the_exempt_volume_and_lists_the_exemptions(stack, not
     assert BUCKET in by_resource
     if active:
         assert "EXEMPT" in by_resource[EXEMPT_VOLUME].values(), by_resource[EXEMPT_VOLUME]
+
+
+def test_an_exemption_expiring_today_is_announced_and_its_failure_replayed(stack, notifications):
+    """The deployed parameter rewritten as a settings change would deploy it: build-volumes now
+    expires today. The review reads it, announces the expiry once with the volume still failing
+    (Config's current result, given to the emulator), and replays that failure once: handed to
+    remediation, finding reopened, OpsItem opened."""
+    ssm, name = stack.client("ssm"), stack.physical["ExemptionsParameter1"]
+    document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    today = datetime.now(UTC).date()
+    [volumes_exemption] = [e for e in document["exemptions"] if e["id"] == "build-volumes"]
+    volumes_exemption["expires"] = today.isoformat()
+    ssm.put_parameter(Name=name, Value=json.dumps(document), Type="String", Overwrite=True)
+    stack.emulator.compliance.clear()
+    stack.emulator.record_evaluation(
+        rule(stack, "encrypted-volumes"), "AWS::EC2::Volume", EXEMPT_VOLUME, "NON_COMPLIANT",
+        "not encrypted", datetime.now(UTC).timestamp(),
+    )  # fmt: skip
+    notifications.received()
+    open_before = len(ops_items(stack, "Open"))
+    stack.emulator.invocations.clear()
+    result = run_handler(stack, "processing", {"kind": "exemption-review"})
+    assert result["status"] == "reviewed", result
+    [notice] = notifications.received()
+    assert notice["Subject"] == f"Exemption build-volumes expired on {today.isoformat()}"
+    assert "Still failing:" in notice["Message"] and EXEMPT_VOLUME in notice["Message"]
+    card = json.loads(published(stack)[-1]["https"])
+    assert card["content"]["title"].startswith(":hourglass: Exemption build-volumes expired")
+    [replayed] = result["replayed"]
+    assert replayed.endswith(f"/{EXEMPT_VOLUME}.json")
+    remediation = (stack.outputs["RemediationFunctionArn"], stack.physical["RemediationFunction"])
+    [handed] = [i for i in stack.emulator.invocations if i.function in remediation]
+    assert handed.payload["resourceId"] == EXEMPT_VOLUME and "exemption" not in handed.payload
+    [finding] = findings_of(stack, EXEMPT_VOLUME)
+    assert finding["Compliance"]["Status"] == "FAILED"
+    assert finding["Workflow"]["Status"] != "SUPPRESSED", finding["Workflow"]
+    assert len(ops_items(stack, "Open")) == open_before + 1
+    # The next day's run (or a duplicate delivery) sends and replays nothing again.
+    again = run_handler(stack, "processing", {"kind": "exemption-review"})
+    assert (again["sent"], again["replayed"]) == ([], [])
+    assert notifications.received() == []
+
+
+def test_in_config_mode_an_exempt_failure_suppresses_aws_configs_finding(stack, notifications):
+    """SecurityHubFindings=config: no finding of ours, AWS Config's own is annotated. The second
+    volume pattern of build-volumes (vol-0fedcba98765432??) covers this one."""
+    stack.deploy_stack({**INITIAL_PARAMETERS, **FEATURES, "SecurityHubFindings": "config"}, "cfg")
+    volume = "vol-0fedcba9876543210"
+    sent = send_config_evaluation(
+        ACCOUNT_ID, REGION, rule(stack, "encrypted-volumes"), "AWS::EC2::Volume", volume,
+        "NON_COMPLIANT", DAY.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+    )  # fmt: skip
+    notifications.received()
+    result, handed = process(
+        stack, change(stack, "encrypted-volumes", "AWS::EC2::Volume", volume, DAY)
+    )
+    assert result["sent"] == ["securityhub"] and handed == [] and notifications.received() == []
+    [finding] = stack.client("securityhub").get_findings(
+        Filters={"Id": [{"Value": sent["Id"], "Comparison": "EQUALS"}]}
+    )["Findings"]
+    assert finding["Workflow"]["Status"] == "SUPPRESSED"
+    assert "build-volumes" in finding["Note"]["Text"]
+    assert [f for f in findings_of(stack, volume) if f["Id"] != sent["Id"]] == []

@@ -246,6 +246,9 @@ def test_remediation_decides_on_the_hand_off_and_notes_it_on_the_finding(
     ), finding["Note"]
     [decision] = notifications.received()
     assert len(decision["Subject"]) <= SUBJECT_MAX, decision["Subject"]
+    assert decision["Message"].startswith("Remediation decision:")
+    card = json.loads(published(stack)[-1]["https"])
+    assert BUCKET in card["content"]["description"]
 
 
 def test_back_to_compliant_resolves_the_notice_the_finding_and_the_ops_item(
@@ -332,10 +335,17 @@ def test_the_report_counts_the_exempt_volume_and_lists_the_exemptions(stack, not
     assert summary["totals"]["exempt"] == (1 if active else 0)
     assert [e["id"] for e in summary["exemptions"]] == [e["id"] for e in EXAMPLE["exemptions"]]
     rows = list(csv.DictReader(io.StringIO(read_text(stack, f"{prefix}/details.csv"))))
-    by_resource = {row.get("resourceId") or row.get("resource_id"): row for row in rows}
-    assert BUCKET in by_resource
+    by_resource = {row["resourceId"]: row for row in rows}
+    assert by_resource[BUCKET]["complianceType"] == "NON_COMPLIANT"
+    assert by_resource[BUCKET]["exemption"] == ""
+    # The report matches exemptions on its own day: from 2027-01-31 the volume fails again.
+    volume = by_resource[EXEMPT_VOLUME]
     if active:
-        assert "EXEMPT" in by_resource[EXEMPT_VOLUME].values(), by_resource[EXEMPT_VOLUME]
+        assert (volume["complianceType"], volume["exemption"]) == ("EXEMPT", "build-volumes")
+        [listed] = [e for e in summary["exemptions"] if e["id"] == "build-volumes"]
+        assert (listed["status"], listed["matched"]) == ("active", 1)
+    else:
+        assert (volume["complianceType"], volume["exemption"]) == ("NON_COMPLIANT", "")
 
 
 def test_an_exemption_expiring_today_is_announced_and_its_failure_replayed(stack, notifications):
@@ -377,6 +387,21 @@ def test_an_exemption_expiring_today_is_announced_and_its_failure_replayed(stack
     again = run_handler(stack, "processing", {"kind": "exemption-review"})
     assert (again["sent"], again["replayed"]) == ([], [])
     assert notifications.received() == []
+    # Fixed afterwards: the replayed violation resolves like any other.
+    fixed = change(
+        stack, "encrypted-volumes", "AWS::EC2::Volume", EXEMPT_VOLUME,
+        datetime.now(UTC) + timedelta(minutes=1), compliance="COMPLIANT", previous="NON_COMPLIANT",
+    )  # fmt: skip
+    result, handed = process(stack, fixed)
+    assert result["status"] == "recorded" and handed == [], result
+    [resolved] = notifications.received()
+    assert resolved["Subject"].startswith("Resolved:") and EXEMPT_VOLUME in resolved["Subject"]
+    assert len(ops_items(stack, "Open")) == open_before
+    [finding] = findings_of(stack, EXEMPT_VOLUME)
+    assert (finding["Compliance"]["Status"], finding["Workflow"]["Status"]) == (
+        "PASSED",
+        "RESOLVED",
+    )
 
 
 def test_in_config_mode_an_exempt_failure_suppresses_aws_configs_finding(stack, notifications):

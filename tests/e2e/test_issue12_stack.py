@@ -14,18 +14,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 import pytest
 from e2e_handlers import Notifications, compliance_change_event, run_handler, scheduled_event
 from template_helpers import TEMPLATES
 
+from compliance_template.function_loader import function_module
 from compliance_template.local.cycle import INITIAL_PARAMETERS, REGION, LocalStack, local_stack
 from compliance_template.local.emulator import ACCOUNT_ID
 from compliance_template.local.security_hub import send_config_evaluation
-from compliance_template.paths import PROJECT_ROOT
+from compliance_template.paths import FUNCTIONS_DIR, PROJECT_ROOT
 
 TEMPLATE = TEMPLATES / "compliance-monitoring-exemptions.json"
 EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "exemptions.json").read_text(encoding="utf-8"))
@@ -41,6 +44,7 @@ EXEMPT_VOLUME = "vol-0123456789abcdef0"  # named by the example's build-volumes 
 BUCKET = "issue12-data-bucket"
 DAY = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 SUBJECT_MAX = 80
+S3_SUFFIX = "s3-bucket-server-side-encryption-enabled"
 
 
 @pytest.fixture(scope="module")
@@ -156,9 +160,7 @@ def test_an_exempt_failures_finding_is_imported_suppressed_with_the_exemption(st
 def violation(stack, notifications, exempt) -> dict[str, Any]:
     notifications.received()
     before = len(published(stack))
-    event = change(
-        stack, "s3-bucket-server-side-encryption-enabled", "AWS::S3::Bucket", BUCKET, DAY
-    )
+    event = change(stack, S3_SUFFIX, "AWS::S3::Bucket", BUCKET, DAY)
     result, handed = process(stack, event)
     return {
         "event": event,
@@ -202,10 +204,18 @@ def test_a_violation_opens_one_ops_item_with_its_dedup_string(stack, violation):
     [summary] = ops_items(stack)
     assert summary["Status"] == "Open"
     item = stack.client("ssm").get_ops_item(OpsItemId=summary["OpsItemId"])["OpsItem"]
+    evaluation = (ACCOUNT_ID, REGION, rule(stack, S3_SUFFIX), "AWS::S3::Bucket", BUCKET)
+    tickets = processing_module("tickets")
     dedup = json.loads(item["OperationalData"]["/aws/dedup"]["Value"])["dedupString"]
-    assert dedup and BUCKET in item["Title"] + item["Description"]
-    ticket = [k for k in stored_keys(stack, "") if summary["OpsItemId"] in read_text(stack, k)]
-    assert ticket, "the ticket's id is kept in the bucket"
+    assert dedup == tickets.dedup_string(*evaluation)
+    assert item["Title"].startswith("Non-compliant: ") and BUCKET in item["Title"]
+    assert stored(stack, tickets.ticket_key(*evaluation))["opsItemId"] == summary["OpsItemId"]
+
+
+def processing_module(name: str) -> ModuleType:
+    """One of processing's modules, imported from its folder as Lambda would."""
+    with function_module(FUNCTIONS_DIR / "processing"):
+        return sys.modules[name]
 
 
 def stored_keys(stack: LocalStack, prefix: str) -> list[str]:
@@ -256,7 +266,7 @@ def test_back_to_compliant_resolves_the_notice_the_finding_and_the_ops_item(
 ):
     event = change(
         stack,
-        "s3-bucket-server-side-encryption-enabled",
+        S3_SUFFIX,
         "AWS::S3::Bucket",
         BUCKET,
         DAY + timedelta(hours=1),
@@ -316,7 +326,7 @@ def test_the_report_counts_the_exempt_volume_and_lists_the_exemptions(stack, not
     stack.emulator.compliance.clear()
     volumes, buckets = (
         rule(stack, "encrypted-volumes"),
-        rule(stack, "s3-bucket-server-side-encryption-enabled"),
+        rule(stack, S3_SUFFIX),
     )
     stack.emulator.record_evaluation(
         volumes, "AWS::EC2::Volume", EXEMPT_VOLUME, "NON_COMPLIANT", "", now

@@ -7,7 +7,9 @@ handed to remediation (the emulator's Lambda records every Invoke).
 The events are dated 2026-12-01, inside the example's build-volumes exemption (2026-10-01 to
 2027-01-31): exemptions are matched on the evaluation's day, so the outcome does not depend on
 the day the test runs. The review job and the report use today's date; what they must find is
-computed from the example's fixed dates."""
+computed from the example's fixed dates. The tests run in file order on one deployment, each on
+the state the ones before it left (a violation, then its remediation, then its resolution), as a
+person would follow one resource; the last ones rewrite the exemptions parameter and redeploy."""
 
 from __future__ import annotations
 

@@ -144,7 +144,9 @@ def _exemption_review(config: changes.ProcessingSettings, context: Any) -> dict[
     )
     logger.info(
         "exemptions reviewed",
-        extra=observability.fields(sent=result["sent"], account=account, region=region),
+        extra=observability.fields(
+            sent=result["sent"], replayed=result["replayed"], account=account, region=region
+        ),
     )
     return result
 

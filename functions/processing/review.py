@@ -93,7 +93,8 @@ def _notice(
         subject = f"Exemption {exemption.id} expired on {expires}"
         intro = (
             f"Exemption {exemption.id} expired on {expires} (00:00 UTC). The resources it "
-            f"covered are no longer exempt. {len(failing)} still fail its rules here: each is "
+            f"covered are no longer exempt. Resources still failing its rules here: "
+            f"{len(failing)}; each is "
             "handled as a new violation now (handed to remediation where it is enabled, its "
             "Security Hub finding reopened and its ticket opened where those are on) and counted "
             "as non-compliant by the report. Fix them, or renew the exemption in the settings "

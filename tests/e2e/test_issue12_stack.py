@@ -323,8 +323,18 @@ def test_the_review_job_reads_the_deployed_parameters_and_sends_what_is_due(
     assert again["sent"] == [] and notifications.received() == []
 
 
-def test_the_report_counts_the_exempt_volume_and_lists_the_exemptions(stack, notifications):
-    now = datetime.now(UTC).timestamp()
+@pytest.mark.parametrize(
+    ("run_at", "active"),
+    [("2026-12-01T06:00:00Z", True), ("2027-02-01T06:00:00Z", False)],
+    ids=["while-exempt", "after-expiry"],
+)
+def test_the_report_counts_the_exempt_volume_and_lists_the_exemptions(
+    stack, notifications, run_at, active
+):
+    """The report matches exemptions on its run's day (the scheduled event's time): the volume
+    is exempt in a run before build-volumes expires (2027-01-31) and fails in one after."""
+    moment = datetime.fromisoformat(run_at.replace("Z", "+00:00"))
+    now = moment.timestamp()
     stack.emulator.compliance.clear()
     volumes, buckets = (
         rule(stack, "encrypted-volumes"),
@@ -337,27 +347,24 @@ def test_the_report_counts_the_exempt_volume_and_lists_the_exemptions(stack, not
     stack.emulator.record_evaluation(buckets, "AWS::S3::Bucket", "other", "COMPLIANT", "", now)
     schedule = stack.client("events").describe_rule(Name=stack.physical["ReportScheduleRule"])
     notifications.received()
-    result = run_handler(stack, "reporting", scheduled_event(schedule["Arn"], datetime.now(UTC)))
+    result = run_handler(stack, "reporting", scheduled_event(schedule["Arn"], moment))
     assert result.get("status") not in ("rejected", None), result
-    keys = stored_keys(stack, "reports/")
-    prefix = next(k for k in keys if k.endswith("summary.json")).rsplit("/", 1)[0]
+    prefix = result["prefix"].rstrip("/")
     summary = json.loads(read_text(stack, f"{prefix}/summary.json"))
-    today = datetime.now(UTC).date()
-    active = date.fromisoformat("2026-10-01") <= today < date.fromisoformat("2027-01-31")
     assert summary["totals"]["exempt"] == (1 if active else 0)
     assert [e["id"] for e in summary["exemptions"]] == [e["id"] for e in EXAMPLE["exemptions"]]
     rows = list(csv.DictReader(io.StringIO(read_text(stack, f"{prefix}/details.csv"))))
     by_resource = {row["resourceId"]: row for row in rows}
     assert by_resource[BUCKET]["complianceType"] == "NON_COMPLIANT"
     assert by_resource[BUCKET]["exemption"] == ""
-    # The report matches exemptions on its own day: from 2027-01-31 the volume fails again.
     volume = by_resource[EXEMPT_VOLUME]
+    [listed] = [e for e in summary["exemptions"] if e["id"] == "build-volumes"]
     if active:
         assert (volume["complianceType"], volume["exemption"]) == ("EXEMPT", "build-volumes")
-        [listed] = [e for e in summary["exemptions"] if e["id"] == "build-volumes"]
         assert (listed["status"], listed["matched"]) == ("active", 1)
     else:
         assert (volume["complianceType"], volume["exemption"]) == ("NON_COMPLIANT", "")
+        assert (listed["status"], listed["matched"]) == ("expired", 0)
 
 
 def test_an_exemption_expiring_today_is_announced_and_its_failure_replayed(stack, notifications):

@@ -359,7 +359,7 @@ def test_failures_an_expired_exemption_hid_are_listed_and_handled_as_new_violati
     )
     result = run(REVIEW)
     [note] = world.notifications()
-    assert "1 still fail its rules here" in note["message"]
+    assert "Resources still failing its rules here: 1;" in note["message"]
     assert f"{VOLUMES_RULE}  AWS::EC2::Volume vol-0123aaa" in note["message"]
     assert "vol-9999zzz" not in note["message"]
     [handed] = [i["payload"] for i in world.invocations]
@@ -389,7 +389,7 @@ def test_a_failure_processing_handled_after_the_expiry_is_not_replayed(world, co
     run(REVIEW, request_id="req-2")
     assert _replays(world) == [] and len(world.invocations) == 1
     notice = [n for n in world.notifications() if n["attributes"].get("exemptionId")]
-    assert "0 still fail its rules here" in notice[0]["message"]
+    assert "Resources still failing its rules here: 0;" in notice[0]["message"]
 
 
 def test_a_failure_another_active_exemption_covers_is_not_handed_off(world, config_results):

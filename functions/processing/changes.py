@@ -22,6 +22,7 @@ import settings as env_settings
 import subjects
 import tickets
 import validation as v
+from messages import Notification
 from security_hub import FindingUpdate
 
 EVENT_SOURCE = "aws.config"
@@ -330,15 +331,6 @@ def notification_kind(change: ComplianceChange) -> str | None:
     if change.compliance_type == "COMPLIANT" and change.previous_type == "NON_COMPLIANT":
         return "resolved"
     return None
-
-
-@dataclass(frozen=True)
-class Notification:
-    subject: str
-    message: str
-    attributes: Mapping[str, str]
-    # The chat card, when a channel reads the topic (CHAT_NOTIFICATIONS); None otherwise.
-    card: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import chat
 import keys
+from messages import Notification
 
 PENDING_PREFIX = "digest-pending/"
 SENT_PREFIX = "digest-sent/"
@@ -113,19 +113,9 @@ def newest_per_resource(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[st
     return sorted(newest.values(), key=lambda e: list(e.get("rank") or []), reverse=True)
 
 
-@dataclass(frozen=True)
-class Message:
-    """Shaped like changes.Notification, so the port publishes it the same way."""
-
-    subject: str
-    message: str
-    attributes: Mapping[str, str]
-    card: Mapping[str, Any] | None = None
-
-
 def message(
     entries: Sequence[Mapping[str, Any]], marker_uri: str, chat_on: bool = False
-) -> Message:
+) -> Notification:
     """The digest of one rule; with ``chat_on`` (a chat channel reads the topic) also its card,
     since Chatbot shows nothing of a message without one."""
     latest = newest_per_resource(entries)
@@ -173,7 +163,7 @@ def message(
         if chat_on
         else None
     )
-    return Message(
+    return Notification(
         f"Digest: {first['ruleName']}: {counts}",
         "\n".join(lines) + "\n",
         {
@@ -192,7 +182,7 @@ class Port(Protocol):
     def claim(self, key: str, record: dict[str, Any]) -> bool: ...
     def save(self, key: str, record: dict[str, Any]) -> None: ...
     def delete_keys(self, keys: list[str]) -> None: ...
-    def notify(self, notification: Message) -> str: ...
+    def notify(self, notification: Notification) -> str: ...
 
 
 def run(

@@ -198,6 +198,26 @@ def _update_log_group(
     return original_resource
 
 
+def _put_ssm_parameter(
+    account_id: str, region_name: str, name: str, properties: dict, *, overwrite: bool
+) -> Any:
+    # PutParameter refuses tags together with overwrite: an update keeps the tags it has.
+    tags = [] if overwrite else sorted((properties.get("Tags") or {}).items())
+    return ssm_backends[account_id][region_name].put_parameter(
+        name=name,
+        description=properties.get("Description"),
+        value=properties.get("Value"),
+        parameter_type=properties.get("Type"),
+        allowed_pattern=properties.get("AllowedPattern"),
+        keyid=None,
+        overwrite=overwrite,
+        tags=[{"Key": k, "Value": v} for k, v in tags],
+        data_type=properties.get("DataType", "text"),
+        tier=properties.get("Tier"),
+        policies=properties.get("Policies"),
+    )
+
+
 def _create_ssm_parameter(
     cls: type,
     resource_name: str,
@@ -209,20 +229,8 @@ def _create_ssm_parameter(
     """moto passes no name when the template leaves `Name` out (CloudFormation then makes one)
     and hands CloudFormation's tag map to PutParameter, which takes Key/Value pairs."""
     properties = cloudformation_json["Properties"]
-    tags = properties.get("Tags") or {}
-    return ssm_backends[account_id][region_name].put_parameter(
-        name=properties.get("Name") or resource_name,
-        description=properties.get("Description"),
-        value=properties.get("Value"),
-        parameter_type=properties.get("Type"),
-        allowed_pattern=properties.get("AllowedPattern"),
-        keyid=None,
-        overwrite=False,
-        tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
-        data_type=properties.get("DataType", "text"),
-        tier=properties.get("Tier"),
-        policies=properties.get("Policies"),
-    )
+    name = properties.get("Name") or resource_name
+    return _put_ssm_parameter(account_id, region_name, name, properties, overwrite=False)
 
 
 def _update_ssm_parameter(
@@ -240,19 +248,7 @@ def _update_ssm_parameter(
     if name != original_resource.name:  # Name is create-only: CloudFormation replaces
         ssm_backends[account_id][region_name].delete_parameter(original_resource.name)
         return _create_ssm_parameter(cls, name, cloudformation_json, account_id, region_name)
-    return ssm_backends[account_id][region_name].put_parameter(
-        name=name,
-        description=properties.get("Description"),
-        value=properties.get("Value"),
-        parameter_type=properties.get("Type"),
-        allowed_pattern=properties.get("AllowedPattern"),
-        keyid=None,
-        overwrite=True,
-        tags=[],
-        data_type=properties.get("DataType", "text"),
-        tier=properties.get("Tier"),
-        policies=properties.get("Policies"),
-    )
+    return _put_ssm_parameter(account_id, region_name, name, properties, overwrite=True)
 
 
 _original_lambda_create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/cfn_rules/test_runtime_lifecycle.py": (),
     "tests/e2e/test_chat_stack.py": (EMULATOR,),
     "tests/e2e/test_deployed_stack.py": (EMULATOR,),
+    "tests/e2e/test_digest_stack.py": (EMULATOR,),
     "tests/e2e/test_e2e_helpers.py": (EMULATOR,),
     "tests/e2e/test_other_template.py": (EMULATOR,),
     "tests/e2e/test_framework_stack.py": (EMULATOR,),

@@ -124,3 +124,30 @@ def assert_functions_accept_their_configuration(template: dict, region: str) -> 
         assert common.identifier_of("someone-else-" + next(iter(names), "x")) is None
         if function == "ProcessingFunction":
             assert config.remediate_rules <= rules, region
+
+
+# Every optional feature of issue 12 switched on at deploy time.
+FEATURES_ON = {
+    "SecurityHubFindings": "import",
+    "CreateOpsItems": "true",
+    "SlackWorkspaceId": "T0123ABCD",
+    "SlackChannelId": "C0123ABCD",
+}
+CHAT_UNAVAILABLE = ("cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1")
+
+
+@pytest.mark.parametrize("region", LINT_REGIONS)
+def test_with_every_feature_on_the_functions_accept_what_each_region_gives_them(region):
+    """Chat exists where AWS Chatbot does: elsewhere the functions are told there is no channel
+    (a card nobody reads would only change what HTTPS subscribers receive)."""
+    template = _template("compliance-monitoring-exemptions.json")
+    parameters = {**parameter_defaults(template), **FEATURES_ON}
+    for function in resources_of(template, "AWS::Lambda::Function"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        env = {name: str(resolve(v, template, region, parameters)) for name, v in variables.items()}
+        config = LOADERS[function](env)
+        common = getattr(config, "common", config)
+        assert common.chat_notifications is (region not in CHAT_UNAVAILABLE), (function, region)
+        if function == "ProcessingFunction":
+            assert config.security_hub_mode == "import" and config.ops_items
+            assert config.stack_name

@@ -22,7 +22,7 @@ import settings as env_settings
 import subjects
 import tickets
 import validation as v
-from messages import Notification
+from messages import Notification, evaluation
 from security_hub import FindingUpdate
 
 EVENT_SOURCE = "aws.config"
@@ -645,12 +645,7 @@ def _hand_off(change: ComplianceChange, identifier: str, record_uri: str) -> dic
     return {
         "kind": FINDING_KIND,
         "schemaVersion": SCHEMA_VERSION,
-        "account": change.account,
-        "region": change.region,
-        "ruleName": change.rule_name,
-        "ruleIdentifier": identifier,
-        "resourceType": change.resource_type,
-        "resourceId": change.resource_id,
+        **evaluation(change, identifier),
         "complianceType": change.compliance_type,
         "annotation": change.annotation,
         "orderingTimestamp": change.ordering_text,

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import chat
 import keys
-from messages import Notification
+from messages import Notification, evaluation
 
 PENDING_PREFIX = "digest-pending/"
 SENT_PREFIX = "digest-sent/"
@@ -67,12 +67,7 @@ def pending_entry(
         "schemaVersion": SCHEMA_VERSION,
         "kind": ENTRY_KIND,
         "changeKind": kind,
-        "account": change.account,
-        "region": change.region,
-        "ruleName": change.rule_name,
-        "ruleIdentifier": identifier,
-        "resourceType": change.resource_type,
-        "resourceId": change.resource_id,
+        **evaluation(change, identifier),
         "complianceType": change.compliance_type,
         "evaluated": change.ordering_text,
         "rank": list(change.rank),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import keys
+import messages
 
 TICKETS_PREFIX = "tickets/"
 TICKET_KIND = "compliance-ticket"
@@ -95,14 +96,7 @@ def plan_ticket(
     where = (change.account, change.region, change.rule_name)
     resource = (change.resource_type, change.resource_id)
     key = ticket_key(*where, *resource)
-    evaluation = {
-        "account": change.account,
-        "region": change.region,
-        "ruleName": change.rule_name,
-        "ruleIdentifier": identifier,
-        "resourceType": change.resource_type,
-        "resourceId": change.resource_id,
-    }
+    evaluation = messages.evaluation(change, identifier)
     if kind == "resolved":
         return Ticket("resolve", key, None, {**evaluation, "resolvedBy": record_uri})
     if kind != "violation" or exemption is not None:

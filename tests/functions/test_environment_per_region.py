@@ -151,3 +151,48 @@ def test_with_every_feature_on_the_functions_accept_what_each_region_gives_them(
         if function == "ProcessingFunction":
             assert config.security_hub_mode == "import" and config.ops_items
             assert config.stack_name
+
+
+def _empty_resource_statements(template: dict, region: str) -> list[tuple[str, str]]:
+    parameters = parameter_defaults(template)
+    return [
+        (name, statement.get("Sid", ""))
+        for name, resource in resources_of(template, "AWS::IAM::ManagedPolicy").items()
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if resolve(statement.get("Resource"), template, region, parameters) == []
+    ]
+
+
+EXEMPT_CONDITIONED = Settings.from_mapping(
+    {
+        "rules": ["ENCRYPTED_VOLUMES", "S3_BUCKET_VERSIONING_ENABLED"],
+        "exemptions": [
+            {
+                "id": "scratch",
+                "rules": ["ENCRYPTED_VOLUMES"],
+                "resources": ["vol-*"],
+                "reason": "scratch volumes",
+                "owner": "build-infra",
+                "granted": "2026-11-01",
+                "expires": "2027-03-01",
+            }
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize("region", ["mx-central-1", "ap-east-2", "cn-north-1", "us-gov-west-1"])
+@pytest.mark.parametrize("build", [build_template, build_member_template], ids=["stack", "member"])
+@pytest.mark.parametrize(
+    "settings", [ONLY_CONDITIONED, EXEMPT_CONDITIONED], ids=["rules", "exempt"]
+)
+def test_no_policy_statement_is_left_without_resources_where_no_rule_is_deployed(
+    build, settings, region
+):
+    """IAM refuses a statement whose Resource list is empty, and the stack would fail in that
+    region: the per-rule grants (reporting's, the exemption review's) keep a resource that names
+    no rule where none of their rules is deployed."""
+    template = json.loads(render(build(settings), "json"))
+    assert deployed_rules(template, region) == set()
+    assert _empty_resource_statements(template, region) == []
+    assert _empty_resource_statements(template, "us-east-1") == []

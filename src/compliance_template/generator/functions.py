@@ -244,6 +244,10 @@ def aggregator_arn(stack: Stack) -> GetAtt:
     return GetAtt(stack.id("aggregator"), "ConfigurationAggregatorArn")
 
 
+# The resource of a rule statement where none of its rules is deployed: no rule has this ARN.
+NO_RULE = "config-rule/none-deployed-here"
+
+
 def _rule_arns(stack: Stack, identifiers: Set[str] | None = None) -> list[object]:
     """Rules of this template (those of ``identifiers`` only, when given); a central account
     reads the organization's from the aggregator."""
@@ -255,7 +259,14 @@ def _rule_arns(stack: Stack, identifiers: Set[str] | None = None) -> list[object
     ]
     if len(rules) > PER_RULE_GRANTS_MAX:
         return [arn("config", "config-rule/*")]
-    return [only_where_available(rule, GetAtt(rule.logical_id, "Arn")) for rule in rules]
+    arns = [only_where_available(rule, GetAtt(rule.logical_id, "Arn")) for rule in rules]
+    if rules and all(isinstance(value, If) for value in arns):
+        # In a region that offers none of them every entry is AWS::NoValue, and IAM refuses a
+        # statement with an empty Resource list (the whole stack would fail there). This ARN
+        # names no rule (Config's rule ids are config-rule-<id>), so the statement grants
+        # nothing where none is deployed.
+        arns.append(arn("config", NO_RULE))
+    return arns
 
 
 def _remediation_arn(stack: Stack) -> object:

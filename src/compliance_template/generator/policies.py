@@ -607,18 +607,20 @@ def ops_items_policy(bucket_arn: Arn) -> PolicyDocument:
     OpsItems it opened (docs/aws-facts.md, "Systems Manager OpsCenter").
     """
     stack_name = Ref("AWS::StackName")
+    # The request carries exactly one tag, ours: CreateOpsItem and the tagging it implies.
+    only_our_tag = Condition(
+        [
+            StringEquals(f"aws:RequestTag/{OPS_ITEM_TAG_KEY}", stack_name),
+            ForAllValuesStringEquals("aws:TagKeys", [OPS_ITEM_TAG_KEY]),
+        ]
+    )
     return _document(
         Statement(
             Sid="OpenTaggedOpsItems",
             Effect=Allow,
             Action=[ssm.CreateOpsItem],
             Resource=["*"],
-            Condition=Condition(
-                [
-                    StringEquals(f"aws:RequestTag/{OPS_ITEM_TAG_KEY}", stack_name),
-                    ForAllValuesStringEquals("aws:TagKeys", [OPS_ITEM_TAG_KEY]),
-                ]
-            ),
+            Condition=only_our_tag,
         ),
         # Tags given at creation are applied as a tagging request on the new OpsItem: AWS's own
         # managed policies that open tagged OpsItems (DevOps Guru's, CloudWatch investigations')
@@ -628,12 +630,7 @@ def ops_items_policy(bucket_arn: Arn) -> PolicyDocument:
             Effect=Allow,
             Action=[ssm.AddTagsToResource],
             Resource=[arn("ssm", "opsitem/*")],
-            Condition=Condition(
-                [
-                    StringEquals(f"aws:RequestTag/{OPS_ITEM_TAG_KEY}", stack_name),
-                    ForAllValuesStringEquals("aws:TagKeys", [OPS_ITEM_TAG_KEY]),
-                ]
-            ),
+            Condition=only_our_tag,
         ),
         Statement(
             Sid="ResolveOwnOpsItems",

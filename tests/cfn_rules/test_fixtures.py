@@ -82,6 +82,48 @@ EXPECTED = {
             ),
         ),
     ],
+    "remediation_configurations.yaml": [
+        ("E9012", (R, "WrongTargetType", P, "TargetType")),
+        ("E9012", (R, "UnknownAwsDocument", P, "TargetId")),
+        ("W9014", (R, "CustomerDocument", P, "TargetId")),
+        ("E9012", (R, "UnknownParameter", P, "Parameters", "KMSMasterKey")),
+        ("E9012", (R, "MissingRequiredParameter", P, "Parameters")),
+        ("E9012", (R, "BothValueKinds", P, "Parameters", "BucketName")),
+        (
+            "E9012",
+            (R, "WrongResourceValue", P, "Parameters", "BucketName", "ResourceValue", "Value"),
+        ),
+        (
+            "E9012",
+            (R, "StaticValuesNotAList", P, "Parameters", "SSEAlgorithm", "StaticValue", "Values"),
+        ),
+        (
+            "E9012",
+            (
+                R,
+                "StaticValueNotAString",
+                P,
+                "Parameters",
+                "SSEAlgorithm",
+                "StaticValue",
+                "Values",
+                0,
+            ),
+        ),
+        # Inside a JSON string a finding can only point at the string itself.
+        ("E9012", (R, "JsonParametersWrongResourceValue", P, "Parameters")),
+        ("E9012", (R, "AutomaticWithoutRole", P, "Parameters")),
+        ("W9014", (R, "ManualWithoutRole", P, "Parameters")),
+        ("E9012", (R, "AutomaticWithoutAttempts", P)),
+        ("E9012", (R, "MaybeAutomaticWithoutRetrySeconds", P)),
+        ("E9012", (R, "AttemptsOutOfRange", P, "MaximumAutomaticAttempts")),
+        ("E9012", (R, "RetrySecondsOutOfRange", P, "RetryAttemptSeconds")),
+        ("E9012", (R, "LocalDocumentMissingParameter", P, "Parameters")),
+    ],
+    "remediation_pack.yaml": [
+        ("E9012", (R, "OrganizationPack", P, "TemplateBody")),
+        ("E9012", (R, "Pack", P, "TemplateBody")),
+    ],
     "sns.yaml": [
         ("E9010", (R, "QueueSubscription", P, "DeliveryPolicy")),
         # The events and the cloudwatch principal are both missing from the key policy.

@@ -47,9 +47,7 @@ def _messages(path) -> dict[str, list[str]]:
         ("LocalDocumentMissingParameter", ["BucketName", "LocalDocument", "required"]),
     ],
 )
-def test_each_message_names_the_resource_the_field_the_value_and_what_is_allowed(
-    resource, words
-):
+def test_each_message_names_the_resource_the_field_the_value_and_what_is_allowed(resource, words):
     (message,) = _messages(BAD)[resource]
     assert "\n" not in message
     assert message.startswith(f"{resource}: "), message
@@ -89,9 +87,7 @@ def _template(remediation: dict, **resources: dict) -> dict:
 def _findings(tmp_path, template: dict) -> list[tuple[str, str]]:
     path = tmp_path / "template.json"
     path.write_text(json.dumps(template), encoding="utf-8")
-    return [
-        (m.rule.id, m.message) for m in lint(path) if m.rule.id in ("E9012", "W9014", "E0002")
-    ]
+    return [(m.rule.id, m.message) for m in lint(path) if m.rule.id in ("E9012", "W9014", "E0002")]
 
 
 def _filled(document: ssm_documents.SsmDocument) -> dict:
@@ -130,7 +126,10 @@ def test_every_required_parameter_of_a_known_document_is_asked_for(tmp_path, nam
 
 
 def _local_document(content) -> dict:
-    return {"Type": "AWS::SSM::Document", "Properties": {"DocumentType": "Automation", "Content": content}}
+    return {
+        "Type": "AWS::SSM::Document",
+        "Properties": {"DocumentType": "Automation", "Content": content},
+    }
 
 
 CONTENT = {
@@ -146,7 +145,9 @@ CONTENT = {
 
 
 @pytest.mark.parametrize(
-    "content", [CONTENT, json.dumps(CONTENT), yaml.safe_dump(CONTENT)], ids=["object", "json", "yaml"]
+    "content",
+    [CONTENT, json.dumps(CONTENT), yaml.safe_dump(CONTENT)],
+    ids=["object", "json", "yaml"],
 )
 @pytest.mark.parametrize(
     "target",

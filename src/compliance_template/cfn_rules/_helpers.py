@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+from cfnlint.decode import cfn_yaml
 from cfnlint.template import Template
 
 from compliance_template.intrinsics import (
@@ -527,6 +529,42 @@ def managed_rule_uses(cfn: Template) -> Iterator[ManagedRuleUse]:
                     yield ManagedRuleUse(
                         identifier, path, settings, settings_path, _ORGANIZATION_SCOPE_KEYS
                     )
+
+
+CONFORMANCE_PACK_TYPES = (
+    "AWS::Config::ConformancePack",
+    "AWS::Config::OrganizationConformancePack",
+)
+
+
+def parse_text_document(text: str) -> Any:
+    """A document written as JSON or YAML text (CloudFormation's short-form tags such as `!Ref`
+    allowed, as in a conformance pack body or an SSM document's Content), or None if it is
+    neither.
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        # str(): cfn-lint hands template strings over as a str subclass the YAML reader refuses.
+        return cfn_yaml.loads(str(text))
+    except (yaml.YAMLError, ValueError, TypeError):
+        return None
+
+
+def pack_bodies(cfn: Template) -> Iterator[tuple[str, dict[str, Any], Path]]:
+    """(logical id, template, path of TemplateBody) of each conformance pack whose TemplateBody
+    is literal JSON or YAML text. A body given by TemplateS3Uri or computed by an intrinsic
+    cannot be read here.
+    """
+    for name, resource in resources_of_type(cfn, *CONFORMANCE_PACK_TYPES):
+        body = properties(resource).get("TemplateBody")
+        if not isinstance(body, str):
+            continue
+        template = parse_text_document(body)
+        if isinstance(template, dict):
+            yield name, template, ["Resources", name, "Properties", "TemplateBody"]
 
 
 def present(settings: dict[str, Any], key: str, path: Path) -> Iterator[Path]:

@@ -16,7 +16,7 @@ def test_directory_loading_finds_the_same_rules_as_the_import_path():
     by_directory = Rules.create_from_directory(str(RULES_DIRECTORY))
     by_module = Rules.create_from_module(RULES_MODULE)
     assert sorted(by_directory) == sorted(by_module)
-    assert len(by_module) == 16
+    assert len(by_module) == 18
     for rule in by_module.values():
         assert rule.id[0] in "EWI" and rule.id[1] == "9", rule.id
         assert rule.shortdesc and rule.description and rule.tags

@@ -23,6 +23,10 @@ from compliance_template.cfn_rules.lambda_local_code_handler import LambdaLocalC
 from compliance_template.cfn_rules.lambda_runtime_lifecycle_gap import LambdaRuntimeLifecycleGap
 from compliance_template.cfn_rules.log_group_kms_key import LogGroupKmsKey
 from compliance_template.cfn_rules.managed_policy_arn_invalid import ManagedPolicyArnInvalid
+from compliance_template.cfn_rules.remediation_configuration import RemediationConfiguration
+from compliance_template.cfn_rules.remediation_configuration_review import (
+    RemediationConfigurationReview,
+)
 from compliance_template.cfn_rules.s3_encryption_deny_if_exists import S3EncryptionDenyIfExists
 from compliance_template.cfn_rules.sns_subscription_delivery_policy import (
     SnsSubscriptionDeliveryPolicy,
@@ -43,6 +47,8 @@ __all__ = [
     "LambdaRuntimeLifecycleGap",
     "LogGroupKmsKey",
     "ManagedPolicyArnInvalid",
+    "RemediationConfiguration",
+    "RemediationConfigurationReview",
     "S3EncryptionDenyIfExists",
     "SnsSubscriptionDeliveryPolicy",
     "SnsTopicKmsPublishers",

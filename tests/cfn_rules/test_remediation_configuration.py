@@ -30,7 +30,7 @@ def _messages(path) -> dict[str, list[str]]:
     [
         ("WrongTargetType", ["TargetType", "'SSM_AUTOMATION'", "SSM_DOCUMENT"]),
         ("UnknownAwsDocument", ["TargetId", "'AWSConfigRemediation-NoSuchRunbook'", "unknown"]),
-        ("CustomerDocument", ["TargetId", "'Acme-EncryptBucket'", "cannot check"]),
+        ("CustomerDocument", ["TargetId", "'Acme-EncryptBucket'", "cannot be checked"]),
         ("UnknownParameter", ["KMSMasterKey", "AWS-EnableS3BucketEncryption", "BucketName"]),
         ("MissingRequiredParameter", ["BucketName", "required", "AWS-EnableS3BucketEncryption"]),
         ("BothValueKinds", ["BucketName", "exactly one of ResourceValue or StaticValue"]),

@@ -20,6 +20,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/cfn_rules/test_fixtures.py": (),
     "tests/cfn_rules/test_helpers.py": (),
     "tests/cfn_rules/test_loading.py": (CFN_LINT,),
+    "tests/cfn_rules/test_remediation_configuration.py": (),
     "tests/cfn_rules/test_robustness.py": (CFN_LINT,),
     "tests/cfn_rules/test_runtime_lifecycle.py": (),
     "tests/e2e/test_chat_stack.py": (EMULATOR,),

@@ -332,8 +332,9 @@ class _Checker:
             if required and name not in given:
                 yield self._error(
                     path,
-                    f"{where}: Parameters lacks {name}, a required parameter of {document.name} (it has "
-                    "no default); fill it with a ResourceValue or a StaticValue",
+                    f"{where}: Parameters lacks {name}, a required parameter of "
+                    f"{document.name} (it has no default); fill it with a ResourceValue or a "
+                    "StaticValue",
                 )
 
     def _role(

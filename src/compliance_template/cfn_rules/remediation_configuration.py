@@ -157,7 +157,7 @@ class _Checker:
                 documents.append(document)
         parameters_path = [*base, "Parameters"] if "Parameters" in props else base
         for given, item_at in self._parameters(props, base):
-            yield from self._values(where, given, parameters_path, item_at)
+            yield from self._values(where, given, item_at)
             for document in documents:
                 yield from self._against(where, document, given, parameters_path, item_at)
                 yield from self._role(where, document, given, automatic, parameters_path)
@@ -224,91 +224,30 @@ class _Checker:
                 yield parsed[0], lambda name, rest, path=path: path
 
     def _values(
-        self,
-        where: str,
-        given: dict[str, Any],
-        path: Path,
-        item_at: Callable[[str, Path], Path],
+        self, where: str, given: dict[str, Any], item_at: Callable[[str, Path], Path]
     ) -> Iterator[Finding]:
         for name, raw in given.items():
+
+            def report(path: Path, problem: str, name: str = name) -> Finding:
+                return self._error(item_at(name, path), f"{where}: Parameters.{name}{problem}")
+
             for value, value_path in branches(raw, []):
                 if is_intrinsic(value) or is_unknown_text(value):
                     continue
-                if not isinstance(value, dict):
-                    yield self._error(
-                        item_at(name, value_path),
-                        f"{where}: Parameters.{name} is {value!r}; it takes exactly one of "
-                        "ResourceValue or StaticValue",
-                    )
-                    continue
-                kinds = sorted(value)
+                kinds = sorted(value) if isinstance(value, dict) else []
                 if kinds == ["ResourceValue"]:
-                    yield from self._resource_value(where, name, value, value_path, item_at)
+                    yield from _resource_value(value["ResourceValue"], value_path, report)
                 elif kinds == ["StaticValue"]:
-                    yield from self._static_value(where, name, value, value_path, item_at)
+                    yield from _static_value(value["StaticValue"], value_path, report)
                 else:
-                    yield self._error(
-                        item_at(name, value_path),
-                        f"{where}: Parameters.{name} has {', '.join(kinds) or 'no value'}; it "
-                        "takes exactly one of ResourceValue or StaticValue",
+                    shown = (
+                        f" has {', '.join(kinds) or 'no value'}"
+                        if isinstance(value, dict)
+                        else f" is {value!r}"
                     )
-
-    def _resource_value(
-        self,
-        where: str,
-        name: str,
-        value: dict[str, Any],
-        path: Path,
-        item_at: Callable[[str, Path], Path],
-    ) -> Iterator[Finding]:
-        for resource_value, rv_path in branches(value["ResourceValue"], [*path, "ResourceValue"]):
-            if is_intrinsic(resource_value):
-                continue
-            if isinstance(resource_value, dict):
-                choices = branches(resource_value.get("Value"), [*rv_path, "Value"])
-            else:
-                choices = iter([(resource_value, rv_path)])
-            for chosen, chosen_path in choices:
-                if is_intrinsic(chosen) or is_unknown_text(chosen) or chosen == "RESOURCE_ID":
-                    continue
-                yield self._error(
-                    item_at(name, chosen_path),
-                    f"{where}: Parameters.{name}.ResourceValue.Value is {chosen!r}; the only value "
-                    f"AWS Config passes is {ssm_documents.RESOURCE_ID}",
-                )
-
-    def _static_value(
-        self,
-        where: str,
-        name: str,
-        value: dict[str, Any],
-        path: Path,
-        item_at: Callable[[str, Path], Path],
-    ) -> Iterator[Finding]:
-        for static, static_path in branches(value["StaticValue"], [*path, "StaticValue"]):
-            if is_intrinsic(static):
-                continue
-            values = static.get("Values") if isinstance(static, dict) else static
-            values_path = [*static_path, "Values"] if isinstance(static, dict) else static_path
-            for listed, listed_path in branches(values, values_path):
-                if is_intrinsic(listed):
-                    # A list-valued parameter or Fn::Split: a list at deploy time.
-                    continue
-                if not isinstance(listed, list):
-                    yield self._error(
-                        item_at(name, listed_path),
-                        f"{where}: Parameters.{name}.StaticValue.Values is {listed!r}; it must "
-                        "be a list of strings",
+                    yield report(
+                        value_path, f"{shown}; it takes exactly one of ResourceValue or StaticValue"
                     )
-                    continue
-                for element, element_path in items(listed, listed_path):
-                    if not isinstance(element, str) and not is_intrinsic(element):
-                        yield self._error(
-                            item_at(name, element_path),
-                            f"{where}: Parameters.{name}.StaticValue.Values has {element!r}, "
-                            "not a string; each value must be a string (quote it in YAML) or "
-                            "an intrinsic function that gives one",
-                        )
 
     def _against(
         self,
@@ -370,6 +309,52 @@ class _Checker:
                     f"{where}: Automatic is true (or may be) but {key} is not set; set it to "
                     f"{low}..{high}",
                 )
+
+
+Report = Callable[[Path, str], Finding]
+
+
+def _resource_value(value: Any, path: Path, report: Report) -> Iterator[Finding]:
+    for resource_value, value_path in branches(value, [*path, "ResourceValue"]):
+        if is_intrinsic(resource_value):
+            continue
+        if isinstance(resource_value, dict):
+            choices = branches(resource_value.get("Value"), [*value_path, "Value"])
+        else:
+            choices = iter([(resource_value, value_path)])
+        for chosen, chosen_path in choices:
+            if is_intrinsic(chosen) or is_unknown_text(chosen):
+                continue
+            if chosen != ssm_documents.RESOURCE_ID:
+                yield report(
+                    chosen_path,
+                    f".ResourceValue.Value is {chosen!r}; the only value AWS Config passes is "
+                    f"{ssm_documents.RESOURCE_ID}",
+                )
+
+
+def _static_value(value: Any, path: Path, report: Report) -> Iterator[Finding]:
+    for static, static_path in branches(value, [*path, "StaticValue"]):
+        if is_intrinsic(static):
+            continue
+        values = static.get("Values") if isinstance(static, dict) else static
+        values_path = [*static_path, "Values"] if isinstance(static, dict) else static_path
+        for listed, listed_path in branches(values, values_path):
+            if is_intrinsic(listed):
+                # A list-valued parameter or Fn::Split: a list at deploy time.
+                continue
+            if not isinstance(listed, list):
+                yield report(
+                    listed_path, f".StaticValue.Values is {listed!r}; it must be a list of strings"
+                )
+                continue
+            for element, element_path in items(listed, listed_path):
+                if not isinstance(element, str) and not is_intrinsic(element):
+                    yield report(
+                        element_path,
+                        f".StaticValue.Values has {element!r}, not a string; each value must be "
+                        "a string (quote it in YAML) or an intrinsic function that gives one",
+                    )
 
 
 def _automatic(value: Any) -> bool | None:

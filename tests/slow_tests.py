@@ -78,6 +78,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_emulator_server.py": (EMULATOR,),
     "tests/test_emulator_security_hub.py": (EMULATOR,),
     "tests/test_event_pattern.py": (),
+    "tests/test_remediation_facts.py": (),
     "tests/test_ssm_documents.py": (),
     "tests/test_tickets_template.py": (),
     "tests/test_extras.py": (),

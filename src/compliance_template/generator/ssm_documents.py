@@ -24,6 +24,8 @@ from types import MappingProxyType
 DATA_FILE = Path(__file__).with_name("data") / "remediations.json"
 # Config passes the evaluated resource's id under this name (ResourceValue.Value).
 RESOURCE_ID = "RESOURCE_ID"
+# The resource type Config gives the evaluations of account-level (resource-less) rules.
+ACCOUNT = "AWS::::Account"
 
 
 class RemediationDataError(ValueError):
@@ -181,11 +183,13 @@ def _rule(identifier: str, entry: dict, by_name: Mapping[str, SsmDocument]) -> R
     missing = [name for name in document.required_parameters if name not in fills]
     if missing:
         raise RemediationDataError(f"{where}: required parameter {missing[0]} is not filled")
-    if sum(fill.kind is FillKind.RESOURCE_ID for fill in fills.values()) != 1:
-        raise RemediationDataError(f"{where}: exactly one parameter takes the resource id")
     resource_type = entry.get("resourceType", "")
     if not resource_type.startswith("AWS::"):
         raise RemediationDataError(f"{where}: resourceType {resource_type!r}")
+    # An account-level document acts on the account it runs in and may take no resource at all.
+    resource_fills = sum(fill.kind is FillKind.RESOURCE_ID for fill in fills.values())
+    if resource_fills > 1 or (resource_fills == 0 and resource_type != ACCOUNT):
+        raise RemediationDataError(f"{where}: exactly one parameter takes the resource id")
     return RuleRemediation(
         identifier, document, resource_type, MappingProxyType(fills), entry.get("notes", "")
     )

@@ -66,6 +66,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             with_lambda=plan.hand_off is not None,
             with_security_hub=plan.security_hub is not None,
             with_ssm=plan.ticket is not None,
+            with_config=plan.remediation_exception is not None
+            or plan.remediation_execution is not None,
         ),
         request_id,
     )
@@ -106,6 +108,7 @@ def _port(
     with_lambda: bool,
     with_security_hub: bool = False,
     with_ssm: bool = False,
+    with_config: bool = False,
 ) -> delivery.AwsPort:
     return delivery.AwsPort(
         aws.client("s3"),
@@ -116,6 +119,7 @@ def _port(
         config.remediation_function,
         aws.client("securityhub") if with_security_hub else None,
         aws.client("ssm") if with_ssm else None,
+        aws.client("config") if with_config else None,
     )
 
 
@@ -128,6 +132,7 @@ def _exemption_review(config: changes.ProcessingSettings, context: Any) -> dict[
         with_lambda=bool(config.remediation_function),
         with_security_hub=config.security_hub_mode != "off",
         with_ssm=config.ops_items,
+        with_config=bool(config.ssm_remediation),
     )
     result = review.run(
         _exemptions(),

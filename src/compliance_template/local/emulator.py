@@ -32,6 +32,7 @@ from .chatbot import CONFIGURATIONS as CHAT_CONFIGURATIONS
 from .chatbot import MicrosoftTeamsChannelConfiguration, SlackChannelConfiguration
 from .emulated import EmulatedResource
 from .ops_items import ops_items
+from .remediation import RemediationConfiguration, remediation_additions
 from .security_hub import security_hub_additions
 
 try:
@@ -747,6 +748,7 @@ EMULATED_TYPES: dict[str, type[EmulatedResource]] = {
         EventInvokeConfig,
         SlackChannelConfiguration,
         MicrosoftTeamsChannelConfiguration,
+        RemediationConfiguration,
     )
 }
 
@@ -884,6 +886,7 @@ class Emulator:
             stack.enter_context(security_hub_additions())
             stack.enter_context(_quiet_loggers(self.server_errors))
             stack.enter_context(ops_items())
+            stack.enter_context(remediation_additions(self.compliance))
             stack.enter_context(
                 mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())
             )

@@ -45,6 +45,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/functions/test_processing_order.py": (PROPERTY,),
     "tests/functions/test_processing_digest.py": (),
     "tests/functions/test_member_scope.py": (),
+    "tests/functions/test_processing_approvals.py": (),
     "tests/functions/test_processing_ssm_remediation.py": (),
     "tests/functions/test_processing_tickets.py": (),
     "tests/functions/test_remediation_function.py": (),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import approvals
 import aws
 import changes
 import config_results
@@ -38,6 +39,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     job = SCHEDULED_JOBS.get(event.get("kind")) if isinstance(event, dict) else None
     if job is not None:
         return job(config, context)
+    if approvals.is_approval_event(event):
+        return _approval_requests(config, event, context)
     namespace = config.common.namespace
     try:
         change = changes.parse_event(event)
@@ -93,6 +96,27 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         ),
     )
     return {"status": outcome.status, "key": outcome.key, "sent": list(outcome.sent)}
+
+
+def _approval_requests(
+    config: changes.ProcessingSettings, event: dict[str, Any], context: Any
+) -> dict[str, Any]:
+    """Republish SSM Automation's approval requests on the notification topic (approvals.py)."""
+    port = _port(config, with_lambda=False)
+    request_id = _request_id(context)
+    outcomes = []
+    for request in approvals.parse(event):
+        status = approvals.deliver(request, port, request_id, config.common.chat_notifications)
+        logger.info(
+            f"approval request {status}",
+            extra=observability.fields(
+                messageId=request.message_id,
+                execution=request.fields.get("execution"),
+                document=request.fields.get("document"),
+            ),
+        )
+        outcomes.append(status)
+    return {"status": "approval-requests", "outcomes": outcomes}
 
 
 def _request_id(context: Any) -> str:

@@ -55,6 +55,7 @@ try:
     from moto.server import ThreadedMotoServer
     from moto.sns.models import sns_backends
     from moto.sqs.models import sqs_backends
+    from moto.ssm.models import Document as SsmDocument
     from moto.ssm.models import Parameter as SsmParameter
     from moto.ssm.models import ssm_backends
     from moto.utilities.utils import get_partition
@@ -250,6 +251,34 @@ def _update_ssm_parameter(
         ssm_backends[account_id][region_name].delete_parameter(original_resource.name)
         return _create_ssm_parameter(cls, name, cloudformation_json, account_id, region_name)
     return _put_ssm_parameter(account_id, region_name, name, properties, overwrite=True)
+
+
+_original_document_create = SsmDocument.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _create_ssm_document(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    """CloudFormation takes Content as an object and DocumentFormat defaults to JSON; moto's
+    handler passes both on as given, and its backend then refuses a format of None."""
+    properties = dict(cloudformation_json["Properties"])
+    if not isinstance(properties.get("Content"), str):
+        properties["Content"] = json.dumps(properties.get("Content"), sort_keys=True)
+        properties["DocumentFormat"] = "JSON"
+    properties.setdefault("DocumentFormat", "JSON")
+    return _original_document_create(
+        cls,
+        resource_name,
+        {**cloudformation_json, "Properties": properties},
+        account_id,
+        region_name,
+        **kwargs,
+    )
 
 
 _original_lambda_create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
@@ -766,6 +795,7 @@ HANDLER_FIXES: tuple[tuple[type, str, Any], ...] = (
     (ManagedPolicy, "delete_from_cloudformation_json", _delete_managed_policy),
     (SsmParameter, "create_from_cloudformation_json", _create_ssm_parameter),
     (SsmParameter, "update_from_cloudformation_json", _update_ssm_parameter),
+    (SsmDocument, "create_from_cloudformation_json", _create_ssm_document),
 )
 
 

@@ -29,6 +29,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/e2e/test_other_template.py": (EMULATOR,),
     "tests/e2e/test_framework_stack.py": (EMULATOR,),
     "tests/e2e/test_issue12_stack.py": (EMULATOR,),
+    "tests/e2e/test_remediation_stack.py": (EMULATOR,),
     "tests/e2e/test_security_hub_stack.py": (EMULATOR,),
     "tests/e2e/test_update_and_delete.py": (EMULATOR,),
     "tests/functions/test_chat_notifications.py": (),

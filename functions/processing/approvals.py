@@ -13,7 +13,8 @@ found: keys of a JSON message, ``Name: value`` lines (the stack's runbook writes
 ``Message`` input that way: docs/functions.md), and an automation execution id anywhere in the
 text. A field not found is said to be unknown; the request is never dropped.
 
-Each SNS message is published once: a small record under ``approval-requests/`` is claimed with
+Each SNS message is published once: a small record under ``compliance-changes/approval-requests/``
+(inside the prefix processing may write, like the exemption notices) is claimed with
 a conditional write before the publish, and marked published after it, so a duplicate delivery
 sends nothing and a failed publish is retried (raised: SNS's Lambda retries, then the
 subscription's dead-letter queue, keep the request).
@@ -36,7 +37,7 @@ from messages import Notification
 
 KIND = "approval-request"
 TOPIC_PREFIX = "Automation"
-RECORD_PREFIX = "approval-requests/"
+RECORD_PREFIX = "compliance-changes/approval-requests/"
 _EXECUTION_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 # Which names a field goes by, in a JSON message or a "Name: value" line (lower case).
 FIELDS = {

@@ -68,7 +68,7 @@ def test_a_request_is_republished_with_who_may_approve_and_how(world):
     ):
         assert line in body
     assert body.endswith(text + "\n")  # the request as sent, whole
-    [key] = world.keys("approval-requests/")
+    [key] = world.keys("compliance-changes/approval-requests/")
     assert world.read_json(key)["delivery"]["published"] is True
 
 

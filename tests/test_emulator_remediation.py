@@ -14,21 +14,11 @@ from botocore.exceptions import ClientError
 from moto.config.responses import ConfigResponse
 
 from compliance_template.local.emulator import ACCOUNT_ID, Emulator
-from compliance_template.local.remediation import store
+from compliance_template.local.remediation import DESCRIBE_MAX, OPERATIONS, store
 
 REGION = "eu-west-1"
 RULE = "compliance-s3-bucket-versioning-enabled"
 DOCUMENT = "AWS-ConfigureS3BucketVersioning"
-OPERATIONS = (
-    "put_remediation_configurations",
-    "describe_remediation_configurations",
-    "delete_remediation_configuration",
-    "put_remediation_exceptions",
-    "describe_remediation_exceptions",
-    "delete_remediation_exceptions",
-    "start_remediation_execution",
-    "describe_remediation_execution_status",
-)
 # A rule, a stack-owned Automation document and the rule's remediation through it.
 TEMPLATE = {
     "Parameters": {"Automatic": {"Type": "String", "Default": "false"}},
@@ -188,6 +178,8 @@ def test_what_aws_refuses(running):
         )
     with pytest.raises(ClientError, match="NoSuchRemediationConfigurationException"):
         config.delete_remediation_configuration(ConfigRuleName=RULE)
+    with pytest.raises(ClientError, match="ValidationException"):
+        config.describe_remediation_configurations(ConfigRuleNames=[RULE] * (DESCRIBE_MAX + 1))
 
 
 def test_an_expired_exception_is_not_listed(running):

@@ -32,6 +32,7 @@ except ModuleNotFoundError as missing:  # installed without this subpackage's ex
 from ..deploy import account as deploy
 from ..deploy.account import DeployRequest, Runner, Target
 from .emulator import ACCOUNT_ID, Emulator
+from .remediation import DESCRIBE_MAX
 
 STACK = "compliance-local"
 REGION = "eu-west-1"
@@ -169,12 +170,11 @@ class LocalStack:
             if kind == "AWS::Config::ConfigRule" and logical in self.physical
         )
         config = self.client("config")
-        # DescribeRemediationConfigurations takes at most 25 rule names a call.
         return [
             found
-            for start in range(0, len(rules), 25)
+            for start in range(0, len(rules), DESCRIBE_MAX)
             for found in config.describe_remediation_configurations(
-                ConfigRuleNames=rules[start : start + 25]
+                ConfigRuleNames=rules[start : start + DESCRIBE_MAX]
             )["RemediationConfigurations"]
         ]
 

@@ -32,7 +32,7 @@ from .chatbot import CONFIGURATIONS as CHAT_CONFIGURATIONS
 from .chatbot import MicrosoftTeamsChannelConfiguration, SlackChannelConfiguration
 from .emulated import EmulatedResource
 from .ops_items import ops_items
-from .remediation import RemediationConfiguration, remediation_additions
+from .remediation import RemediationConfiguration, page, remediation_additions
 from .security_hub import security_hub_additions
 
 try:
@@ -844,12 +844,7 @@ def _compliance_details(results: dict[str, list[dict]]) -> Any:
             raise NoSuchConfigRuleException(name)
         wanted = set(response._get_param("ComplianceTypes") or [])
         found = [r for r in results.get(name, []) if not wanted or r["ComplianceType"] in wanted]
-        limit = min(int(response._get_param("Limit") or MAX_COMPLIANCE_PAGE), MAX_COMPLIANCE_PAGE)
-        start = int(response._get_param("NextToken") or 0)
-        body: dict[str, Any] = {"EvaluationResults": found[start : start + limit]}
-        if start + limit < len(found):
-            body["NextToken"] = str(start + limit)
-        return json.dumps(body)
+        return json.dumps(page(response, "EvaluationResults", found, MAX_COMPLIANCE_PAGE))
 
     return get_compliance_details_by_config_rule
 

@@ -40,6 +40,18 @@ except ModuleNotFoundError as missing:  # installed without this subpackage's ex
 
 _STORE = "_emulated_remediation"
 PAGE_MAX = 100
+# DescribeRemediationConfigurations takes at most this many rule names (API reference).
+DESCRIBE_MAX = 25
+OPERATIONS = (
+    "put_remediation_configurations",
+    "describe_remediation_configurations",
+    "delete_remediation_configuration",
+    "put_remediation_exceptions",
+    "describe_remediation_exceptions",
+    "delete_remediation_exceptions",
+    "start_remediation_execution",
+    "describe_remediation_execution_status",
+)
 
 
 class RemediationError(JsonRESTError):
@@ -122,6 +134,10 @@ class _Operations:
     def describe_remediation_configurations(self, response: ConfigResponse) -> str:
         configurations = store(*self._where(response))["configurations"]
         names = response._get_param("ConfigRuleNames") or []
+        if len(names) > DESCRIBE_MAX:
+            raise RemediationError(
+                "ValidationException", f"ConfigRuleNames holds at most {DESCRIBE_MAX} names"
+            )
         found = [configurations[name] for name in names if name in configurations]
         return json.dumps({"RemediationConfigurations": found})
 
@@ -176,12 +192,7 @@ class _Operations:
             for where, exception in sorted(exceptions.items())
             if where[0] == rule and (not wanted or where in wanted)
         ]
-        limit = min(int(response._get_param("Limit") or PAGE_MAX), PAGE_MAX)
-        start = int(response._get_param("NextToken") or 0)
-        body: dict[str, Any] = {"RemediationExceptions": found[start : start + limit]}
-        if start + limit < len(found):
-            body["NextToken"] = str(start + limit)
-        return json.dumps(body)
+        return json.dumps(page(response, "RemediationExceptions", found, PAGE_MAX))
 
     def delete_remediation_exceptions(self, response: ConfigResponse) -> str:
         rule = response._get_param("ConfigRuleName")
@@ -231,6 +242,16 @@ class _Operations:
         return json.dumps({"RemediationExecutionStatuses": found})
 
 
+def page(response: Any, key: str, found: list[Any], most: int) -> dict[str, Any]:
+    """One page of `found` under `key`, as Config pages (Limit, at most `most`; NextToken)."""
+    limit = min(int(response._get_param("Limit") or most), most)
+    start = int(response._get_param("NextToken") or 0)
+    body: dict[str, Any] = {key: found[start : start + limit]}
+    if start + limit < len(found):
+        body["NextToken"] = str(start + limit)
+    return body
+
+
 def _expired(exception: Mapping[str, Any], now: float) -> bool:
     expires = exception.get("ExpirationTime")
     return isinstance(expires, int | float) and expires <= now
@@ -242,16 +263,7 @@ def remediation_additions(results: Mapping[str, list[dict]] | None = None) -> It
     checked against `results` (rule name -> evaluation results, as the emulator records them)."""
     operations = _Operations(results if results is not None else {})
     with ExitStack() as stack:
-        for name in (
-            "put_remediation_configurations",
-            "describe_remediation_configurations",
-            "delete_remediation_configuration",
-            "put_remediation_exceptions",
-            "describe_remediation_exceptions",
-            "delete_remediation_exceptions",
-            "start_remediation_execution",
-            "describe_remediation_execution_status",
-        ):
+        for name in OPERATIONS:
             stack.enter_context(
                 mock.patch.object(ConfigResponse, name, _handler(operations, name), create=True)
             )

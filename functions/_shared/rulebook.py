@@ -31,6 +31,9 @@ class Rule(NamedTuple):
     manual: bool = False
     # The ASFF severity label of the rule's Security Hub findings (import mode).
     severity: str = "MEDIUM"
+    # The AWS-owned SSM Automation document its AWS-native remediation runs (issue 13); None
+    # when there is none. Named in the notification's next steps.
+    ssm_document: str | None = None
 
 
 class Control(NamedTuple):
@@ -68,6 +71,7 @@ def rules() -> dict[str, Rule]:
             entry["remediation"],
             bool(entry.get("manual", False)),
             str(entry.get("severity", "MEDIUM")),
+            entry.get("ssmDocument") or None,
         )
         for identifier, entry in _document()["rules"].items()
     }

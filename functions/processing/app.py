@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import approvals
 import aws
 import changes
 import config_results
@@ -38,6 +39,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     job = SCHEDULED_JOBS.get(event.get("kind")) if isinstance(event, dict) else None
     if job is not None:
         return job(config, context)
+    if approvals.is_approval_event(event):
+        return _approval_requests(config, event, context)
     namespace = config.common.namespace
     try:
         change = changes.parse_event(event)
@@ -66,6 +69,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             with_lambda=plan.hand_off is not None,
             with_security_hub=plan.security_hub is not None,
             with_ssm=plan.ticket is not None,
+            with_config=plan.remediation_exception is not None
+            or plan.remediation_execution is not None,
         ),
         request_id,
     )
@@ -93,6 +98,27 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     return {"status": outcome.status, "key": outcome.key, "sent": list(outcome.sent)}
 
 
+def _approval_requests(
+    config: changes.ProcessingSettings, event: dict[str, Any], context: Any
+) -> dict[str, Any]:
+    """Republish SSM Automation's approval requests on the notification topic (approvals.py)."""
+    port = _port(config, with_lambda=False)
+    request_id = _request_id(context)
+    outcomes = []
+    for request in approvals.parse(event):
+        status = approvals.deliver(request, port, request_id, config.common.chat_notifications)
+        logger.info(
+            f"approval request {status}",
+            extra=observability.fields(
+                messageId=request.message_id,
+                execution=request.fields.get("execution"),
+                document=request.fields.get("document"),
+            ),
+        )
+        outcomes.append(status)
+    return {"status": "approval-requests", "outcomes": outcomes}
+
+
 def _request_id(context: Any) -> str:
     return observability.request_id(context) or f"local-{uuid.uuid4()}"
 
@@ -106,6 +132,7 @@ def _port(
     with_lambda: bool,
     with_security_hub: bool = False,
     with_ssm: bool = False,
+    with_config: bool = False,
 ) -> delivery.AwsPort:
     return delivery.AwsPort(
         aws.client("s3"),
@@ -116,6 +143,7 @@ def _port(
         config.remediation_function,
         aws.client("securityhub") if with_security_hub else None,
         aws.client("ssm") if with_ssm else None,
+        aws.client("config") if with_config else None,
     )
 
 
@@ -128,6 +156,7 @@ def _exemption_review(config: changes.ProcessingSettings, context: Any) -> dict[
         with_lambda=bool(config.remediation_function),
         with_security_hub=config.security_hub_mode != "off",
         with_ssm=config.ops_items,
+        with_config=bool(config.ssm_remediation),
     )
     result = review.run(
         _exemptions(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ import keys
 import rulebook
 import security_hub
 import settings as env_settings
+import ssm_remediation as ssm
 import subjects
 import tickets
 import validation as v
@@ -50,6 +51,9 @@ class ProcessingSettings:
     ops_items: bool = False
     stack_name: str = ""
     digest_rules: frozenset[str] = frozenset()
+    # Rules with AWS-native remediation: identifier -> who starts it (ssm_remediation.py).
+    ssm_remediation: Mapping[str, str] = field(default_factory=dict)
+    remediation_mode: str = "off"
 
 
 def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
@@ -89,6 +93,8 @@ def load_settings(env: Mapping[str, str]) -> ProcessingSettings:
         ops_items,
         stack_name,
         digest,
+        ssm.rules(env),
+        ssm.mode(env),
     )
 
 
@@ -348,6 +354,10 @@ class Plan:
     ticket: tickets.Ticket | None = None
     # Set instead of `notification` for a rule in DIGEST_RULES: (key, entry) for digest-pending/.
     digest_entry: tuple[str, dict[str, Any]] | None = None
+    # AWS-native remediation (ssm_remediation.py): the PutRemediationExceptions request for an
+    # exempt failure, the StartRemediationExecution request for one processing starts.
+    remediation_exception: dict[str, Any] | None = None
+    remediation_execution: dict[str, Any] | None = None
 
     @property
     def status(self) -> str:
@@ -360,7 +370,13 @@ class Plan:
         finding says what this stack knows, then remediation may act (and adds its decision to
         that finding), then the ticket queue is brought up to date."""
         return _side_effects(
-            self.notification, self.hand_off, self.security_hub, self.ticket, self.digest_entry
+            self.notification,
+            self.hand_off,
+            self.security_hub,
+            self.ticket,
+            self.digest_entry,
+            self.remediation_exception,
+            self.remediation_execution,
         )
 
 
@@ -411,6 +427,20 @@ def plan(
     )
     hand_off = _hand_off(change, identifier, record_uri) if hands_off else None
     exemption = covering.summary() if covering is not None else None
+    ssm_start = config.ssm_remediation.get(identifier)
+    where = (change.rule_name, change.resource_type, change.resource_id)
+    remediation_exception = (
+        ssm.exception_request(*where, exemption)
+        if exempt_failure and ssm_start is not None and exemption is not None
+        else None
+    )
+    remediation_execution = (
+        ssm.execution_request(*where)
+        if change.compliance_type == "NON_COMPLIANT"
+        and not exempt_failure
+        and ssm.starts_execution(ssm_start, config.remediation_mode)
+        else None
+    )
     finding_update = _security_hub(
         change, identifier, config, exemption if exempt_failure else None, hands_off
     )
@@ -435,7 +465,15 @@ def plan(
     if notification is not None and kind and identifier in config.digest_rules:
         entry = digest.pending_entry(change, identifier, kind, key, record_uri)
         notification = None
-    side_effects = _side_effects(notification, hand_off, finding_update, ticket, entry)
+    side_effects = _side_effects(
+        notification,
+        hand_off,
+        finding_update,
+        ticket,
+        entry,
+        remediation_exception,
+        remediation_execution,
+    )
     record = _record(change, identifier, frameworks, raw_event, side_effects, request_id)
     if exempt_failure:
         record["status"] = "EXEMPT"
@@ -452,6 +490,8 @@ def plan(
         finding_update,
         ticket,
         entry,
+        remediation_exception,
+        remediation_execution,
     )
 
 
@@ -461,7 +501,11 @@ def _side_effects(
     finding_update: FindingUpdate | None = None,
     ticket: tickets.Ticket | None = None,
     digest_entry: tuple[str, dict[str, Any]] | None = None,
+    remediation_exception: dict[str, Any] | None = None,
+    remediation_execution: dict[str, Any] | None = None,
 ) -> tuple[str, ...]:
+    # The exception goes with the other remediation decision, before the ticket: once the
+    # record says EXEMPT, Config must not remediate the resource either.
     return tuple(
         name
         for name, item in (
@@ -469,6 +513,8 @@ def _side_effects(
             ("digest", digest_entry),
             ("securityhub", finding_update),
             ("remediation", hand_off),
+            (ssm.EXCEPTION, remediation_exception),
+            (ssm.EXECUTION, remediation_execution),
             ("ticket", ticket),
         )
         if item is not None
@@ -554,6 +600,7 @@ def _notification(
     suffix = rulebook.suffix(config.common.rule_name_prefix, change.rule_name) or identifier
     label = "Non-compliant" if kind == "violation" else "Resolved"
     headline = subjects.short_subject(label, suffix, change.resource_id)
+    native = _native_remediation(change, identifier, config)
     if kind == "violation":
         intro = "A resource became non-compliant."
         todo = text.what_to_do
@@ -562,7 +609,7 @@ def _notification(
             "Handed to the remediation function (its mode decides whether it changes "
             f"anything).{does}"
             if hands_off
-            else "Not enabled for this rule."
+            else native or "Not enabled for this rule."
         )
     else:
         intro = "A resource that was non-compliant is compliant again. Nothing to do."
@@ -597,7 +644,7 @@ def _notification(
         "region": change.region,
     }
     card = (
-        _card(kind, change, identifier, text.description, todo, runbook, hands_off)
+        _card(kind, change, identifier, text.description, todo, runbook, hands_off, native)
         if config.common.chat_notifications
         else None
     )
@@ -612,6 +659,7 @@ def _card(
     todo: str,
     runbook: str,
     hands_off: bool,
+    native: str | None = None,
 ) -> dict[str, Any]:
     was = change.previous_type or "not evaluated before"
     title = (
@@ -619,11 +667,14 @@ def _card(
         if kind == "violation"
         else f":white_check_mark: Resolved: {change.rule_name}"
     )
-    steps = (
-        [todo, "Remediation: handed to the remediation function" if hands_off else ""]
-        if kind == "violation"
-        else []
+    remediation = (
+        "Remediation: handed to the remediation function"
+        if hands_off
+        else f"Remediation: {native}"
+        if native
+        else ""
     )
+    steps = [todo, remediation] if kind == "violation" else []
     return chat.card(
         title,
         [
@@ -637,6 +688,22 @@ def _card(
         steps,
         [change.compliance_type, identifier, change.account, change.region],
         thread=f"{change.account}/{change.region}/{change.rule_name}/{change.resource_id}",
+    )
+
+
+def _native_remediation(
+    change: ComplianceChange, identifier: str, config: ProcessingSettings
+) -> str | None:
+    """The AWS-native remediation's next step for a failure of an ssm-engine rule; else None."""
+    start = config.ssm_remediation.get(identifier)
+    if start is None:
+        return None
+    return ssm.next_step(
+        start,
+        config.remediation_mode,
+        rulebook.text(identifier).ssm_document,
+        change.rule_name,
+        ssm.resource_argument(change.resource_type, change.resource_id),
     )
 
 

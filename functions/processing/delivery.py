@@ -36,6 +36,7 @@ import aws
 import changes
 import observability
 import security_hub_port
+import ssm_remediation
 import tickets
 from botocore.exceptions import ClientError
 from changes import Notification, Plan
@@ -61,11 +62,13 @@ class Port(Protocol):
     def update_security_hub(self, update: FindingUpdate) -> None: ...
     def open_ops_item(self, request: Mapping[str, Any]) -> str: ...
     def resolve_ops_item(self, ops_item_id: str) -> None: ...
+    def put_remediation_exception(self, request: Mapping[str, Any]) -> None: ...
+    def start_remediation_execution(self, request: Mapping[str, Any]) -> None: ...
 
 
 class AwsPort:
-    """The adapter to S3, SNS, Lambda, Security Hub and Systems Manager; one AWS call per
-    method, except Security Hub's, which finds the finding before it annotates it."""
+    """The adapter to S3, SNS, Lambda, Security Hub, Systems Manager and Config; one AWS call
+    per method, except Security Hub's, which finds the finding before it annotates it."""
 
     def __init__(
         self,
@@ -77,10 +80,11 @@ class AwsPort:
         function: str,
         security_hub_client: Any = None,
         ssm: Any = None,
+        config: Any = None,
     ) -> None:
         self._s3, self._sns, self._lambda, self._ssm = s3, sns, lambda_client, ssm
         self._bucket, self._topic_arn, self._function = bucket, topic_arn, function
-        self._security_hub = security_hub_client
+        self._security_hub, self._config = security_hub_client, config
 
     def claim(self, key: str, record: dict[str, Any]) -> bool:
         return aws.put_json(self._s3, self._bucket, key, record, only_if_absent=True)
@@ -136,6 +140,12 @@ class AwsPort:
 
     def resolve_ops_item(self, ops_item_id: str) -> None:
         self._ssm.update_ops_item(OpsItemId=ops_item_id, Status=tickets.RESOLVED)
+
+    def put_remediation_exception(self, request: Mapping[str, Any]) -> None:
+        ssm_remediation.put_exception(self._config, request)
+
+    def start_remediation_execution(self, request: Mapping[str, Any]) -> None:
+        ssm_remediation.start_execution(self._config, request)
 
     def load_many(self, keys: list[str]) -> list[dict[str, Any] | None]:
         """Documents in the order of ``keys``; read in parallel (boto3 clients are thread-safe),
@@ -245,6 +255,10 @@ def _run(
                 port.save(*plan.digest_entry)  # same key and content on every retry
             elif name == "ticket" and plan.ticket is not None:
                 update_ticket(plan.ticket, port)
+            elif name == ssm_remediation.EXCEPTION and plan.remediation_exception is not None:
+                port.put_remediation_exception(plan.remediation_exception)
+            elif name == ssm_remediation.EXECUTION and plan.remediation_execution is not None:
+                port.start_remediation_execution(plan.remediation_execution)
             done.append(name)
     except Exception as error:
         _mark_incomplete(plan, port, record, [n for n in pending if n not in done], error)

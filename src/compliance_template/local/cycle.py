@@ -32,6 +32,7 @@ except ModuleNotFoundError as missing:  # installed without this subpackage's ex
 from ..deploy import account as deploy
 from ..deploy.account import DeployRequest, Runner, Target
 from .emulator import ACCOUNT_ID, Emulator
+from .remediation import DESCRIBE_MAX
 
 STACK = "compliance-local"
 REGION = "eu-west-1"
@@ -148,7 +149,10 @@ class LocalStack:
 
     def create(self) -> str:
         outputs = self.deploy_stack(INITIAL_PARAMETERS, "parameters")
-        return f"deployed: {len(self.physical)} resources, {len(outputs)} outputs"
+        return (
+            f"deployed: {len(self.physical)} resources, {len(outputs)} outputs; "
+            f"{self.remediations()}"
+        )
 
     def update(self) -> str:
         """Deployed again with changed parameters (UPDATE_CANDIDATES)."""
@@ -156,7 +160,32 @@ class LocalStack:
         self.deploy_stack(updated_parameters(before), "parameters-updated")
         changed = sorted(k for k, v in self.parameters.items() if before.get(k) != v)
         shown = ", ".join(f"{k} {before.get(k)}->{self.parameters[k]}" for k in changed)
-        return f"updated: {shown}"
+        return f"updated: {shown}; {self.remediations()}"
+
+    def remediation_configurations(self) -> list[dict[str, Any]]:
+        """The Config remediation configurations of the stack's rules, as Config describes them."""
+        rules = sorted(
+            self.physical[logical]
+            for logical, kind in self.types.items()
+            if kind == "AWS::Config::ConfigRule" and logical in self.physical
+        )
+        config = self.client("config")
+        return [
+            found
+            for start in range(0, len(rules), DESCRIBE_MAX)
+            for found in config.describe_remediation_configurations(
+                ConfigRuleNames=rules[start : start + DESCRIBE_MAX]
+            )["RemediationConfigurations"]
+        ]
+
+    def remediations(self) -> str:
+        """One line: each rule's remediation runbook and whether Config starts it itself."""
+        shown = [
+            f"{c['ConfigRuleName']} -> {c.get('TargetId')} "
+            f"({'automatic' if c.get('Automatic') else 'manual'})"
+            for c in self.remediation_configurations()
+        ]
+        return f"remediation configurations: {', '.join(shown) if shown else 'none'}"
 
     def redeploy_unchanged(self, out: TextIO | None = None) -> str:
         """The last deploy's code and parameters again: the zips are byte-identical, so the

@@ -32,6 +32,7 @@ from .chatbot import CONFIGURATIONS as CHAT_CONFIGURATIONS
 from .chatbot import MicrosoftTeamsChannelConfiguration, SlackChannelConfiguration
 from .emulated import EmulatedResource
 from .ops_items import ops_items
+from .remediation import RemediationConfiguration, page, remediation_additions
 from .security_hub import security_hub_additions
 
 try:
@@ -54,6 +55,7 @@ try:
     from moto.server import ThreadedMotoServer
     from moto.sns.models import sns_backends
     from moto.sqs.models import sqs_backends
+    from moto.ssm.models import Document as SsmDocument
     from moto.ssm.models import Parameter as SsmParameter
     from moto.ssm.models import ssm_backends
     from moto.utilities.utils import get_partition
@@ -249,6 +251,34 @@ def _update_ssm_parameter(
         ssm_backends[account_id][region_name].delete_parameter(original_resource.name)
         return _create_ssm_parameter(cls, name, cloudformation_json, account_id, region_name)
     return _put_ssm_parameter(account_id, region_name, name, properties, overwrite=True)
+
+
+_original_document_create = SsmDocument.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _create_ssm_document(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    """CloudFormation takes Content as an object and DocumentFormat defaults to JSON; moto's
+    handler passes both on as given, and its backend then refuses a format of None."""
+    properties = dict(cloudformation_json["Properties"])
+    if not isinstance(properties.get("Content"), str):
+        properties["Content"] = json.dumps(properties.get("Content"), sort_keys=True)
+        properties["DocumentFormat"] = "JSON"
+    properties.setdefault("DocumentFormat", "JSON")
+    return _original_document_create(
+        cls,
+        resource_name,
+        {**cloudformation_json, "Properties": properties},
+        account_id,
+        region_name,
+        **kwargs,
+    )
 
 
 _original_lambda_create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
@@ -747,6 +777,7 @@ EMULATED_TYPES: dict[str, type[EmulatedResource]] = {
         EventInvokeConfig,
         SlackChannelConfiguration,
         MicrosoftTeamsChannelConfiguration,
+        RemediationConfiguration,
     )
 }
 
@@ -764,6 +795,7 @@ HANDLER_FIXES: tuple[tuple[type, str, Any], ...] = (
     (ManagedPolicy, "delete_from_cloudformation_json", _delete_managed_policy),
     (SsmParameter, "create_from_cloudformation_json", _create_ssm_parameter),
     (SsmParameter, "update_from_cloudformation_json", _update_ssm_parameter),
+    (SsmDocument, "create_from_cloudformation_json", _create_ssm_document),
 )
 
 
@@ -812,12 +844,7 @@ def _compliance_details(results: dict[str, list[dict]]) -> Any:
             raise NoSuchConfigRuleException(name)
         wanted = set(response._get_param("ComplianceTypes") or [])
         found = [r for r in results.get(name, []) if not wanted or r["ComplianceType"] in wanted]
-        limit = min(int(response._get_param("Limit") or MAX_COMPLIANCE_PAGE), MAX_COMPLIANCE_PAGE)
-        start = int(response._get_param("NextToken") or 0)
-        body: dict[str, Any] = {"EvaluationResults": found[start : start + limit]}
-        if start + limit < len(found):
-            body["NextToken"] = str(start + limit)
-        return json.dumps(body)
+        return json.dumps(page(response, "EvaluationResults", found, MAX_COMPLIANCE_PAGE))
 
     return get_compliance_details_by_config_rule
 
@@ -884,6 +911,7 @@ class Emulator:
             stack.enter_context(security_hub_additions())
             stack.enter_context(_quiet_loggers(self.server_errors))
             stack.enter_context(ops_items())
+            stack.enter_context(remediation_additions(self.compliance))
             stack.enter_context(
                 mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())
             )

@@ -11,6 +11,7 @@ from compliance_template.generator.catalog_page import PAGE, render_page
 from compliance_template.generator.committed import write_all
 from compliance_template.generator.frameworks import frameworks
 from compliance_template.generator.rulebook import RULEBOOK_FILE, render_rulebook
+from compliance_template.generator.ssm_documents import remediation_for
 
 
 def test_committed_rulebook_is_what_the_catalog_gives():
@@ -38,6 +39,11 @@ def test_rulebook_carries_every_rule_fact_the_functions_use():
             "remediation": rule.remediation,
             "manual": rule.manual,
             "severity": rule.severity.value,
+            **(
+                {"ssmDocument": remediation_for(rule.identifier).document.name}
+                if remediation_for(rule.identifier)
+                else {}
+            ),
         }
 
 

@@ -21,6 +21,7 @@ from ..paths import FUNCTIONS_DIR
 from .catalog import CATALOG
 from .controls import controls_of
 from .frameworks import frameworks
+from .ssm_documents import remediation_for
 
 RULEBOOK_FILE = FUNCTIONS_DIR / "_shared" / "rulebook.json"
 GENERATED_NOTE = (
@@ -44,6 +45,9 @@ def rulebook() -> dict[str, Any]:
                 "remediation": rule.remediation,
                 "manual": rule.manual,
                 "severity": rule.severity.value,
+                # The AWS-owned Automation document of the `ssm` engine, named in notifications
+                # when the stack deploys that engine for the rule (SSM_REMEDIATION).
+                **_ssm_document(rule.identifier),
             }
             for rule in CATALOG
         },
@@ -57,6 +61,11 @@ def rulebook() -> dict[str, Any]:
             for name, framework in frameworks().items()
         },
     }
+
+
+def _ssm_document(identifier: str) -> dict[str, str]:
+    remediation = remediation_for(identifier)
+    return {"ssmDocument": remediation.document.name} if remediation else {}
 
 
 def render_rulebook() -> str:

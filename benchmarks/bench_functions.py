@@ -140,7 +140,7 @@ def stub_clients(storage: Any) -> None:
     import aws
 
     aws.reset_clients()
-    for service in ("s3", "sns", "lambda"):
+    for service in ("s3", "sns", "lambda", "config"):
         storage.attach(aws.client(service))
 
 
@@ -182,7 +182,7 @@ def processing_calls(events: int) -> None:
 
     processing = load("processing")
     print("\n== processing: AWS calls per event (stubbed clients) ==")
-    print(f"{'new <- old':<40}{'calls':>6}  {'operations':<32}{'ms/event':>9}")
+    print(f"{'new <- old':<62}{'calls':>6}  {'operations':<32}{'ms/event':>9}")
     cases = [
         ("NON_COMPLIANT", "COMPLIANT", "AWS::EC2::Volume"),
         ("NON_COMPLIANT", None, "AWS::S3::Bucket"),
@@ -193,22 +193,31 @@ def processing_calls(events: int) -> None:
         ("INSUFFICIENT_DATA", None, "AWS::S3::Bucket"),
     ]
     for new, old, resource_type in cases:
-        storage = StubStorage()
-        stub_clients(storage)
-        start = time.perf_counter()
-        for i in range(events):
-            second = f"{i // 1000:02d}:{i // 60 % 60:02d}:{i % 60:02d}"[-8:]
-            event = change_event(
-                new, old, resource_type=resource_type, ordering=f"2024-05-01T{second}.000Z"
-            )
-            quiet(lambda e=event, i=i: processing.handler(e, context(f"r{i}", "processing")))
-        elapsed = (time.perf_counter() - start) * 1000 / events
-        per_event = sum(storage.calls.values()) / events
-        operations = "+".join(sorted(storage.calls))
         label = f"{new} <- {old or 'none'}" + (
             " (hand-off)" if resource_type == "AWS::EC2::Volume" else ""
         )
-        print(f"{label:<40}{per_event:>6.2f}  {operations:<32}{elapsed:>9.2f}")
+        _processing_case(processing, events, label, change_event, new, old, resource_type)
+    # The AWS-native engine (SSM_REMEDIATION): Config starts the remediation itself ("config"),
+    # or processing does in enforce mode for a rule with settings exemptions ("processing").
+    bucket_rule = '{"S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED": "%s"}'
+    for start, label in (
+        ("config", "ssm engine, Config starts it"),
+        ("processing", "ssm engine, processing starts it"),
+    ):
+        os.environ.update(SSM_REMEDIATION=bucket_rule % start, REMEDIATION_MODE="enforce")
+        try:
+            _processing_case(
+                processing,
+                events,
+                f"NON_COMPLIANT <- COMPLIANT ({label})",
+                change_event,
+                "NON_COMPLIANT",
+                "COMPLIANT",
+                "AWS::S3::Bucket",
+            )
+        finally:
+            os.environ.pop("SSM_REMEDIATION")
+            os.environ.pop("REMEDIATION_MODE")
     storage = StubStorage()
     stub_clients(storage)
     event = change_event("NON_COMPLIANT", "COMPLIANT", resource_type="AWS::S3::Bucket")
@@ -216,13 +225,40 @@ def processing_calls(events: int) -> None:
     storage.calls.clear()
     quiet(lambda: processing.handler(event, context("duplicate", "processing")))
     print(
-        f"{'duplicate delivery':<40}{sum(storage.calls.values()):>6.2f}  "
+        f"{'duplicate delivery':<62}{sum(storage.calls.values()):>6.2f}  "
         f"{'+'.join(sorted(storage.calls)):<32}"
     )
     malformed = StubStorage()
     stub_clients(malformed)
     quiet(lambda: processing.handler({"source": "aws.config"}, context("bad", "processing")))
-    print(f"{'malformed event':<40}{sum(malformed.calls.values()):>6.2f}")
+    print(f"{'malformed event':<62}{sum(malformed.calls.values()):>6.2f}")
+
+
+def _processing_case(
+    processing: ModuleType,
+    events: int,
+    label: str,
+    change_event: Callable[..., dict[str, Any]],
+    new: str,
+    old: str | None,
+    resource_type: str,
+) -> None:
+    """Handle ``events`` evaluations of one resource in time order; print calls and time."""
+    from function_fakes import StubStorage
+
+    storage = StubStorage()
+    stub_clients(storage)
+    start = time.perf_counter()
+    for i in range(events):
+        second = f"{i // 1000:02d}:{i // 60 % 60:02d}:{i % 60:02d}"[-8:]
+        event = change_event(
+            new, old, resource_type=resource_type, ordering=f"2024-05-01T{second}.000Z"
+        )
+        quiet(lambda e=event, i=i: processing.handler(e, context(f"r{i}", "processing")))
+    elapsed = (time.perf_counter() - start) * 1000 / events
+    per_event = sum(storage.calls.values()) / events
+    operations = "+".join(sorted(storage.calls))
+    print(f"{label:<62}{per_event:>6.2f}  {operations:<32}{elapsed:>9.2f}")
 
 
 def reporting_scale(sizes: list[int]) -> None:

@@ -167,7 +167,8 @@ def _etag(body: bytes) -> str:
 
 
 class StubStorage:
-    """S3, SNS and Lambda answering success at once; keeps object sizes, not their bytes."""
+    """S3, SNS, Lambda and Config's remediation calls answering success at once; keeps object
+    sizes, not their bytes."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -224,4 +225,8 @@ class StubStorage:
             return _ok({"MessageId": "message-id"})
         if name == "Invoke":
             return _ok({"StatusCode": 202})
+        if name == "StartRemediationExecution":
+            return _ok({"FailedItems": []})
+        if name == "PutRemediationExceptions":
+            return _ok({"FailedBatches": []})
         raise AssertionError(f"StubStorage does not answer {name}")

@@ -62,7 +62,7 @@ def member(request) -> bool:
 
 def test_a_non_disruptive_rule_gets_a_configuration_of_the_aws_document(member):
     template = built({"rules": [ENCRYPTION]}, member)
-    ((name, resource),) = configurations(template).items()
+    ((_name, resource),) = configurations(template).items()
     properties = resource["Properties"]
     assert resource["Condition"] == "RemediationOn"
     assert properties["ConfigRuleName"] == {"Ref": "S3BucketServerSideEncryptionEnabledRule"}
@@ -111,7 +111,8 @@ def test_the_automation_role_trusts_automation_of_this_account_and_region_only(m
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     assert trust["Condition"]["ArnLike"] == {
         "aws:SourceArn": {
-            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-execution/*"
+            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+            "automation-execution/*"
         }
     }
     assert "Policies" not in role and "ManagedPolicyArns" not in role
@@ -129,7 +130,7 @@ def test_no_policy_of_the_ssm_engine_grants_a_wildcard_action():
         document = template["Resources"][name]["Properties"]["PolicyDocument"]
         for statement in document["Statement"]:
             for action in statement["Action"]:
-                service, verb = action.split(":", 1)
+                _service, verb = action.split(":", 1)
                 assert verb != "*" and not verb.startswith("*"), (name, action)
                 if verb.endswith("*"):
                     assert action == "kms:GenerateDataKey*", (name, action)
@@ -181,7 +182,8 @@ def test_the_wrapper_role_may_start_the_aws_document_pass_itself_and_notify():
     policy = template["Resources"]["S3AutomationRoleApprovalManagedPolicy"]["Properties"]
     by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     assert {
-        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-DisableS3BucketPublicReadWrite"
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}::document/"
+        "AWS-DisableS3BucketPublicReadWrite"
     } in by_sid["StartWrappedRunbook"]["Resource"]
     passing = by_sid["PassThisRoleToWrappedRunbook"]
     assert passing["Resource"] == [{"Fn::GetAtt": ["S3AutomationRole", "Arn"]}]

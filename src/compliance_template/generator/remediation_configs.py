@@ -72,7 +72,7 @@ def add_remediation_configs(stack: Stack) -> None:
     if wrapped:
         _add_approval_topic(stack)
     for family in families(choices):
-        _add_role(stack, family, choices, wrapped)
+        add_role(stack, family, choices, wrapped)
     for document in wrapped:
         _add_wrapper(stack, next(c for c in choices if c.document == document))
     for choice, rule in ssm_rules(stack):
@@ -94,7 +94,7 @@ def _add_approval_topic(stack: Stack) -> None:
     )
 
 
-def _add_role(stack: Stack, family: str, choices: tuple[SsmChoice, ...], wrapped: list) -> None:
+def add_role(stack: Stack, family: str, choices: tuple[SsmChoice, ...], wrapped: list) -> None:
     mine = [c for c in choices if c.family == family]
     role = stack.add(
         iam.Role(
@@ -251,28 +251,47 @@ def configuration_condition(stack: Stack, rule: RuleChoice) -> str:
 def _configuration(
     stack: Stack, choice: SsmChoice, rule: RuleChoice
 ) -> config.RemediationConfiguration:
-    document = choice.remediation.document
     for name in choice.remediation.stack_parameters:
         _ensure_parameter(stack, name)
+    document = choice.remediation.document
+    # Rules with exemptions stay manual: processing starts them for non-exempt resources.
+    automatic = choice.starter is Starter.CONFIG
+    return remediation_configuration(
+        choice,
+        rule,
+        # Ref of a Config rule is its name.
+        rule_name=Ref(rule.logical_id),
+        role_arn=GetAtt(role_id(choice.family), "Arn"),
+        automatic=If(ENFORCE_REMEDIATION, True, False) if automatic else False,
+        target=Ref(wrapper_id(document.name)) if choice.approval else document.name,
+        Condition=configuration_condition(stack, rule),
+    )
+
+
+def remediation_configuration(
+    choice: SsmChoice,
+    rule: RuleChoice,
+    rule_name: object,
+    role_arn: object,
+    automatic: object,
+    target: object = None,
+    **attributes: object,
+) -> config.RemediationConfiguration:
+    """The configuration as the stacks and conformance pack bodies both declare it."""
+    document = choice.remediation.document
     parameters = {
         name: _parameter_value(fill.kind, fill.values, fill.stack_parameter)
         for name, fill in choice.remediation.fills.items()
     }
-    parameters[document.assume_role_parameter] = {
-        "StaticValue": {"Values": [GetAtt(role_id(choice.family), "Arn")]}
-    }
-    automatic = choice.starter is Starter.CONFIG
-    resource = config.RemediationConfiguration(
+    parameters[document.assume_role_parameter] = {"StaticValue": {"Values": [role_arn]}}
+    return config.RemediationConfiguration(
         f"{rule.stem}Remediation",
-        Condition=configuration_condition(stack, rule),
-        # Ref of a Config rule is its name.
-        ConfigRuleName=Ref(rule.logical_id),
+        ConfigRuleName=rule_name,
         TargetType="SSM_DOCUMENT",
-        TargetId=Ref(wrapper_id(document.name)) if choice.approval else document.name,
+        TargetId=target or document.name,
         ResourceType=choice.remediation.resource_type,
         Parameters=dict(sorted(parameters.items())),
-        # Rules with exemptions stay manual: processing starts them for non-exempt resources.
-        Automatic=If(ENFORCE_REMEDIATION, True, False) if automatic else False,
+        Automatic=automatic,
         MaximumAutomaticAttempts=MAXIMUM_AUTOMATIC_ATTEMPTS,
         RetryAttemptSeconds=RETRY_ATTEMPT_SECONDS,
         ExecutionControls=config.ExecutionControls(
@@ -281,8 +300,8 @@ def _configuration(
                 ErrorPercentage=ERROR_PERCENTAGE,
             )
         ),
+        **attributes,
     )
-    return resource
 
 
 def ssm_remediation_variable(stack: Stack) -> object:

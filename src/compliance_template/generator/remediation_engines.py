@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from ..errors import SettingsError
 from . import ssm_documents
 from .catalog import BY_IDENTIFIER
 from .ssm_documents import RuleRemediation
@@ -159,3 +160,43 @@ def readme_table() -> str:
                 f"| {lambda_fix} | no |"
             )
     return "\n".join((*README_HEADER, *rows))
+
+
+def pack_plan(settings: Settings, organization: bool) -> tuple[SsmChoice, ...]:
+    """The ssm-engine rules a conformance pack deploys, refusing what a pack cannot do with one
+    SettingsError: our Lambda engine (a pack has no functions), an approval runbook (a pack
+    deploys no documents, topic or subscriber), exemptions of an ssm rule (nothing in a pack
+    places remediation exceptions), and in an organization pack any ssm remediation (each
+    member account would need its own automation role ARN, and a pack template takes no
+    per-account value: the organization member stack deploys it instead). A rule left to its
+    default whose engine is lambda gets none in a pack."""
+    for identifier, engine in settings.remediation.items():
+        where = f"remediation.{identifier}"
+        if engine == Engine.LAMBDA:
+            raise SettingsError(
+                where, engine, "ssm or none in a conformance pack, which runs no functions"
+            )
+        if engine == Engine.SSM and organization:
+            raise SettingsError(
+                where,
+                engine,
+                "none in an organization conformance pack (each account needs its own "
+                "automation role); use the org-member kind for AWS-native remediation",
+            )
+    choices = () if organization else plan(settings)
+    for choice in choices:
+        if choice.approval:
+            raise SettingsError(
+                f"remediation.{choice.identifier}",
+                "ssm",
+                f"a non-disruptive runbook in a conformance pack: {choice.document} needs "
+                "approval, which only the stack kinds deploy",
+            )
+        if choice.starter is Starter.PROCESSING:
+            raise SettingsError(
+                "exemptions",
+                choice.identifier,
+                "no exemptions of an ssm-engine rule in a conformance pack (nothing there "
+                "places remediation exceptions); set its engine to none or use the stack kind",
+            )
+    return choices

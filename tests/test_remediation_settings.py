@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -189,3 +190,9 @@ def test_readme_table_lists_every_rule_with_either_engine():
         document = ssm_documents.remediation_for(identifier).document
         assert f"| `{identifier}` | ssm (" in table and document.url in table
     assert "| `ENCRYPTED_VOLUMES` | lambda (lambda)" in table
+
+
+def test_the_readme_table_is_current():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- remediation-table:start -->\n", 1)[1].split("\n<!--", 1)[0]
+    assert shown == readme_table(), "regenerate with remediation_engines.readme_table()"

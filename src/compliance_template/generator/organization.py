@@ -18,11 +18,9 @@ from .alarms import add_alarms
 from .chat import add_chat
 from .conditions import (
     CHAT_CONDITIONS,
-    ENFORCE_REMEDIATION,
     HAS_EMAIL,
     HAS_HTTPS,
     OPEN_OPS_ITEMS,
-    REMEDIATION_ON,
     RESERVE_CONCURRENCY,
     SECURITY_HUB_IMPORT,
     SECURITY_HUB_ON,
@@ -98,7 +96,6 @@ def build_member_template(settings: Settings) -> Template:
             REMEDIATION_MODE,
             settings.parameter_defaults.get(REMEDIATION_MODE.name, REMEDIATION_MODE.default),
         )
-        add_conditions(template, ENFORCE_REMEDIATION, REMEDIATION_ON)
     stack = Stack(
         template,
         settings,

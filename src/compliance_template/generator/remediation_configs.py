@@ -17,7 +17,7 @@ from troposphere import sns as troposphere_sns
 from troposphere import ssm as troposphere_ssm
 
 from . import policies
-from .conditions import ENFORCE_REMEDIATION, REMEDIATION_ON
+from .conditions import ENFORCE_REMEDIATION, REMEDIATION_ON, add_conditions
 from .notifications import redrive_queue
 from .parameters import BASE_PARAMETERS, add_parameter
 from .regions import json_of_available, rule_condition
@@ -68,6 +68,7 @@ def add_remediation_configs(stack: Stack) -> None:
     choices = plan(stack.settings)
     if not choices:
         return
+    _ensure_conditions(stack, REMEDIATION_ON)
     wrapped = sorted({c.document for c in choices if c.approval})
     if wrapped:
         _add_approval_topic(stack)
@@ -218,6 +219,13 @@ def _add_wrapper(stack: Stack, choice: SsmChoice) -> None:
     )
 
 
+def _ensure_conditions(stack: Stack, *names: str) -> None:
+    """Only the conditions something uses (cfn-lint W8001): a member stack has none of these."""
+    add_conditions(
+        stack.template, *(name for name in names if name not in stack.template.conditions)
+    )
+
+
 def _ensure_parameter(stack: Stack, name: str) -> None:
     """A value from a stack parameter: the template has it, or gets it (a member stack has
     none of the remediation parameters of its own)."""
@@ -256,6 +264,8 @@ def _configuration(
     document = choice.remediation.document
     # Rules with exemptions stay manual: processing starts them for non-exempt resources.
     automatic = choice.starter is Starter.CONFIG
+    if automatic:
+        _ensure_conditions(stack, ENFORCE_REMEDIATION)
     return remediation_configuration(
         choice,
         rule,

@@ -100,6 +100,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_regions.py": (),
     "tests/test_remediation_configs.py": (),
     "tests/test_remediation_grants.py": (),
+    "tests/test_remediation_lint.py": (CFN_LINT,),
     "tests/test_remediation_packs.py": (),
     "tests/test_remediation_settings.py": (),
     "tests/test_rule_name_length.py": (),

@@ -214,9 +214,7 @@ def test_processing_knows_the_ssm_rules_and_is_granted_exceptions_and_executions
         "config:PutRemediationExceptions",
         "config:StartRemediationExecution",
     ]
-    assert by_sid["PassAutomationRoles"]["Resource"] == [
-        {"Fn::GetAtt": ["S3AutomationRole", "Arn"]}
-    ]
+    assert by_sid["RemediateThroughConfig"]["Resource"] == ["*"]
 
 
 def test_without_ssm_rules_processing_gets_an_empty_object_and_no_grant():

@@ -45,13 +45,7 @@ from .naming import (
     logical,
 )
 from .regions import json_of_available, only_where_available
-from .remediation_configs import (
-    permissions_management_skip,
-    role_id,
-    ssm_remediation_variable,
-    ssm_rules,
-)
-from .remediation_engines import families
+from .remediation_configs import ssm_remediation_variable, ssm_rules
 from .remediation_rules import declared_grants
 from .selection import RuleChoice
 from .stack import Stack
@@ -214,8 +208,7 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
 
 def _add_ssm_remediation_policy(stack: Stack, role: list[Ref]) -> None:
     """Remediation exceptions and executions of the ssm-engine rules (remediation_configs)."""
-    choices = [choice for choice, _ in ssm_rules(stack)]
-    if not choices:
+    if not ssm_rules(stack):
         return
     stack.add(
         iam.ManagedPolicy(
@@ -224,15 +217,8 @@ def _add_ssm_remediation_policy(stack: Stack, role: list[Ref]) -> None:
                 "Remediation exceptions and executions the processing function of "
                 "${AWS::StackName} places and starts"
             ),
-            PolicyDocument=policies.ssm_remediation_statements(
-                [GetAtt(role_id(family), "Arn") for family in families(choices)]
-            ),
+            PolicyDocument=policies.ssm_remediation_statements(),
             Roles=role,
-            Metadata=permissions_management_skip(
-                "iam:PassRole on the stack's automation roles only: StartRemediationExecution "
-                "passes the configuration's role to Systems Manager (a dependent action in the "
-                "Service Authorization Reference)."
-            ),
         )
     )
 

@@ -981,25 +981,19 @@ def approval_wrapper_policy(
     )
 
 
-def ssm_remediation_statements(automation_roles: Sequence[Arn]) -> PolicyDocument:
+def ssm_remediation_statements() -> PolicyDocument:
     """Processing places remediation exceptions for exempt resources and, for rules with
     exemptions in enforce mode, starts their remediation itself. Neither action takes a
     resource-level permission (parliament's IAM database, from the Service Authorization
     Reference), so they are granted on "*": what they can start is only the remediation
-    configurations of this account, which name our runbooks and roles. Starting one passes its
-    automation role: only ours."""
+    configurations of this account, which name our runbooks and roles; Config runs them with
+    its own service-linked role."""
     return _document(
         Statement(
             Sid="RemediateThroughConfig",
             Effect=Allow,
             Action=[config.PutRemediationExceptions, config.StartRemediationExecution],
             Resource=["*"],
-        ),
-        Statement(
-            Sid="PassAutomationRoles",
-            Effect=Allow,
-            Action=[Action("iam", "PassRole")],
-            Resource=list(automation_roles),
         ),
     )
 

@@ -265,3 +265,41 @@ def test_a_regional_rule_s_configuration_follows_its_region(monkeypatch, region,
 def test_the_same_settings_give_the_same_template():
     first = json.dumps(built(WITH_APPROVAL), sort_keys=True)
     assert first == json.dumps(built(WITH_APPROVAL), sort_keys=True)
+
+
+def _filled_from(monkeypatch, parameter: str) -> None:
+    """The encryption rule's SSEAlgorithm from another stack parameter, whatever the data says."""
+    real = ssm_documents.load()[1]
+    fills = dict(real[ENCRYPTION].fills)
+    fills["SSEAlgorithm"] = ssm_documents.ParameterFill(
+        ssm_documents.FillKind.STACK_PARAMETER, stack_parameter=parameter
+    )
+    fake = replace(real[ENCRYPTION], fills=fills)
+    monkeypatch.setattr(ssm_documents, "rule_remediations", lambda: {**real, ENCRYPTION: fake})
+
+
+def test_a_parameter_only_remediations_take_is_added_required(monkeypatch, member):
+    _filled_from(monkeypatch, "SnsRemediationKmsKeyArn")
+    template = built({"rules": [ENCRYPTION]}, member)
+    assert "Default" not in template["Parameters"]["SnsRemediationKmsKeyArn"]
+    (resource,) = configurations(template).values()
+    assert resource["Properties"]["Parameters"]["SSEAlgorithm"] == {
+        "StaticValue": {"Values": [{"Ref": "SnsRemediationKmsKeyArn"}]}
+    }
+
+
+def test_a_rule_s_deploy_parameter_serves_a_remediation_too(monkeypatch):
+    from compliance_template.generator.conformance_pack import build_conformance_pack
+
+    _filled_from(monkeypatch, "BackupRetentionMinimum")
+    for raw in ({"rules": [ENCRYPTION]}, {"rules": [ENCRYPTION, "DB_INSTANCE_BACKUP_ENABLED"]}):
+        template = built(raw)
+        assert template["Parameters"]["BackupRetentionMinimum"]["Default"] == "7"
+        pack = encode_to_dict(build_conformance_pack(settings(**raw)).to_dict())
+        inputs = [
+            i["ParameterName"]
+            for i in pack["Resources"]["ConformancePack"]["Properties"][
+                "ConformancePackInputParameters"
+            ]
+        ]
+        assert inputs.count("BackupRetentionMinimum") == 1

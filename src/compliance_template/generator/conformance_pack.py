@@ -20,7 +20,12 @@ from ..version import VERSION
 from .conditions import ENFORCE_REMEDIATION, HAS_EXCLUDED_ACCOUNTS, REMEDIATION_ON, add_conditions
 from .config_rules import config_rule
 from .parameters import BASE_PARAMETERS, GROUP_REMEDIATION, add_parameter
-from .remediation_configs import add_role, remediation_configuration, role_id
+from .remediation_configs import (
+    add_role,
+    remediation_configuration,
+    remediation_parameter_spec,
+    role_id,
+)
 from .remediation_engines import SsmChoice, families, pack_plan
 from .settings import Settings, rule_parameter_specs
 from .stack import Stack
@@ -101,9 +106,11 @@ def _pack_specs(settings: Settings, choices: tuple[SsmChoice, ...] = ()) -> list
                 "",
             )
         )
-    by_name = {spec.name: spec for spec in BASE_PARAMETERS}
     used = sorted({name for choice in choices for name in choice.remediation.stack_parameters})
-    specs.extend(by_name[name] for name in used)
+    present = {spec.name for spec in specs}
+    specs.extend(
+        pack_parameter(remediation_parameter_spec(name)) for name in used if name not in present
+    )
     return specs
 
 

@@ -16,10 +16,12 @@ from troposphere import And, Condition, GetAtt, If, Ref, Sub, awslambda, config,
 from troposphere import sns as troposphere_sns
 from troposphere import ssm as troposphere_ssm
 
+from ..parameter_spec import ParameterSpec
 from . import policies
+from .catalog import CATALOG
 from .conditions import ENFORCE_REMEDIATION, REMEDIATION_ON, add_conditions
 from .notifications import redrive_queue
-from .parameters import BASE_PARAMETERS, add_parameter
+from .parameters import BASE_PARAMETERS, REMEDIATION_PARAMETERS, add_parameter
 from .regions import json_of_available, rule_condition
 from .remediation_engines import SsmChoice, Starter, families, plan
 from .selection import RuleChoice
@@ -226,14 +228,22 @@ def _ensure_conditions(stack: Stack, *names: str) -> None:
     )
 
 
+def remediation_parameter_spec(name: str) -> ParameterSpec:
+    """The spec of a parameter a remediation's value comes from: a base parameter (such as
+    S3RemediationEncryption), a rule's deploy parameter, or one only remediations take."""
+    catalog = (p.deploy_parameter for r in CATALOG for p in r.parameters if p.deploy_parameter)
+    for spec in (*BASE_PARAMETERS, *REMEDIATION_PARAMETERS, *catalog):
+        if spec.name == name:
+            return spec
+    raise ValueError(f"remediations.json: stack parameter {name} is not a known parameter")
+
+
 def _ensure_parameter(stack: Stack, name: str) -> None:
     """A value from a stack parameter: the template has it, or gets it (a member stack has
     none of the remediation parameters of its own)."""
     if name in stack.template.parameters:
         return
-    spec = next((spec for spec in BASE_PARAMETERS if spec.name == name), None)
-    if spec is None:
-        raise ValueError(f"remediations.json: stack parameter {name} is not a known parameter")
+    spec = remediation_parameter_spec(name)
     add_parameter(stack.template, spec, stack.settings.parameter_defaults.get(name, spec.default))
 
 

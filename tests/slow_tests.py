@@ -102,6 +102,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_remediation_grants.py": (),
     "tests/test_remediation_lint.py": (CFN_LINT,),
     "tests/test_remediation_packs.py": (),
+    "tests/test_remediation_policies.py": (SCANNERS,),
     "tests/test_remediation_settings.py": (),
     "tests/test_rule_name_length.py": (),
     "tests/test_rulebook.py": (),

@@ -905,19 +905,22 @@ def automation_scope(service: str) -> Arn:
 
 def automation_policy(actions: Iterable[str]) -> PolicyDocument:
     """What the runbooks of one family do (their reference pages' required permissions), one
-    statement per service, on that service's resources of this account and region."""
-    by_service: dict[str, set[str]] = {}
+    statement per service on that service's resources of this account and region, and one on
+    "*" for the actions that take no resource type (NO_RESOURCE_ACTIONS)."""
+    by_service: dict[tuple[str, bool], set[str]] = {}
     for action in actions:
-        by_service.setdefault(action.split(":", 1)[0], set()).add(action)
+        service = action.split(":", 1)[0]
+        by_service.setdefault((service, action in NO_RESOURCE_ACTIONS), set()).add(action)
     return _document(
         *(
             Statement(
-                Sid=f"Runbooks{service.capitalize()}",
+                Sid=f"Runbooks{''.join(c for c in service.title() if c.isalnum())}"
+                + ("AnyResource" if unscoped else ""),
                 Effect=Allow,
                 Action=[Action(*name.split(":", 1)) for name in sorted(names)],
-                Resource=[automation_scope(service)],
+                Resource=["*"] if unscoped else [automation_scope(service)],
             )
-            for service, names in sorted(by_service.items())
+            for (service, unscoped), names in sorted(by_service.items())
         )
     )
 
@@ -998,7 +1001,34 @@ def ssm_remediation_statements() -> PolicyDocument:
     )
 
 
-# Runbook permissions IAM classes as "Permissions management" (the Service Authorization
-# Reference's access level, as parliament's database has it; a test keeps this in step with the
-# facts): their policy carries a reasoned parliament skip.
-PERMISSIONS_MANAGEMENT_ACTIONS = frozenset({"s3:PutBucketPublicAccessBlock"})
+# Facts of the runbooks' IAM actions from the Service Authorization Reference, as parliament's
+# IAM database has them (tests/test_remediation_policies.py keeps both in step with
+# remediations.json, so a new document's actions are classified before it ships):
+# actions that take no resource type, granted on "*" (a scoped ARN would grant nothing) ...
+NO_RESOURCE_ACTIONS = frozenset(
+    {
+        "config:GetResourceConfigHistory",
+        "ec2:DescribeInstances",
+        "ec2:DescribeSecurityGroups",
+        "ec2:EnableEbsEncryptionByDefault",
+        "ec2:GetEbsEncryptionByDefault",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "redshift:DescribeClusters",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:PutAccountPublicAccessBlock",
+    }
+)
+# ... and actions of the access level "Permissions management": their policy carries a
+# reasoned parliament skip.
+PERMISSIONS_MANAGEMENT_ACTIONS = frozenset(
+    {
+        "s3:DeleteBucketPolicy",
+        "s3:PutAccountPublicAccessBlock",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "sns:SetTopicAttributes",
+    }
+)
+# Actions that rewrite a resource policy, which parliament reads as a possible escalation.
+RESOURCE_POLICY_ACTIONS = frozenset({"s3:PutBucketPolicy"})

@@ -113,14 +113,9 @@ def add_role(stack: Stack, family: str, choices: tuple[SsmChoice, ...], wrapped:
         PolicyDocument=policies.automation_policy(actions),
         Roles=[role.ref()],
     )
-    managing = sorted(set(actions) & policies.PERMISSIONS_MANAGEMENT_ACTIONS)
-    if managing:
-        policy.Metadata = permissions_management_skip(
-            f"The runbooks' reference pages require {', '.join(managing)}, which IAM classes as "
-            "permissions management (they set a resource's access policy, here to close it). "
-            "Only Systems Manager Automation of this account and region can assume the role, "
-            "and the actions are limited to this account's resources of the service."
-        )
+    skips = _family_policy_skips(actions)
+    if skips:
+        policy.Metadata = skips
     stack.add(policy)
     documents = sorted({c.document for c in mine if c.document in wrapped})
     if documents:
@@ -138,18 +133,52 @@ def add_role(stack: Stack, family: str, choices: tuple[SsmChoice, ...], wrapped:
                     GetAtt(stack.id("key"), "Arn"),
                 ),
                 Roles=[role.ref()],
-                Metadata=permissions_management_skip(
-                    "iam:PassRole on this role only, and only to Systems Manager "
-                    "(iam:PassedToService): aws:executeAutomation runs the AWS-owned runbook as "
-                    "the same role after approval, which needs the role passed."
+                Metadata=parliament_skips(
+                    [
+                        (
+                            "PERMISSIONS_MANAGEMENT_ACTIONS",
+                            "iam:PassRole on this role only, and only to Systems Manager "
+                            "(iam:PassedToService): aws:executeAutomation runs the AWS-owned "
+                            "runbook as the same role after approval, which needs the role "
+                            "passed.",
+                        )
+                    ]
                 ),
             )
         )
 
 
-def permissions_management_skip(reason: str) -> dict:
-    """A parliament skip with its reason (scripts/scan.py; listed in docs/security.md)."""
-    return {"parliament": {"skip": [{"id": "PERMISSIONS_MANAGEMENT_ACTIONS", "comment": reason}]}}
+def _family_policy_skips(actions: list[str]) -> dict:
+    """The parliament findings a family's runbooks bring, each with its reason."""
+    skips = []
+    managing = sorted(set(actions) & policies.PERMISSIONS_MANAGEMENT_ACTIONS)
+    if managing:
+        skips.append(
+            (
+                "PERMISSIONS_MANAGEMENT_ACTIONS",
+                f"The runbooks' reference pages require {', '.join(managing)}, which IAM classes "
+                "as permissions management (they set a resource's access policy or public "
+                "access block, to close it). Only Systems Manager Automation of this account and "
+                "region can assume the role, and only the runbooks Config runs use it.",
+            )
+        )
+    rewriting = sorted(set(actions) & policies.RESOURCE_POLICY_ACTIONS)
+    if rewriting:
+        skips.append(
+            (
+                "RESOURCE_POLICY_PRIVILEGE_ESCALATION",
+                f"{', '.join(rewriting)} is what the runbook that removes a bucket policy's "
+                "public grants needs; the role is assumable only by Systems Manager Automation "
+                "of this account, so no person can use it to grant themselves object access.",
+            )
+        )
+    return parliament_skips(skips) if skips else {}
+
+
+def parliament_skips(skips: list[tuple[str, str]]) -> dict:
+    """Parliament skips (finding id, reason) as scripts/scan.py reads them from Metadata; the
+    reasons are in docs/security.md."""
+    return {"parliament": {"skip": [{"id": check, "comment": reason} for check, reason in skips]}}
 
 
 def _filled(document: SsmDocument, stack: Stack) -> list[str]:

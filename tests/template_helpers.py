@@ -101,3 +101,25 @@ def parameter_defaults(template: dict) -> dict[str, str]:
         for name, spec in template.get("Parameters", {}).items()
         if "Default" in spec
     }
+
+
+def pack_of(template: dict) -> dict:
+    """The conformance pack resource of a pack template (which may also hold automation roles)."""
+    (pack,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] in ("AWS::Config::ConformancePack", "AWS::Config::OrganizationConformancePack")
+    ]
+    return pack
+
+
+def pack_bodies(pack: dict) -> list[str]:
+    """Every body the pack may deploy: one, or one per RemediationMode (an Fn::If tree)."""
+    pending, bodies = [pack["Properties"]["TemplateBody"]], []
+    while pending:
+        body = pending.pop(0)
+        if isinstance(body, str):
+            bodies.append(body)
+        else:
+            pending.extend(body["Fn::If"][1:])
+    return bodies

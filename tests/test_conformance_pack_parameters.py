@@ -10,7 +10,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from template_helpers import TEMPLATES
+from template_helpers import TEMPLATES, pack_bodies, pack_of
 
 from compliance_template.generator.conformance_pack import pack_parameter, whole_number_pattern
 from compliance_template.generator.settings import Settings, rule_parameter_specs
@@ -20,9 +20,8 @@ PACKS = ["conformance-pack.json", "org-conformance-pack.json"]
 
 def _parameter_sections(name: str) -> list[dict]:
     template = json.loads((TEMPLATES / name).read_text(encoding="utf-8"))
-    (pack,) = template["Resources"].values()
-    body = json.loads(pack["Properties"]["TemplateBody"])
-    return [template["Parameters"], body["Parameters"]]
+    pack = pack_of(template)
+    return [template["Parameters"], *(json.loads(b)["Parameters"] for b in pack_bodies(pack))]
 
 
 @pytest.mark.parametrize("name", PACKS)

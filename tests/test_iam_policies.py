@@ -78,6 +78,9 @@ def test_policies_get_new_logical_ids():
     assert managed == {
         "ConfigRecorderDeliveryPolicy",
         "ProcessingManagedPolicy",
+        # The ssm engine's, new with issue 13 (no inline policy had these ids).
+        "ProcessingSsmRemediationManagedPolicy",
+        "S3AutomationRoleManagedPolicy",
         "ProcessingOpsItemsManagedPolicy",
         "ProcessingSecurityHubImportManagedPolicy",
         "ProcessingSecurityHubManagedPolicy",

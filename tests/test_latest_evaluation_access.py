@@ -18,8 +18,10 @@ def _load(name: str) -> dict:
 def _processing_statements(template: dict) -> dict[str, dict]:
     (policy,) = [
         r["Properties"]["PolicyDocument"]
-        for r in template["Resources"].values()
-        if {"Ref": "ProcessingRole"} in r.get("Properties", {}).get("Roles", [])
+        for name, r in template["Resources"].items()
+        # The ssm engine's grants are a policy of their own (remediation_configs).
+        if name != "ProcessingSsmRemediationManagedPolicy"
+        and {"Ref": "ProcessingRole"} in r.get("Properties", {}).get("Roles", [])
         and "Condition" not in r  # the policies of optional features
     ]
     return statements(policy)

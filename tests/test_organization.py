@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from template_helpers import TEMPLATES, resources_of, statements
+from template_helpers import TEMPLATES, pack_bodies, pack_of, resources_of, statements
 
 from compliance_template.generator.catalog import BY_IDENTIFIER
 from compliance_template.generator.conformance_pack import MAX_BODY_BYTES
@@ -109,16 +109,19 @@ def test_central_reports_from_an_organization_aggregator(central):
 @pytest.mark.parametrize("name", ["conformance-pack.json", "org-conformance-pack.json"])
 def test_conformance_packs_hold_every_enabled_rule(name):
     template = load(name)
-    (pack,) = template["Resources"].values()
-    body = pack["Properties"]["TemplateBody"]
-    assert len(body.encode()) <= MAX_BODY_BYTES
-    rules = json.loads(body)["Resources"]
-    assert sorted(r["Properties"]["Source"]["SourceIdentifier"] for r in rules.values()) == sorted(
-        Settings().rules
-    )
-    assert all("MaximumExecutionFrequency" not in r["Properties"] for r in rules.values())
+    pack = pack_of(template)
+    for body in pack_bodies(pack):
+        assert len(body.encode()) <= MAX_BODY_BYTES
+        resources = json.loads(body)["Resources"].values()
+        rules = [r for r in resources if r["Type"] == "AWS::Config::ConfigRule"]
+        assert sorted(r["Properties"]["Source"]["SourceIdentifier"] for r in rules) == sorted(
+            Settings().rules
+        )
+        assert all("MaximumExecutionFrequency" not in r["Properties"] for r in rules)
     names = {p["ParameterName"] for p in pack["Properties"]["ConformancePackInputParameters"]}
-    assert names == {"AllowedInstanceTypes", "BackupRetentionMinimum"}
+    # The account pack also passes what its ssm remediations take (remediation_configs).
+    remediation = {"S3AutomationRoleArn", "S3RemediationEncryption"} if "org" not in name else set()
+    assert names == {"AllowedInstanceTypes", "BackupRetentionMinimum", *remediation}
 
 
 def test_generator_refuses_a_template_over_a_limit(monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from template_helpers import ROOT
 
+from compliance_template.generator import ssm_documents
 from compliance_template.generator.catalog import CATALOG, CURATED
 from compliance_template.generator.runbooks import (
     EXEMPT_COMMANDS,
@@ -47,9 +48,13 @@ def test_runbook_has_every_section_and_real_content(rule):
     else:
         assert rule.source_url in text.split("## Fix by hand")[1]
     assert f"compliance-{rule.slug}" in text
+    ssm = ssm_documents.remediation_for(rule.identifier)
     if rule.remediation:
-        assert "`dry-run` (default)" in text and rule.remediation in text
-    else:
+        assert "`lambda`, `dry-run`" in text and rule.remediation in text
+    if ssm is not None:
+        assert ssm.document.url in text and ssm.document.effect in text
+        assert ("approval step" in text) is ssm.disruptive
+    if not rule.remediation and ssm is None:
         assert "None for this rule" in text
     for resource_type in rule.resource_types:
         assert EXEMPT_COMMANDS.get(resource_type, GENERIC_EXEMPT_COMMAND) in text

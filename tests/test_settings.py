@@ -167,7 +167,9 @@ def test_defaults_are_the_seed_rules_with_remediation_where_available():
     settings = Settings.from_mapping({})
     assert settings.rules == DEFAULT_RULES
     assert len(DEFAULT_RULES) == 4
-    assert set(settings.remediate) == set(DEFAULT_RULES)
+    # Every seed rule has a remediation: AWS's runbook where it is not disruptive, else ours.
+    assert set(settings.remediate) | set(settings.engines) == set(DEFAULT_RULES)
+    assert "none" not in settings.engines.values()
     assert settings == Settings()
 
 

@@ -19,6 +19,7 @@ HAS_HTTPS = "HasNotificationHttpsUrl"
 HAS_AGGREGATOR_ACCOUNT = "HasAggregatorAccount"
 RESERVE_CONCURRENCY = "ReserveConcurrency"
 ENFORCE_REMEDIATION = "EnforceRemediation"
+REMEDIATION_ON = "RemediationOn"
 REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
 OPEN_OPS_ITEMS = "OpsItemsRequested"
@@ -54,6 +55,7 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     ),
     RESERVE_CONCURRENCY: lambda: Not(Equals(Ref("ReservedConcurrency"), "0")),
     ENFORCE_REMEDIATION: lambda: Equals(Ref("RemediationMode"), "enforce"),
+    REMEDIATION_ON: lambda: Not(Equals(Ref("RemediationMode"), "off")),
     REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
     OPEN_OPS_ITEMS: lambda: _is_true("CreateOpsItems"),

@@ -12,14 +12,21 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from troposphere import If, NoValue, Ref, Split, Sub, Template, config
+from troposphere import GetAtt, If, NoValue, Ref, Split, Sub, Template, config
 
 from ..errors import SettingsError
 from ..parameter_spec import ParameterSpec
 from ..version import VERSION
-from .conditions import HAS_EXCLUDED_ACCOUNTS, add_conditions
+from .conditions import ENFORCE_REMEDIATION, HAS_EXCLUDED_ACCOUNTS, REMEDIATION_ON, add_conditions
 from .config_rules import config_rule
-from .parameters import add_parameter
+from .parameters import BASE_PARAMETERS, GROUP_REMEDIATION, add_parameter
+from .remediation_configs import (
+    add_role,
+    remediation_configuration,
+    remediation_parameter_spec,
+    role_id,
+)
+from .remediation_engines import SsmChoice, families, pack_plan
 from .settings import Settings, rule_parameter_specs
 from .stack import Stack
 
@@ -35,6 +42,9 @@ EXCLUDED_ACCOUNTS = ParameterSpec(
     allowed_pattern=r"^([0-9]{12}(,[0-9]{12})*)?$",
     constraint_description="comma-separated 12-digit account ids, or empty",
 )
+
+
+REMEDIATION_MODE = next(spec for spec in BASE_PARAMETERS if spec.name == "RemediationMode")
 
 
 def whole_number_pattern(low: int, high: int) -> str:
@@ -82,13 +92,37 @@ def pack_parameter(spec: ParameterSpec) -> ParameterSpec:
     )
 
 
-def _pack_specs(settings: Settings) -> list[ParameterSpec]:
-    return [pack_parameter(spec) for spec in rule_parameter_specs(settings.selection)]
+def _pack_specs(settings: Settings, choices: tuple[SsmChoice, ...] = ()) -> list[ParameterSpec]:
+    """The rules' parameters, then what the remediations take: each family's automation role
+    (made by the outer template) and the stack parameters their values come from."""
+    specs = [pack_parameter(spec) for spec in rule_parameter_specs(settings.selection)]
+    for family in families(choices):
+        specs.append(
+            ParameterSpec(
+                role_parameter(family),
+                GROUP_REMEDIATION,
+                f"{family} automation role",
+                f"ARN of the role the {family} remediation runbooks run as (the outer stack's).",
+                "",
+            )
+        )
+    used = sorted({name for choice in choices for name in choice.remediation.stack_parameters})
+    present = {spec.name for spec in specs}
+    specs.extend(
+        pack_parameter(remediation_parameter_spec(name)) for name in used if name not in present
+    )
+    return specs
 
 
-def pack_body(settings: Settings) -> str:
-    """The pack's own template: its parameters and one ConfigRule per enabled rule."""
-    specs = _pack_specs(settings)
+def role_parameter(family: str) -> str:
+    return f"{role_id(family)}Arn"
+
+
+def pack_body(settings: Settings, choices: tuple[SsmChoice, ...] = (), mode: str = "off") -> str:
+    """The pack's own template: its parameters, one ConfigRule per enabled rule and, in modes
+    other than off, the remediation configurations of the ssm-engine rules (automatic in
+    enforce mode)."""
+    specs = _pack_specs(settings, choices)
     template = Template()
     for spec in specs:
         add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
@@ -103,6 +137,8 @@ def pack_body(settings: Settings) -> str:
         if rule.pack is not None and rule.pack.condition:
             resource.Condition = rule.pack.condition
         template.add_resource(resource)
+    if mode != "off":
+        _add_pack_remediations(template, settings, choices, automatic=mode == "enforce")
     document = template.to_dict()
     # Descriptions stay in the outer template (its console form, the rules' own): the body is
     # held to 51,200 bytes, which AWS's 130-rule packs come close to on their own.
@@ -122,6 +158,45 @@ def pack_body(settings: Settings) -> str:
     return body
 
 
+def _add_pack_remediations(
+    template: Template, settings: Settings, choices: tuple[SsmChoice, ...], automatic: bool
+) -> None:
+    """As AWS's sample packs with remediation declare them: the rule's literal name, after
+    the rule (awslabs/aws-config-rules, aws-config-conformance-packs/*-with-Remediation.yaml)."""
+    by_identifier = {choice.identifier: choice for choice in choices}
+    for rule in settings.enabled_rules:
+        choice = by_identifier.get(rule.identifier)
+        if choice is None:
+            continue
+        conditional = (
+            {"Condition": rule.pack.condition} if rule.pack and rule.pack.condition else {}
+        )
+        template.add_resource(
+            remediation_configuration(
+                choice,
+                rule,
+                rule_name=rule.slug,
+                role_arn=Ref(role_parameter(choice.family)),
+                automatic=automatic,
+                DependsOn=[rule.logical_id],
+                **conditional,
+            )
+        )
+
+
+def _template_body(settings: Settings, choices: tuple[SsmChoice, ...]) -> object:
+    """One body per RemediationMode (off: no remediation; dry-run: manual; enforce: automatic),
+    chosen at deploy time: a conformance pack's own template takes no Conditions on the mode
+    that this project could verify, so the outer template picks the body."""
+    if not choices:
+        return pack_body(settings)
+    return If(
+        ENFORCE_REMEDIATION,
+        pack_body(settings, choices, "enforce"),
+        If(REMEDIATION_ON, pack_body(settings, choices, "dry-run"), pack_body(settings, choices)),
+    )
+
+
 def build_conformance_pack(settings: Settings, organization: bool = False) -> Template:
     kind = "organization conformance pack" if organization else "conformance pack"
     template = Template(
@@ -129,7 +204,8 @@ def build_conformance_pack(settings: Settings, organization: bool = False) -> Te
         f"{settings.summary})"
     )
     template.set_version("2010-09-09")
-    specs = _pack_specs(settings)
+    choices = pack_plan(settings, organization)
+    specs = _pack_specs(settings, choices)
     if len(specs) > MAX_INPUT_PARAMETERS:
         raise SettingsError(
             "rules",
@@ -137,13 +213,29 @@ def build_conformance_pack(settings: Settings, organization: bool = False) -> Te
             f"at most {MAX_INPUT_PARAMETERS} per pack (ConformancePackInputParameters); split the "
             "frameworks into several packs, or use the stack kind",
         )
+    roles = {role_parameter(family) for family in families(choices)}
     for spec in specs:
-        add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
+        if spec.name not in roles:
+            add_parameter(template, spec, settings.parameter_defaults.get(spec.name, spec.default))
     inputs = [
-        config.ConformancePackInputParameter(ParameterName=spec.name, ParameterValue=Ref(spec.name))
+        config.ConformancePackInputParameter(
+            ParameterName=spec.name,
+            ParameterValue=GetAtt(spec.name.removesuffix("Arn"), "Arn")
+            if spec.name in roles
+            else Ref(spec.name),
+        )
         for spec in specs
     ]
     stack = Stack(template, settings)
+    if choices:
+        add_parameter(
+            template,
+            REMEDIATION_MODE,
+            settings.parameter_defaults.get(REMEDIATION_MODE.name, REMEDIATION_MODE.default),
+        )
+        add_conditions(template, ENFORCE_REMEDIATION, REMEDIATION_ON)
+        for family in families(choices):
+            add_role(stack, family, choices, [])
     if organization:
         add_parameter(template, EXCLUDED_ACCOUNTS, "")
         add_conditions(template, HAS_EXCLUDED_ACCOUNTS)
@@ -160,7 +252,7 @@ def build_conformance_pack(settings: Settings, organization: bool = False) -> Te
         pack = config.ConformancePack(
             "ConformancePack",
             ConformancePackName=Sub("${AWS::StackName}"),
-            TemplateBody=pack_body(settings),
+            TemplateBody=_template_body(settings, choices),
             ConformancePackInputParameters=inputs,
         )
     stack.add(pack)

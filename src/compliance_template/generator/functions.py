@@ -45,6 +45,7 @@ from .naming import (
     logical,
 )
 from .regions import json_of_available, only_where_available
+from .remediation_configs import ssm_remediation_variable, ssm_rules
 from .remediation_rules import declared_grants
 from .selection import RuleChoice
 from .stack import Stack
@@ -167,6 +168,7 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
                 stack, {i for e in stack.settings.exemptions for i in e.rules}
             ),
         )
+        _add_ssm_remediation_policy(stack, role)
         if OPS_ITEMS_PARAMETER in stack.template.parameters:
             stack.add(
                 iam.ManagedPolicy(
@@ -199,6 +201,23 @@ def _policy(stack: Stack, name: str) -> iam.ManagedPolicy:
             f"{logical(name)}ManagedPolicy",
             Description=Sub(f"What the {name} function of ${{AWS::StackName}} may do"),
             PolicyDocument=document,
+            Roles=role,
+        )
+    )
+
+
+def _add_ssm_remediation_policy(stack: Stack, role: list[Ref]) -> None:
+    """Remediation exceptions and executions of the ssm-engine rules (remediation_configs)."""
+    if not ssm_rules(stack):
+        return
+    stack.add(
+        iam.ManagedPolicy(
+            "ProcessingSsmRemediationManagedPolicy",
+            Description=Sub(
+                "Remediation exceptions and executions the processing function of "
+                "${AWS::StackName} places and starts"
+            ),
+            PolicyDocument=policies.ssm_remediation_statements(),
             Roles=role,
         )
     )
@@ -309,6 +328,11 @@ def _environment(stack: Stack, name: str) -> dict[str, object]:
         )
         # Identifiers only; a rule not deployed in a region simply never sends a change there.
         common["DIGEST_RULES"] = json.dumps(sorted(stack.settings.digest))
+        # Which ssm-engine rules processing places exceptions for or starts (remediation_configs).
+        common["SSM_REMEDIATION"] = ssm_remediation_variable(stack)
+        common["REMEDIATION_MODE"] = (
+            Ref("RemediationMode") if "RemediationMode" in stack.template.parameters else "off"
+        )
         if OPS_ITEMS_PARAMETER in stack.template.parameters:
             # The stack name is the value of the tag the OpsItems policy requires.
             common.update(OPS_ITEMS=Ref(OPS_ITEMS_PARAMETER), STACK_NAME=Ref("AWS::StackName"))

@@ -53,7 +53,7 @@ def add_notifications(stack: Stack) -> None:
             TopicArn=topic.ref(),
             Protocol="email",
             Endpoint=Ref("NotificationEmail"),
-            RedrivePolicy=_redrive_queue(stack, "EmailSubscription", HAS_EMAIL),
+            RedrivePolicy=redrive_queue(stack, "EmailSubscription", HAS_EMAIL),
         )
     )
     stack.add(
@@ -64,7 +64,7 @@ def add_notifications(stack: Stack) -> None:
             Protocol="https",
             Endpoint=Ref("NotificationHttpsUrl"),
             DeliveryPolicy=HTTPS_DELIVERY_POLICY,
-            RedrivePolicy=_redrive_queue(stack, "HttpsSubscription", HAS_HTTPS),
+            RedrivePolicy=redrive_queue(stack, "HttpsSubscription", HAS_HTTPS),
         )
     )
     stack.output("NotificationTopicArn", "Topic with compliance notifications", topic.ref())
@@ -74,15 +74,19 @@ def redrive_queue_id(subscription: str) -> str:
     return f"{subscription}DeadLetterQueue"
 
 
-def _redrive_queue(stack: Stack, subscription: str, condition: str) -> dict[str, object]:
+def redrive_queue(
+    stack: Stack, subscription: str, condition: str | None, topic_arn: object = None
+) -> dict[str, object]:
     """An encrypted queue that keeps what SNS could not deliver to the subscription, after the
     delivery policy's retries (HTTPS) or at once (e-mail): without one SNS discards the message.
-    Returns the subscription's RedrivePolicy."""
-    topic_arn = Ref(stack.id("topic"))
+    Returns the subscription's RedrivePolicy. `topic_arn`: the subscription's topic (default:
+    the notification topic); `condition`: the subscription's, if any."""
+    topic_arn = topic_arn or Ref(stack.id("topic"))
+    conditional = {"Condition": condition} if condition else {}
     queue = stack.add(
         sqs.Queue(
             redrive_queue_id(subscription),
-            Condition=condition,
+            **conditional,
             KmsMasterKeyId=GetAtt(stack.id("key"), "Arn"),
             # The maximum: time to notice the alarm, fix the endpoint and read what was missed.
             MessageRetentionPeriod=14 * 24 * 3600,
@@ -95,7 +99,7 @@ def _redrive_queue(stack: Stack, subscription: str, condition: str) -> dict[str,
     stack.add(
         sqs.QueuePolicy(
             f"{redrive_queue_id(subscription)}Policy",
-            Condition=condition,
+            **conditional,
             Queues=[queue.ref()],
             PolicyDocument=policies.redrive_queue_policy(GetAtt(queue, "Arn"), topic_arn),
         )

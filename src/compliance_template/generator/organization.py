@@ -32,7 +32,9 @@ from .encryption import add_encryption
 from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
-from .parameters import GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
+from .parameters import BASE_PARAMETERS, GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
+from .remediation_configs import add_approval_subscription, add_remediation_configs
+from .remediation_engines import plan
 from .settings import (
     Settings,
     base_parameter_specs,
@@ -87,6 +89,13 @@ def build_member_template(settings: Settings) -> Template:
     add_conditions(
         template, RESERVE_CONCURRENCY, SECURITY_HUB_ON, SECURITY_HUB_IMPORT, OPEN_OPS_ITEMS
     )
+    if plan(settings):
+        # AWS-native remediation runs in each member: the mode is the member's to choose.
+        add_parameter(
+            template,
+            REMEDIATION_MODE,
+            settings.parameter_defaults.get(REMEDIATION_MODE.name, REMEDIATION_MODE.default),
+        )
     stack = Stack(
         template,
         settings,
@@ -102,8 +111,10 @@ def build_member_template(settings: Settings) -> Template:
         add_function_roles,
         add_encryption,
         add_rules,
+        add_remediation_configs,
         add_exemption_parameters,
         add_functions,
+        add_approval_subscription,
         add_triggers,
     ):
         step(stack)
@@ -132,6 +143,9 @@ def build_central_template(settings: Settings) -> Template:
     ):
         step(stack)
     return template
+
+
+REMEDIATION_MODE = next(spec for spec in BASE_PARAMETERS if spec.name == "RemediationMode")
 
 
 def _regional_code(function: str) -> awslambda.Code:

@@ -410,6 +410,22 @@ ORGANIZATION_PARAMETERS: tuple[ParameterSpec, ...] = (
 )
 
 # Only in a stack whose settings list `digest` rules.
+# Parameters only ssm-engine remediations take (remediations.json `stackParameter`), added to a
+# template by remediation_configs when a rule of the stack uses one.
+REMEDIATION_PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec(
+        "SnsRemediationKmsKeyArn",
+        GROUP_REMEDIATION,
+        "KMS key for SNS topic encryption",
+        "ARN of the KMS key AWSConfigRemediation-EncryptSNSTopic encrypts an unencrypted topic "
+        "with; its key policy must let the topic's publishers use it.",
+        None,
+        allowed_pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$",
+        constraint_description="a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)",
+    ),
+)
+
+
 DIGEST_SCHEDULE = ParameterSpec(
     "DigestSchedule",
     GROUP_NOTIFY,

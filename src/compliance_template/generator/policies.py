@@ -869,3 +869,166 @@ def config_delivery_policy(bucket_arn: Arn, key_arn: Arn, prefix: str) -> Policy
             Resource=[key_arn],
         ),
     )
+
+
+def automation_assume_role() -> PolicyDocument:
+    """Trust of an automation role: Systems Manager Automation, for executions of this account
+    and region only (confused-deputy protection as the Automation setup guide recommends,
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-setup-iam.html, read
+    2026-12-02)."""
+    return _document(
+        Statement(
+            Effect=Allow,
+            Principal=Principal("Service", [service_principal("ssm")]),
+            Action=[sts.AssumeRole],
+            Condition=Condition(
+                [
+                    StringEquals("aws:SourceAccount", ACCOUNT),
+                    ArnLike("aws:SourceArn", arn("ssm", "automation-execution/*")),
+                ]
+            ),
+        )
+    )
+
+
+# Where a runbook's actions are granted, by IAM service prefix: this account's resources in this
+# region. S3 bucket ARNs carry neither region nor account, IAM's no region.
+AUTOMATION_SCOPES: Mapping[str, Arn] = {
+    "s3": Sub("arn:${AWS::Partition}:s3:::*"),
+    "iam": arn("iam", "*", region=False),
+}
+
+
+def automation_scope(service: str) -> Arn:
+    return AUTOMATION_SCOPES.get(service) or arn(service, "*")
+
+
+def automation_policy(actions: Iterable[str]) -> PolicyDocument:
+    """What the runbooks of one family do (their reference pages' required permissions), one
+    statement per service on that service's resources of this account and region, and one on
+    "*" for the actions that take no resource type (NO_RESOURCE_ACTIONS)."""
+    by_service: dict[tuple[str, bool], set[str]] = {}
+    for action in actions:
+        service = action.split(":", 1)[0]
+        by_service.setdefault((service, action in NO_RESOURCE_ACTIONS), set()).add(action)
+    return _document(
+        *(
+            Statement(
+                Sid=f"Runbooks{''.join(c for c in service.title() if c.isalnum())}"
+                + ("AnyResource" if unscoped else ""),
+                Effect=Allow,
+                Action=[Action(*name.split(":", 1)) for name in sorted(names)],
+                Resource=["*"] if unscoped else [automation_scope(service)],
+            )
+            for (service, unscoped), names in sorted(by_service.items())
+        )
+    )
+
+
+def approval_wrapper_policy(
+    documents: Sequence[str], role_arn: Arn, topic_arn: Arn, key_arn: Arn
+) -> PolicyDocument:
+    """What a stack-owned approval runbook needs on top of the AWS-owned one it wraps: start it
+    (AWS-owned documents are named without an account, per
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-setup-identity-based-policies.html,
+    read 2026-12-02), follow its execution, pass this role to it, and notify the approvers on
+    the encrypted approval topic."""
+    return _document(
+        Statement(
+            Sid="StartWrappedRunbook",
+            Effect=Allow,
+            Action=[ssm.StartAutomationExecution],
+            Resource=[
+                *(
+                    Sub(
+                        f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:{owner}:{kind}/{name}{version}"
+                    )
+                    for name in documents
+                    # The guide's example form (no account), and the Service Authorization
+                    # Reference's automation-definition/<name>:<version>, whose account part
+                    # for an AWS-owned document is not documented: any, for this name only
+                    # (customers cannot name a document AWS-*).
+                    for owner, kind, version in (
+                        ("", "document", ""),
+                        ("*", "automation-definition", ":*"),
+                    )
+                ),
+                arn("ssm", "automation-execution/*"),
+            ],
+        ),
+        Statement(
+            Sid="FollowWrappedRunbook",
+            Effect=Allow,
+            Action=[ssm.GetAutomationExecution],
+            Resource=[arn("ssm", "automation-execution/*")],
+        ),
+        Statement(
+            Sid="PassThisRoleToWrappedRunbook",
+            Effect=Allow,
+            Action=[Action("iam", "PassRole")],
+            Resource=[role_arn],
+            Condition=Condition(StringEquals("iam:PassedToService", service_principal("ssm"))),
+        ),
+        Statement(
+            Sid="NotifyApprovers",
+            Effect=Allow,
+            Action=[sns.Publish],
+            Resource=[topic_arn],
+        ),
+        Statement(
+            Sid="UseKeyOfApprovalTopic",
+            Effect=Allow,
+            Action=[kms.Action("GenerateDataKey*"), kms.Decrypt],
+            Resource=[key_arn],
+        ),
+    )
+
+
+def ssm_remediation_statements() -> PolicyDocument:
+    """Processing places remediation exceptions for exempt resources and, for rules with
+    exemptions in enforce mode, starts their remediation itself. Neither action takes a
+    resource-level permission (parliament's IAM database, from the Service Authorization
+    Reference), so they are granted on "*": what they can start is only the remediation
+    configurations of this account, which name our runbooks and roles; Config runs them with
+    its own service-linked role."""
+    return _document(
+        Statement(
+            Sid="RemediateThroughConfig",
+            Effect=Allow,
+            Action=[config.PutRemediationExceptions, config.StartRemediationExecution],
+            Resource=["*"],
+        ),
+    )
+
+
+# Facts of the runbooks' IAM actions from the Service Authorization Reference, as parliament's
+# IAM database has them (tests/test_remediation_policies.py keeps both in step with
+# remediations.json, so a new document's actions are classified before it ships):
+# actions that take no resource type, granted on "*" (a scoped ARN would grant nothing) ...
+NO_RESOURCE_ACTIONS = frozenset(
+    {
+        "config:GetResourceConfigHistory",
+        "ec2:DescribeInstances",
+        "ec2:DescribeSecurityGroups",
+        "ec2:EnableEbsEncryptionByDefault",
+        "ec2:GetEbsEncryptionByDefault",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "redshift:DescribeClusters",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:PutAccountPublicAccessBlock",
+    }
+)
+# ... and actions of the access level "Permissions management": their policy carries a
+# reasoned parliament skip.
+PERMISSIONS_MANAGEMENT_ACTIONS = frozenset(
+    {
+        "s3:DeleteBucketPolicy",
+        "s3:PutAccountPublicAccessBlock",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "sns:SetTopicAttributes",
+    }
+)
+# Actions that rewrite a resource policy, which parliament reads as a possible escalation.
+RESOURCE_POLICY_ACTIONS = frozenset({"s3:PutBucketPolicy"})

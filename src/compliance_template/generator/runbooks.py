@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..output import check_target, write_atomically
+from . import ssm_documents
 from .catalog import CATALOG, ManagedRule, Trigger
 from .parameters import BASE_PARAMETERS
+from .remediation_configs import MAXIMUM_AUTOMATIC_ATTEMPTS, RETRY_ATTEMPT_SECONDS
+from .remediation_engines import available_engines, default_engine
 
 EXEMPTION_TAG = next(p.default for p in BASE_PARAMETERS if p.name == "ExemptionTagKey")
 TAG = f"Key={EXEMPTION_TAG},Value=<reason and ticket>"
@@ -210,23 +213,49 @@ def _parameters_text(rule: ManagedRule) -> str:
 
 
 def _remediation_text(rule: ManagedRule) -> list[str]:
-    if rule.remediation is None:
+    ssm = ssm_documents.remediation_for(rule.identifier)
+    if rule.remediation is None and ssm is None:
         return [
             "None for this rule, in every mode: it is notified, recorded and reported; the fix "
             "is manual."
         ]
-    return [
-        "Only when the rule is listed in the settings file's `remediate` (by default every "
-        "enabled rule that has remediation). The mode is the stack parameter `RemediationMode`:",
+    lines = [
+        f"Engine by default: `{default_engine(rule.identifier)}` (the settings file's "
+        "`remediation` chooses per rule: "
+        + ", ".join(f"`{engine}`" for engine in available_engines(rule.identifier))
+        + "). The mode is the stack parameter `RemediationMode`, for both engines:",
         "",
         "- `off`: nothing happens.",
-        "- `dry-run` (default): the remediation function re-reads the resource, decides what it "
-        "would do, writes the decision to the reports bucket under `remediation/` and notifies. "
-        "Nothing is changed.",
-        f"- `enforce`: {rule.remediation} It acts only if the resource is still non-compliant "
-        "when re-read, never on a resource with the exemption tag, and records and notifies "
-        "every decision.",
     ]
+    if ssm is not None:
+        document = ssm.document
+        gate = (
+            f"Disruptive ({document.disruption}): it runs only behind an approval step "
+            "(settings `remediation_approval`); each request reaches the approvers on the "
+            "stack's approval topic and the notification channels, and waits for "
+            "`aws ssm send-automation-signal --signal-type Approve`."
+            if ssm.disruptive
+            else "Not disruptive."
+        )
+        lines += [
+            f"- `ssm`: AWS Config runs the AWS-owned runbook [`{document.name}`]({document.url}): "
+            f"{document.effect} {gate} In `dry-run` the remediation is manual (the Config "
+            "console's Remediate button, or `aws configservice start-remediation-execution`); "
+            f"in `enforce` Config runs it automatically, up to {MAXIMUM_AUTOMATIC_ATTEMPTS} "
+            f"attempts in {RETRY_ATTEMPT_SECONDS} s. A "
+            "resource with a settings exemption gets a Config remediation exception until the "
+            "exemption expires.",
+        ]
+    if rule.remediation is not None:
+        lines += [
+            "- `lambda`, `dry-run`: the remediation function re-reads the resource, decides "
+            "what it would do, writes the decision to the reports bucket under `remediation/` "
+            "and notifies. Nothing is changed.",
+            f"- `lambda`, `enforce`: {rule.remediation} It acts only if the resource is still "
+            "non-compliant when re-read, never on a resource with the exemption tag, and "
+            "records and notifies every decision.",
+        ]
+    return lines
 
 
 def _exemption_text(rule: ManagedRule) -> list[str]:

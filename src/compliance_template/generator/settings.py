@@ -17,6 +17,7 @@ from types import MappingProxyType
 from ..errors import SettingsError
 from ..json_files import read_json_file
 from ..parameter_spec import ParameterSpec
+from . import ssm_documents
 from .catalog import BY_IDENTIFIER, DEFAULT_RULES, ManagedRule, ParamKind
 from .exemptions import DEFAULT_MAX_DAYS, Exemption, parse_exemptions, parse_max_days
 from .frameworks import frameworks
@@ -30,6 +31,7 @@ from .parameters import (
     check_value,
     rule_name_prefix,
 )
+from .remediation_engines import Engine, available_engines, resolve_engines
 from .selection import RuleChoice, Selection, select
 
 TAG_KEY = re.compile(TAG_KEY_PATTERN)
@@ -45,9 +47,35 @@ KNOWN_FIELDS = (
     "tags",
     "exemptions",
     "exemption_max_days",
+    "remediation",
+    "remediation_approval",
+)
+# remediation_approval: aws:approve takes 1..10 approvers and waits at most 30 days (720 hours)
+# (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-approve.html,
+# read 2026-12-02).
+MAX_APPROVERS = 10
+MAX_TIMEOUT_HOURS = 720
+DEFAULT_TIMEOUT_HOURS = 24
+# An IAM user or role ARN in any partition, or a user or role name (IAM's name characters).
+APPROVER = re.compile(
+    r"^(arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}"
+    r"|[\w+=,.@-]{1,64})$"
 )
 # A template's Description holds at most 1,024 bytes: past this many rules it names the count.
 DESCRIBED_RULES = 20
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Who approves a disruptive ssm remediation, how many of them, and how long it waits."""
+
+    approvers: tuple[str, ...]
+    min_approvals: int = 1
+    timeout_hours: int = DEFAULT_TIMEOUT_HOURS
+
+
+def _default_engines() -> Mapping[str, Engine]:
+    return MappingProxyType(resolve_engines(DEFAULT_RULES, {}, None))
 
 
 @dataclass(frozen=True)
@@ -56,10 +84,16 @@ class Settings:
 
     rules: tuple[str, ...] = DEFAULT_RULES
     frameworks: tuple[str, ...] = ()
-    # Rules whose NON_COMPLIANT resources are handed to the remediation function.
+    # Rules whose NON_COMPLIANT resources are handed to the remediation function: the rules
+    # whose engine is lambda.
     remediate: tuple[str, ...] = tuple(
-        r for r in DEFAULT_RULES if BY_IDENTIFIER[r].remediation is not None
+        r for r, engine in _default_engines().items() if engine is Engine.LAMBDA
     )
+    # Each deployed rule's remediation engine (generator/remediation_engines.py), and the
+    # settings' explicit choices among them.
+    engines: Mapping[str, Engine] = field(default_factory=_default_engines)
+    remediation: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    remediation_approval: Approval | None = None
     # Rules whose notifications are batched into one digest per rule and DigestSchedule.
     digest: tuple[str, ...] = ()
     # Fixed rule inputs, already converted to the strings Config expects.
@@ -129,10 +163,24 @@ class Settings:
             today or datetime.now(UTC).date(),
         )
         digest = _digest(raw.get("digest", []), selection.identifiers)
+        remediate = _remediate(raw.get("remediate"), selection.identifiers)
+        approval = _approval(raw.get("remediation_approval"))
+        explicit = _remediation(
+            raw.get("remediation", {}),
+            selection.identifiers,
+            remediate if "remediate" in raw else (),
+            approval,
+        )
+        engines = resolve_engines(
+            selection.identifiers, explicit, remediate if "remediate" in raw else None
+        )
         return cls(
             rules=rules,
             frameworks=chosen_frameworks,
-            remediate=_remediate(raw.get("remediate"), selection.identifiers),
+            remediate=tuple(r for r, engine in engines.items() if engine is Engine.LAMBDA),
+            engines=MappingProxyType(engines),
+            remediation=explicit,
+            remediation_approval=approval,
             digest=digest,
             rule_parameters=rule_parameters,
             parameter_defaults=_parameter_defaults(raw_defaults, selection, bool(digest)),
@@ -244,6 +292,92 @@ def _remediate(value: object, rules: tuple[str, ...]) -> tuple[str, ...]:
                 "enabled rules with automatic remediation: " + (", ".join(capable) or "none"),
             )
     return tuple(dict.fromkeys(names))
+
+
+def _remediation(
+    value: object, rules: tuple[str, ...], remediate: tuple[str, ...], approval: Approval | None
+) -> Mapping[str, str]:
+    """The explicit engine per rule: an enabled rule, an engine that exists for it, approvers
+    for a disruptive document, and no contradiction of the old `remediate` list."""
+    if not isinstance(value, dict):
+        raise SettingsError("remediation", value, "an object of rule identifier to engine")
+    for identifier, engine in value.items():
+        field_name = f"remediation.{identifier}"
+        if identifier not in rules:
+            raise SettingsError(
+                field_name, engine, "engines only for enabled rules: " + _some(rules)
+            )
+        allowed = available_engines(identifier)
+        if engine not in allowed:
+            raise SettingsError(
+                field_name, engine, f"an engine {identifier} has: {', '.join(allowed)}"
+            )
+        if identifier in remediate and engine != Engine.LAMBDA:
+            raise SettingsError(
+                field_name,
+                engine,
+                f"lambda, since remediate lists {identifier} (remove it from one of them)",
+            )
+        ssm = ssm_documents.remediation_for(identifier)
+        if engine == Engine.SSM and ssm is not None and ssm.disruptive and approval is None:
+            raise SettingsError(
+                field_name,
+                engine,
+                f"ssm only with remediation_approval: {ssm.document.name} is disruptive "
+                f"({ssm.document.disruption})",
+            )
+    return MappingProxyType(dict(sorted(value.items())))
+
+
+def _approval(value: object) -> Approval | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SettingsError(
+            "remediation_approval",
+            value,
+            "an object with approvers, min_approvals and timeout_hours",
+        )
+    for key in value:
+        if key not in ("approvers", "min_approvals", "timeout_hours"):
+            raise SettingsError(
+                f"remediation_approval.{key}",
+                value[key],
+                "known fields are approvers, min_approvals, timeout_hours",
+            )
+    approvers = value.get("approvers")
+    if (
+        not isinstance(approvers, list)
+        or not 1 <= len(approvers) <= MAX_APPROVERS
+        or len(set(map(str, approvers))) != len(approvers)
+    ):
+        raise SettingsError(
+            "remediation_approval.approvers",
+            approvers,
+            f"1 to {MAX_APPROVERS} different IAM user or role ARNs or names",
+        )
+    for index, approver in enumerate(approvers):
+        if not isinstance(approver, str) or not APPROVER.fullmatch(approver):
+            raise SettingsError(
+                f"remediation_approval.approvers[{index}]",
+                approver,
+                "an IAM user or role ARN (arn:<partition>:iam::<account>:user/<name> or "
+                ":role/<name>) or an IAM user or role name",
+            )
+    min_approvals = _whole("min_approvals", value.get("min_approvals", 1), 1, len(approvers))
+    timeout = _whole(
+        "timeout_hours",
+        value.get("timeout_hours", DEFAULT_TIMEOUT_HOURS),
+        1,
+        MAX_TIMEOUT_HOURS,
+    )
+    return Approval(tuple(approvers), min_approvals, timeout)
+
+
+def _whole(key: str, raw: object, low: int, high: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+        raise SettingsError(f"remediation_approval.{key}", raw, f"a whole number {low}..{high}")
+    return raw
 
 
 def _some(names: tuple[str, ...], shown_max: int = 10) -> str:

@@ -34,6 +34,7 @@ from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import GROUP_ORDER, add_parameter
 from .recorder import add_recorder
+from .remediation_configs import add_approval_subscription, add_remediation_configs
 from .settings import Settings, deploy_parameter_specs, feature_parameter_specs
 from .stack import Stack
 from .storage import add_storage
@@ -53,9 +54,11 @@ BUILD_STEPS = (
     add_chat,
     add_recorder,
     add_rules,
+    add_remediation_configs,
     add_aggregation,
     add_exemption_parameters,
     add_functions,
+    add_approval_subscription,
     add_triggers,
     add_alarms,
     add_dashboard,

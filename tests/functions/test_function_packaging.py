@@ -14,6 +14,7 @@ import rulebook
 from conftest import FUNCTION_NAMES, FUNCTIONS
 
 from compliance_template.generator.catalog import CATALOG
+from compliance_template.generator.ssm_documents import remediation_for
 from compliance_template.packaging import build_zip
 
 SHARED = FUNCTIONS / "_shared"
@@ -82,6 +83,9 @@ def test_the_rulebook_the_functions_read_holds_the_catalog():
             rule.remediation,
             rule.manual,
             rule.severity.value,
+            remediation.document.name
+            if (remediation := remediation_for(rule.identifier))
+            else None,
         )
         # A listed rule is named after its identifier.
         assert rulebook.names()[rule.slug] == rule.identifier

@@ -303,3 +303,24 @@ def test_a_rule_s_deploy_parameter_serves_a_remediation_too(monkeypatch):
             ]
         ]
         assert inputs.count("BackupRetentionMinimum") == 1
+
+
+@pytest.mark.parametrize(
+    "region", ["ap-east-2", "ap-southeast-6", "ap-southeast-7", "mx-central-1"]
+)
+def test_where_cloudformation_has_no_remediation_configuration_nothing_is_deployed(member, region):
+    """cfn-lint's region schemas lack AWS::Config::RemediationConfiguration there: no
+    configuration, and processing is told of no ssm rule (so it starts nothing and places no
+    exception), in every mode; in us-east-1 the same template deploys it."""
+    template = built({"rules": [ENCRYPTION]}, member)
+    (resource,) = configurations(template).values()
+    variables = template["Resources"]["ProcessingFunction"]["Properties"]["Environment"]
+    for mode in ("dry-run", "enforce"):
+        parameters = {"RemediationMode": mode}
+        assert evaluate_condition(template, resource["Condition"], region, parameters) is False
+        assert (
+            resolve(variables["Variables"]["SSM_REMEDIATION"], template, region, parameters) == "{}"
+        )
+        assert evaluate_condition(template, resource["Condition"], "us-east-1", parameters)
+        here = resolve(variables["Variables"]["SSM_REMEDIATION"], template, "us-east-1", parameters)
+        assert json.loads(here) == {ENCRYPTION: "config"}

@@ -36,12 +36,13 @@ def pack(raw: dict, organization: bool = False) -> dict:
 def bodies(template: dict) -> dict[str, dict]:
     """The pack body of each RemediationMode."""
     body = template["Resources"]["ConformancePack"]["Properties"]["TemplateBody"]
-    enforce, rest = body["Fn::If"][1], body["Fn::If"][2]
-    assert body["Fn::If"][0] == "EnforceRemediation" and rest["Fn::If"][0] == "RemediationOn"
+    # RemediationOn is false with mode off and where no remediation configuration can exist.
+    on, off = body["Fn::If"][1], body["Fn::If"][2]
+    assert body["Fn::If"][0] == "RemediationOn" and on["Fn::If"][0] == "EnforceRemediation"
     return {
-        "enforce": json.loads(enforce),
-        "dry-run": json.loads(rest["Fn::If"][1]),
-        "off": json.loads(rest["Fn::If"][2]),
+        "enforce": json.loads(on["Fn::If"][1]),
+        "dry-run": json.loads(on["Fn::If"][2]),
+        "off": json.loads(off),
     }
 
 

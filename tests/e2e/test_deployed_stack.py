@@ -27,6 +27,9 @@ from compliance_template.local.cycle import REGION, STACK
 
 EXAMPLE_BUCKET = f"{STACK}-example-unencrypted"
 S3_RULE = "s3-bucket-server-side-encryption-enabled"
+# The default stack's bucket rule runs the ssm engine (AWS Config's remediation); the
+# instance-type rule keeps our Lambda engine, so its violations are handed to remediation.
+TYPE_RULE = "desired-instance-type"
 
 
 def test_the_stack_is_created_with_the_declared_outputs(stack):
@@ -97,9 +100,32 @@ def processed(stack, notifications) -> dict:
     )
     stack.emulator.invocations.clear()
     result = run_handler(stack, "processing", event)
+    return {"result": result, "sent": notifications.received(), "handed": _handed(stack)}
+
+
+def _handed(stack) -> list:
     remediation = (stack.outputs["RemediationFunctionArn"], stack.physical["RemediationFunction"])
-    handed = [i for i in stack.emulator.invocations if i.function in remediation]
-    return {"result": result, "sent": notifications.received(), "handed": handed}
+    return [i for i in stack.emulator.invocations if i.function in remediation]
+
+
+@pytest.fixture(scope="module")
+def handed(stack, processed, notifications) -> list:
+    """Processing run on a NON_COMPLIANT change of an instance of a type not allowed: what it
+    handed to remediation (the bucket's change, an ssm-engine rule, is handed to nobody)."""
+    assert processed["handed"] == []
+    image = stack.client("ec2").describe_images()["Images"][0]["ImageId"]
+    instance = stack.client("ec2").run_instances(
+        ImageId=image, InstanceType="m5.large", MinCount=1, MaxCount=1
+    )["Instances"][0]["InstanceId"]
+    rule = next(r for r in rule_names(stack) if r.endswith(TYPE_RULE))
+    stack.emulator.invocations.clear()
+    run_handler(
+        stack,
+        "processing",
+        compliance_change_event(rule, "AWS::EC2::Instance", instance, datetime.now(UTC)),
+    )
+    notifications.received()  # its violation notice: the tests after this one start empty
+    return _handed(stack)
 
 
 def test_processing_records_the_change_and_notifies_once(stack, processed):
@@ -113,8 +139,7 @@ def test_processing_records_the_change_and_notifies_once(stack, processed):
     assert len(sent) == 1 and EXAMPLE_BUCKET in sent[0]["Message"], sent
 
 
-def test_processing_hands_the_change_to_remediation_asynchronously(processed):
-    handed = processed["handed"]
+def test_processing_hands_the_change_to_remediation_asynchronously(handed):
     assert len(handed) == 1 and handed[0].invocation_type == "Event", handed
 
 
@@ -129,10 +154,10 @@ def test_an_older_evaluation_delivered_later_is_stale_and_not_notified(
 
 
 def test_remediation_decides_on_the_hand_off_and_writes_its_audit_record(
-    stack, processed, notifications
+    stack, handed, notifications
 ):
     notifications.received()  # start from an empty queue
-    result = run_handler(stack, "remediation", processed["handed"][0].payload)
+    result = run_handler(stack, "remediation", handed[0].payload)
     assert result.get("status") == "decided", result
     body = stack.client("s3").get_object(Bucket=stack.physical["ReportsBucket"], Key=result["key"])
     assert json.loads(body["Body"].read()).get("outcome") == result["outcome"]

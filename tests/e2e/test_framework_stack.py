@@ -83,16 +83,11 @@ def test_remediation_acts_only_on_rules_it_has_modules_for(stack):
     )["Environment"]["Variables"]
     remediated = json.loads(processing["REMEDIATE_RULES"])
     assert remediated and len(remediated) < 10
-    rule = next(
-        r for r in rule_names(stack) if r.endswith("s3-bucket-server-side-encryption-enabled")
-    )
-    stack.client("s3").create_bucket(
-        Bucket="nist-example-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
+    # A rule of our Lambda engine (the bucket encryption rule runs AWS Config's ssm engine).
+    rule = next(r for r in rule_names(stack) if r.endswith("-encrypted-volumes"))
+    volume = stack.client("ec2").create_volume(AvailabilityZone="eu-west-1a", Size=8)["VolumeId"]
     stack.emulator.invocations.clear()
-    event = compliance_change_event(
-        rule, "AWS::S3::Bucket", "nist-example-bucket", datetime.now(UTC)
-    )
+    event = compliance_change_event(rule, "AWS::EC2::Volume", volume, datetime.now(UTC))
     run_handler(stack, "processing", event)
     handed = [i for i in stack.emulator.invocations if "Remediation" in i.function]
     assert len(handed) == 1

@@ -20,6 +20,16 @@ HAS_AGGREGATOR_ACCOUNT = "HasAggregatorAccount"
 RESERVE_CONCURRENCY = "ReserveConcurrency"
 ENFORCE_REMEDIATION = "EnforceRemediation"
 REMEDIATION_ON = "RemediationOn"
+# AWS::Config::RemediationConfiguration is missing from these regions' CloudFormation schemas
+# (cfn-lint 1.58's region schemas, read 2026-12-02; E3006 catches a configuration deployed there):
+# no ssm-engine remediation is deployed there, and processing is told of none.
+REMEDIATION_CONFIGURATION_UNAVAILABLE = (
+    "ap-east-2",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "mx-central-1",
+)
+IN_REMEDIATION_REGION = "InRemediationConfigurationRegion"
 REPORT_ACROSS_REGIONS = "ReportReadsAggregator"
 HAS_EXCLUDED_ACCOUNTS = "HasExcludedAccounts"
 OPEN_OPS_ITEMS = "OpsItemsRequested"
@@ -55,7 +65,12 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
     ),
     RESERVE_CONCURRENCY: lambda: Not(Equals(Ref("ReservedConcurrency"), "0")),
     ENFORCE_REMEDIATION: lambda: Equals(Ref("RemediationMode"), "enforce"),
-    REMEDIATION_ON: lambda: Not(Equals(Ref("RemediationMode"), "off")),
+    IN_REMEDIATION_REGION: lambda: Not(
+        Or(*(Equals(Ref("AWS::Region"), r) for r in REMEDIATION_CONFIGURATION_UNAVAILABLE))
+    ),
+    REMEDIATION_ON: lambda: And(
+        Not(Equals(Ref("RemediationMode"), "off")), Condition(IN_REMEDIATION_REGION)
+    ),
     REPORT_ACROSS_REGIONS: lambda: _is_true("ReportAcrossRegions"),
     HAS_EXCLUDED_ACCOUNTS: lambda: _not_empty("ExcludedAccounts"),
     OPEN_OPS_ITEMS: lambda: _is_true("CreateOpsItems"),

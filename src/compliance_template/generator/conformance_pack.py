@@ -17,7 +17,13 @@ from troposphere import GetAtt, If, NoValue, Ref, Split, Sub, Template, config
 from ..errors import SettingsError
 from ..parameter_spec import ParameterSpec
 from ..version import VERSION
-from .conditions import ENFORCE_REMEDIATION, HAS_EXCLUDED_ACCOUNTS, REMEDIATION_ON, add_conditions
+from .conditions import (
+    ENFORCE_REMEDIATION,
+    HAS_EXCLUDED_ACCOUNTS,
+    IN_REMEDIATION_REGION,
+    REMEDIATION_ON,
+    add_conditions,
+)
 from .config_rules import config_rule
 from .parameters import BASE_PARAMETERS, GROUP_REMEDIATION, add_parameter
 from .remediation_configs import (
@@ -190,10 +196,15 @@ def _template_body(settings: Settings, choices: tuple[SsmChoice, ...]) -> object
     that this project could verify, so the outer template picks the body."""
     if not choices:
         return pack_body(settings)
+    # RemediationOn also holds the regions where a remediation configuration can exist.
     return If(
-        ENFORCE_REMEDIATION,
-        pack_body(settings, choices, "enforce"),
-        If(REMEDIATION_ON, pack_body(settings, choices, "dry-run"), pack_body(settings, choices)),
+        REMEDIATION_ON,
+        If(
+            ENFORCE_REMEDIATION,
+            pack_body(settings, choices, "enforce"),
+            pack_body(settings, choices, "dry-run"),
+        ),
+        pack_body(settings, choices),
     )
 
 
@@ -233,7 +244,7 @@ def build_conformance_pack(settings: Settings, organization: bool = False) -> Te
             REMEDIATION_MODE,
             settings.parameter_defaults.get(REMEDIATION_MODE.name, REMEDIATION_MODE.default),
         )
-        add_conditions(template, ENFORCE_REMEDIATION, REMEDIATION_ON)
+        add_conditions(template, ENFORCE_REMEDIATION, IN_REMEDIATION_REGION, REMEDIATION_ON)
         for family in families(choices):
             add_role(stack, family, choices, [])
     if organization:

@@ -409,7 +409,6 @@ ORGANIZATION_PARAMETERS: tuple[ParameterSpec, ...] = (
     ),
 )
 
-# Only in a stack whose settings list `digest` rules.
 # Parameters only ssm-engine remediations take (remediations.json `stackParameter`), added to a
 # template by remediation_configs when a rule of the stack uses one.
 REMEDIATION_PARAMETERS: tuple[ParameterSpec, ...] = (
@@ -425,7 +424,7 @@ REMEDIATION_PARAMETERS: tuple[ParameterSpec, ...] = (
     ),
 )
 
-
+# Only in a stack whose settings list `digest` rules.
 DIGEST_SCHEDULE = ParameterSpec(
     "DigestSchedule",
     GROUP_NOTIFY,

@@ -19,7 +19,7 @@ from troposphere import ssm as troposphere_ssm
 from ..parameter_spec import ParameterSpec
 from . import policies
 from .catalog import CATALOG
-from .conditions import ENFORCE_REMEDIATION, REMEDIATION_ON, add_conditions
+from .conditions import ENFORCE_REMEDIATION, IN_REMEDIATION_REGION, REMEDIATION_ON, add_conditions
 from .notifications import redrive_queue
 from .parameters import BASE_PARAMETERS, REMEDIATION_PARAMETERS, add_parameter
 from .regions import json_of_available, rule_condition
@@ -70,7 +70,7 @@ def add_remediation_configs(stack: Stack) -> None:
     choices = plan(stack.settings)
     if not choices:
         return
-    _ensure_conditions(stack, REMEDIATION_ON)
+    _ensure_conditions(stack, IN_REMEDIATION_REGION, REMEDIATION_ON)
     wrapped = sorted({c.document for c in choices if c.approval})
     if wrapped:
         _add_approval_topic(stack)
@@ -364,10 +364,15 @@ def ssm_remediation_variable(stack: Stack) -> object:
         first.setdefault(choice.identifier, (choice, rule))
     starters = {rule.slug: choice.starter.value for choice, rule in first.values()}
     rules = tuple(rule for _, rule in first.values())
-    return json_of_available(
-        rules,
+    # Where no remediation configuration can exist, processing is told of no ssm rule.
+    return If(
+        IN_REMEDIATION_REGION,
+        json_of_available(
+            rules,
+            "{}",
+            lambda rule: f"{json.dumps(rule.identifier)}:{json.dumps(starters[rule.slug])}",
+        ),
         "{}",
-        lambda rule: f"{json.dumps(rule.identifier)}:{json.dumps(starters[rule.slug])}",
     )
 
 

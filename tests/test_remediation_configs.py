@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
 
 import pytest
+from remediation_helpers import ENCRYPTION, EXEMPTION, PUBLIC_READ, settings
 from template_helpers import evaluate_condition, resolve, resources_of
 from troposphere import encode_to_dict
 
@@ -19,11 +19,8 @@ from compliance_template.generator.remediation_configs import (
     MAXIMUM_AUTOMATIC_ATTEMPTS,
     RETRY_ATTEMPT_SECONDS,
 )
-from compliance_template.generator.settings import Settings
 from compliance_template.generator.template import build_template
 
-ENCRYPTION = "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"
-PUBLIC_READ = "S3_BUCKET_PUBLIC_READ_PROHIBITED"
 REGIONAL = "ACCESS_KEYS_ROTATED"  # not offered in ap-east-2
 APPROVERS = ["arn:aws:iam::123456789012:role/SecurityOps", "alice"]
 WITH_APPROVAL = {
@@ -31,19 +28,6 @@ WITH_APPROVAL = {
     "remediation": {PUBLIC_READ: "ssm"},
     "remediation_approval": {"approvers": APPROVERS, "min_approvals": 2, "timeout_hours": 48},
 }
-EXEMPTION = {
-    "id": "legacy",
-    "rules": [ENCRYPTION],
-    "resources": ["legacy-bucket"],
-    "reason": "migrating",
-    "owner": "security",
-    "granted": "2026-12-01",
-    "expires": "2026-12-30",
-}
-
-
-def settings(**raw) -> Settings:
-    return Settings.from_mapping(raw, today=date(2026, 12, 2))
 
 
 def built(raw: dict, member: bool = False) -> dict:

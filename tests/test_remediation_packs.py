@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
+from remediation_helpers import ENCRYPTION, EXEMPTION, PUBLIC_READ, settings
 from troposphere import encode_to_dict
 
 from compliance_template.errors import SettingsError
 from compliance_template.generator.conformance_pack import MAX_BODY_BYTES, build_conformance_pack
-from compliance_template.generator.settings import Settings
-
-ENCRYPTION = "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"
-PUBLIC_READ = "S3_BUCKET_PUBLIC_READ_PROHIBITED"
-EXEMPTION = {
-    "id": "legacy",
-    "rules": [ENCRYPTION],
-    "resources": ["legacy-bucket"],
-    "reason": "migrating",
-    "owner": "security",
-    "granted": "2026-12-01",
-    "expires": "2026-12-30",
-}
-
-
-def settings(**raw) -> Settings:
-    return Settings.from_mapping(raw, today=date(2026, 12, 2))
 
 
 def pack(raw: dict, organization: bool = False) -> dict:

@@ -27,9 +27,15 @@ STATEFUL_TYPES = frozenset(
         "AWS::SNS::Topic",
     }
 )
-# The CloudFormation reference for AWS::KMS::Key: changing these makes the update fail (a key is
-# never replaced), yet the resource schema does not list them as create-only (docs/aws-facts.md).
-IMMUTABLE_PROPERTIES = {"AWS::KMS::Key": ("KeySpec", "KeyUsage", "Origin", "MultiRegion")}
+# Properties whose change replaces the resource or fails the update although the resource schema
+# does not list them as create-only (docs/aws-facts.md): the CloudFormation reference for
+# AWS::KMS::Key (a key is never replaced: the update fails) and for AWS::S3::Bucket, whose
+# top-level ObjectLockEnabled says "Update requires: Replacement" (the nested
+# ObjectLockConfiguration, which the templates use, updates in place; section "Object Lock").
+IMMUTABLE_PROPERTIES = {
+    "AWS::KMS::Key": ("KeySpec", "KeyUsage", "Origin", "MultiRegion"),
+    "AWS::S3::Bucket": ("ObjectLockEnabled",),
+}
 # createOnlyProperties do not differ between regions for these types; one region's schemas serve.
 _SCHEMA_REGION = "us-east-1"
 

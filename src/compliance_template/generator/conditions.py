@@ -45,6 +45,10 @@ HAS_SLACK = "HasSlackChannel"
 HAS_TEAMS = "HasTeamsChannel"
 HAS_CHAT = "HasChatChannel"
 CHAT_CONDITIONS = (IN_CHAT_REGION, HAS_SLACK, HAS_TEAMS, HAS_CHAT)
+# The reports bucket's options (storage, report_tables); every template with the bucket adds both.
+LOCK_REPORTS = "ReportObjectLockOn"
+CREATE_REPORT_TABLES = "ReportTablesRequested"
+REPORT_BUCKET_CONDITIONS = (LOCK_REPORTS, CREATE_REPORT_TABLES)
 
 
 def _is_true(parameter: str) -> Equals:
@@ -89,6 +93,8 @@ DEFINITIONS: Mapping[str, Callable[[], AWSHelperFn]] = {
         _not_empty("TeamsChannelId"),
     ),
     HAS_CHAT: lambda: Or(Condition(HAS_SLACK), Condition(HAS_TEAMS)),
+    LOCK_REPORTS: lambda: Not(Equals(Ref("ReportObjectLockMode"), "off")),
+    CREATE_REPORT_TABLES: lambda: _is_true("ReportTables"),
 }
 
 

@@ -21,6 +21,7 @@ from .conditions import (
     HAS_EMAIL,
     HAS_HTTPS,
     OPEN_OPS_ITEMS,
+    REPORT_BUCKET_CONDITIONS,
     RESERVE_CONCURRENCY,
     SECURITY_HUB_IMPORT,
     SECURITY_HUB_ON,
@@ -33,6 +34,7 @@ from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import BASE_PARAMETERS, GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
+from .report_tables import add_report_tables
 from .remediation_configs import add_approval_subscription, add_remediation_configs
 from .remediation_engines import plan
 from .settings import (
@@ -69,6 +71,9 @@ CENTRAL_PARAMETERS = (
     "NotificationHttpsUrl",
     "ReportSchedule",
     "ReportRetentionDays",
+    "ReportObjectLockMode",
+    "ReportObjectLockDays",
+    "ReportTables",
     "RunbookBaseUrl",
     "NonCompliantThreshold",
     "LogRetentionDays",
@@ -124,7 +129,14 @@ def build_member_template(settings: Settings) -> Template:
 def build_central_template(settings: Settings) -> Template:
     template = _template(settings, "organization central account")
     _add_parameters(template, settings, CENTRAL_PARAMETERS, with_rules=False)
-    add_conditions(template, HAS_EMAIL, HAS_HTTPS, RESERVE_CONCURRENCY, *CHAT_CONDITIONS)
+    add_conditions(
+        template,
+        HAS_EMAIL,
+        HAS_HTTPS,
+        RESERVE_CONCURRENCY,
+        *CHAT_CONDITIONS,
+        *REPORT_BUCKET_CONDITIONS,
+    )
     stack = Stack(
         template, settings, functions=("reporting",), organization_id=Ref("OrganizationId")
     )
@@ -132,6 +144,7 @@ def build_central_template(settings: Settings) -> Template:
         add_function_roles,
         add_encryption,
         add_storage,
+        add_report_tables,
         add_notifications,
         add_chat,
         add_organization_aggregator,

@@ -21,6 +21,7 @@ from .conditions import (
     HAS_HTTPS,
     OPEN_OPS_ITEMS,
     REPORT_ACROSS_REGIONS,
+    REPORT_BUCKET_CONDITIONS,
     RESERVE_CONCURRENCY,
     SECURITY_HUB_IMPORT,
     SECURITY_HUB_ON,
@@ -34,6 +35,7 @@ from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import GROUP_ORDER, add_parameter
 from .recorder import add_recorder
+from .report_tables import add_report_tables
 from .remediation_configs import add_approval_subscription, add_remediation_configs
 from .settings import Settings, deploy_parameter_specs, feature_parameter_specs
 from .stack import Stack
@@ -50,6 +52,7 @@ BUILD_STEPS = (
     add_function_roles,
     add_encryption,
     add_storage,
+    add_report_tables,
     add_notifications,
     add_chat,
     add_recorder,
@@ -102,4 +105,5 @@ def _add_conditions(template: Template) -> None:
         SECURITY_HUB_ON,
         SECURITY_HUB_IMPORT,
         *CHAT_CONDITIONS,
+        *REPORT_BUCKET_CONDITIONS,
     )

@@ -1,4 +1,4 @@
-"""Optional Object Lock on the reports bucket: in place, bounded by the retention, caught when not."""
+"""Optional Object Lock on the reports bucket: in place, bounded by the retention, caught."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ def defaults(template: dict) -> dict:
 
 
 def lock_values(mode: str, days: str, retention: str) -> dict[str, str]:
-    return {"ReportObjectLockMode": mode, "ReportObjectLockDays": days, "ReportRetentionDays": retention}
+    return {
+        "ReportObjectLockMode": mode,
+        "ReportObjectLockDays": days,
+        "ReportRetentionDays": retention,
+    }
 
 
 @pytest.mark.parametrize("name", BUCKET_TEMPLATES)
@@ -40,7 +44,11 @@ def test_lock_is_off_by_default_and_only_the_nested_configuration_is_set(name):
     }
     parameters = template["Parameters"]
     assert parameters["ReportObjectLockMode"]["Default"] == "off"
-    assert parameters["ReportObjectLockMode"]["AllowedValues"] == ["off", "GOVERNANCE", "COMPLIANCE"]
+    assert parameters["ReportObjectLockMode"]["AllowedValues"] == [
+        "off",
+        "GOVERNANCE",
+        "COMPLIANCE",
+    ]
     assert parameters["ReportObjectLockDays"]["Default"] == "30"
     assert not evaluate_condition(template, "ReportObjectLockOn", "us-east-1", defaults(template))
     on = {**defaults(template), "ReportObjectLockMode": "COMPLIANCE"}
@@ -53,12 +61,14 @@ def test_lock_days_span_one_day_to_ten_years():
 
 
 @pytest.mark.parametrize("days", OBJECT_LOCK_DAYS)
-def test_the_rule_accepts_a_lock_up_to_the_retention_and_refuses_a_longer_one(default_template, days):
+def test_the_rule_accepts_a_lock_up_to_the_retention_and_refuses_a_longer_one(
+    default_template, days
+):
     rules = {LOCK_DAYS_RULE: default_template["Rules"][LOCK_DAYS_RULE]}
     check_rules(rules, lock_values("GOVERNANCE", str(days), str(days)))
     check_rules(rules, lock_values("GOVERNANCE", str(days), "3650"))
     if days > 1:
-        with pytest.raises(SettingsError, match=f"ReportRetentionDays of at least"):
+        with pytest.raises(SettingsError, match="ReportRetentionDays of at least"):
             check_rules(rules, lock_values("COMPLIANCE", str(days), str(days - 1)))
         with pytest.raises(SettingsError, match="ReportObjectLockDays"):
             check_rules(rules, lock_values("COMPLIANCE", str(days), "1"))
@@ -85,7 +95,9 @@ def test_top_level_object_lock_enabled_counts_as_replacing():
 def test_update_safety_catches_a_template_that_sets_top_level_object_lock_enabled(default_template):
     after = copy.deepcopy(default_template)
     after["Resources"]["ReportsBucket"]["Properties"]["ObjectLockEnabled"] = True
-    assert replacing_changes(default_template, after) == [Change("ReportsBucket", "ObjectLockEnabled")]
+    assert replacing_changes(default_template, after) == [
+        Change("ReportsBucket", "ObjectLockEnabled")
+    ]
 
 
 def test_turning_the_lock_on_changes_only_in_place_properties(default_template):

@@ -34,9 +34,9 @@ from .exemptions import add_exemption_parameters
 from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import BASE_PARAMETERS, GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
-from .report_tables import add_report_tables
 from .remediation_configs import add_approval_subscription, add_remediation_configs
 from .remediation_engines import plan
+from .report_tables import add_report_tables
 from .settings import (
     Settings,
     base_parameter_specs,

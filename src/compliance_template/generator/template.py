@@ -35,8 +35,8 @@ from .functions import add_function_roles, add_functions
 from .notifications import add_notifications
 from .parameters import GROUP_ORDER, add_parameter
 from .recorder import add_recorder
-from .report_tables import add_report_tables
 from .remediation_configs import add_approval_subscription, add_remediation_configs
+from .report_tables import add_report_tables
 from .settings import Settings, deploy_parameter_specs, feature_parameter_specs
 from .stack import Stack
 from .storage import add_storage

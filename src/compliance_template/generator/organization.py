@@ -72,7 +72,6 @@ CENTRAL_PARAMETERS = (
     "ReportSchedule",
     "ReportRetentionDays",
     "ReportObjectLockMode",
-    "ReportObjectLockDays",
     "ReportTables",
     "RunbookBaseUrl",
     "NonCompliantThreshold",

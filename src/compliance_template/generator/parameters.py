@@ -139,9 +139,6 @@ CHAT_TOGETHER = (
 )
 
 # The reports bucket's optional Object Lock and Athena tables (storage, report_tables).
-# CloudFormation Rules cannot compare numbers, so the lock period is one of these steps, each
-# checked against ReportRetentionDays by storage's rule (docs/deploy.md, "Object Lock").
-OBJECT_LOCK_DAYS = (1, 7, 14, 30, 60, 90, 180, 365, 730, 1095, 1825, 2555, 3650)
 OBJECT_LOCK_MODES = ("off", "GOVERNANCE", "COMPLIANCE")
 REPORT_STORAGE_PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
@@ -149,20 +146,11 @@ REPORT_STORAGE_PARAMETERS: tuple[ParameterSpec, ...] = (
         GROUP_NOTIFY,
         "Report Object Lock mode",
         "off: no Object Lock; GOVERNANCE or COMPLIANCE: every new object version in the reports "
-        "bucket is locked for ReportObjectLockDays. COMPLIANCE cannot be shortened or removed by "
-        "anyone, the root user included; Object Lock stays enabled on the bucket (see README).",
+        "bucket is locked for ReportRetentionDays, as long as it is kept. COMPLIANCE cannot be "
+        "shortened or removed by anyone, the root user included; Object Lock stays enabled on "
+        "the bucket (see README).",
         "off",
         allowed_values=OBJECT_LOCK_MODES,
-    ),
-    ParameterSpec(
-        "ReportObjectLockDays",
-        GROUP_NOTIFY,
-        "Report Object Lock (days)",
-        "Default retention of new object versions while Object Lock is on; at most "
-        "ReportRetentionDays, so the lifecycle expiry can remove them when they are due.",
-        "30",
-        cfn_type="Number",
-        allowed_values=tuple(str(d) for d in OBJECT_LOCK_DAYS),
     ),
     ParameterSpec(
         "ReportTables",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from troposphere import Equals, GetAtt, If, Not, NoValue, Ref, s3
+from troposphere import GetAtt, If, NoValue, Ref, s3
 
 from . import policies
 from .conditions import LOCK_REPORTS
 from .naming import CHANGES_PREFIX
-from .parameters import OBJECT_LOCK_DAYS
 from .stack import Stack
-
-LOCK_DAYS_RULE = "ReportObjectLockWithinRetention"
 
 
 def add_storage(stack: Stack) -> None:
@@ -56,7 +53,7 @@ def add_storage(stack: Stack) -> None:
                 Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
             ),
             VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-            ObjectLockConfiguration=_object_lock(),
+            ObjectLockConfiguration=_object_lock(retention_days),
             # Reports are audit evidence: keep them when the stack goes.
             DeletionPolicy="Retain",
             UpdateReplacePolicy="Retain",
@@ -64,7 +61,6 @@ def add_storage(stack: Stack) -> None:
         role="bucket",
     )
     stack.bucket_name, stack.bucket_arn = bucket.ref(), GetAtt(bucket, "Arn")
-    stack.template.add_rule(LOCK_DAYS_RULE, lock_days_rule())
     stack.add(
         s3.BucketPolicy(
             "ReportsBucketPolicy",
@@ -78,7 +74,7 @@ def add_storage(stack: Stack) -> None:
     stack.output("ReportsBucketArn", "ARN of the reports bucket", GetAtt(bucket, "Arn"))
 
 
-def _object_lock() -> If:
+def _object_lock(retention_days: Ref) -> If:
     """Default retention for every new object version, only while ReportObjectLockMode is on.
 
     Only the nested ObjectLockConfiguration is set, never the bucket's top-level
@@ -86,6 +82,9 @@ def _object_lock() -> If:
     this one updates in place, and S3 enables Object Lock on an existing versioned bucket through
     PutObjectLockConfiguration (docs/aws-facts.md, "Object Lock"). stateful.IMMUTABLE_PROPERTIES
     lists ObjectLockEnabled, so update safety would catch a template that sets it.
+
+    A version is locked for as long as the lifecycle keeps it (ReportRetentionDays): the expiry
+    never meets a version still under retention, and an auditor reads one number.
     """
     return If(
         LOCK_REPORTS,
@@ -93,54 +92,9 @@ def _object_lock() -> If:
             ObjectLockEnabled="Enabled",
             Rule=s3.ObjectLockRule(
                 DefaultRetention=s3.DefaultRetention(
-                    Mode=Ref("ReportObjectLockMode"), Days=Ref("ReportObjectLockDays")
+                    Mode=Ref("ReportObjectLockMode"), Days=retention_days
                 )
             ),
         ),
         NoValue,
     )
-
-
-def lock_days_rule() -> dict:
-    """ReportObjectLockDays may not exceed ReportRetentionDays while the lock is on.
-
-    Rules compare strings only (Equals, Contains), so the lock period is one of OBJECT_LOCK_DAYS
-    and each step below it gets one assertion: a lock of at least that step needs a retention
-    outside the days below it. A lock of step k meets the assertions of every step up to k,
-    which together refuse every retention below it; each retention value is listed once.
-    """
-    steps = OBJECT_LOCK_DAYS
-    assertions = []
-    for index in range(1, len(steps)):
-        low, high = steps[index - 1], steps[index]
-        assertions.append(
-            {
-                "Assert": {
-                    "Fn::Or": [
-                        Not(
-                            {
-                                "Fn::Contains": [
-                                    [str(d) for d in steps[index:]],
-                                    Ref("ReportObjectLockDays"),
-                                ]
-                            }
-                        ),
-                        Not(
-                            {
-                                "Fn::Contains": [
-                                    [str(d) for d in range(low, high)],
-                                    Ref("ReportRetentionDays"),
-                                ]
-                            }
-                        ),
-                    ]
-                },
-                "AssertDescription": f"ReportObjectLockDays of {high} or more needs "
-                f"ReportRetentionDays of at least {high}: the lock may not outlast the "
-                "lifecycle expiry",
-            }
-        )
-    return {
-        "RuleCondition": Not(Equals(Ref("ReportObjectLockMode"), "off")),
-        "Assertions": assertions,
-    }

@@ -18,6 +18,7 @@ REASONS = (EMULATOR, CFN_LINT, SCANNERS, PROPERTY, SCALE, BROWSER)
 
 FILE_MARKERS: dict[str, tuple[str, ...]] = {
     # Each starts headless Chromium (seconds) and reads reports of up to 100,000 results.
+    "tests/browser/test_bench_report.py": (BROWSER,),
     "tests/browser/test_page_checks.py": (BROWSER,),
     "tests/browser/test_report_in_browser.py": (BROWSER,),
     "tests/browser/test_report_sample.py": (EMULATOR,),

@@ -1,29 +1,19 @@
 """The browser tests' fixtures: one headless Chromium per session (compliance_template.local.
 browser) and the reports of tests/browser/report_fixtures.py, built once per session.
 
-Without the browser the tests skip, naming the install command, except when REQUIRE_BROWSER=1
-(CI, .ci/run): there they fail, so CI can never pass by skipping them."""
+Without the browser they skip or fail as tests/browser/browser_required.py decides."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import report_fixtures
+from browser_required import need_browser
 
 from compliance_template.local import browser
-
-
-def need_browser() -> None:
-    try:
-        browser.find()
-    except browser.BrowserMissing as missing:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {missing}", pytrace=False)
-        pytest.skip(str(missing))
 
 
 @pytest.fixture(scope="session")

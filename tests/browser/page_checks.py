@@ -219,9 +219,7 @@ def filtering(driver: Any, text: str) -> list[str]:
     box.clear()
     box.send_keys(" ")
     box.clear()  # clear() fires no input event; typing then clearing does in every version
-    driver.execute_script(
-        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", box
-    )
+    driver.execute_script("arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", box)
     problems += _count_problems(driver, "filter cleared", rows, total)
     selects = driver.find_elements("css selector", "select.filter-column")
     if not selects:

@@ -165,3 +165,18 @@ def test_a_full_page_screenshot_covers_more_than_the_viewport(load):
     assert png.startswith(b"\x89PNG")
     height = int.from_bytes(png[20:24], "big")  # the IHDR chunk's height
     assert height >= 3000
+
+
+def test_without_the_browser_ci_fails_and_elsewhere_the_tests_skip(monkeypatch):
+    from browser_required import need_browser
+
+    def missing():
+        raise browser.BrowserMissing("chromium not found: run sudo scripts/install-browser.sh")
+
+    monkeypatch.setattr(browser, "find", missing)
+    monkeypatch.delenv("REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"install-browser\.sh"):
+        need_browser()
+    monkeypatch.setenv("REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="REQUIRE_BROWSER=1 but chromium not found"):
+        need_browser()

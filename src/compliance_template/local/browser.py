@@ -45,7 +45,9 @@ def find() -> Browser:
     driver = shutil.which("chromedriver") or (
         CHROMEDRIVER if os.access(CHROMEDRIVER, os.X_OK) else None
     )
-    missing = [name for name, path in (("chromium", chromium), ("chromedriver", driver)) if not path]
+    missing = [
+        name for name, path in (("chromium", chromium), ("chromedriver", driver)) if not path
+    ]
     if missing:
         raise BrowserMissing(f"{' and '.join(missing)} not found: run sudo {INSTALL}")
     try:
@@ -160,6 +162,5 @@ def pdf_page_sizes(pdf: bytes) -> list[tuple[float, float]]:
     """Each page's MediaBox width and height in points (Chromium writes page dictionaries
     uncompressed, one MediaBox each)."""
     return [
-        (float(x1) - float(x0), float(y1) - float(y0))
-        for x0, y0, x1, y1 in _MEDIA_BOX.findall(pdf)
+        (float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in _MEDIA_BOX.findall(pdf)
     ]

@@ -23,7 +23,7 @@ TOOL := COMPLIANCE_TEMPLATE_MAKE=1 $(BIN)/python -m
 PREFLIGHT_ARGS = --stack-name $(STACK) --template $(TEMPLATE) \
 	$(if $(PARAMETERS),--parameters $(PARAMETERS)) $(AWS_TARGET)
 
-.PHONY: help venv template lint test test-fast test-e2e emulator package bench preflight deploy destroy deploy-local deploy-org \
+.PHONY: help venv template lint test test-fast test-e2e emulator package bench preflight deploy destroy deploy-local report-sample deploy-org \
 	release-baseline refresh-catalog clean
 
 help:
@@ -37,6 +37,7 @@ help:
 	@echo "make deploy     preflight, package and deploy (PARAMETERS=file ARTIFACT_BUCKET= REGION= PROFILE= STACK= TEMPLATE=)"
 	@echo "make destroy    delete the stack; the reports bucket and key are kept and reported"
 	@echo "make deploy-local  deploy, update, redeploy and delete on a local emulator, printing each step"
+	@echo "make report-sample  a sample report (8 daily runs) from the stack on the local emulator: build/sample-report/"
 	@echo "make test-e2e   the checks of the stack deployed on the local emulator (tests/e2e/)"
 	@echo "make emulator   the local emulator on http://127.0.0.1:4566 for the AWS CLI or any SDK (PORT=), until Ctrl-C"
 	@echo "make deploy-org OUS=ou-.. REGIONS=eu-west-1,.. ARTIFACT_PREFIX=.. PARAMETERS=file [REGION= PROFILE=]  StackSet for members"
@@ -81,6 +82,7 @@ bench: $(STAMP)
 	$(BIN)/python -m compliance_template.packaging --out build
 	$(BIN)/python benchmarks/bench_functions.py
 	$(BIN)/python benchmarks/bench_generator.py
+	$(BIN)/python benchmarks/bench_report.py
 
 preflight: $(STAMP)
 	$(TOOL) compliance_template.deploy.preflight $(PREFLIGHT_ARGS)
@@ -95,6 +97,11 @@ destroy: $(STAMP)
 
 deploy-local: $(STAMP)
 	$(BIN)/python -m compliance_template.local.cycle
+
+# report.html, details.csv, summary.json (and a screenshot with Chromium) of the last of 8 daily
+# runs on the local emulator; loopback only (docs/deploy.md).
+report-sample: $(STAMP)
+	$(BIN)/python -m compliance_template.local.report_sample
 
 # The local emulator as a server on 127.0.0.1 for any AWS client, until Ctrl-C.
 PORT ?= 4566

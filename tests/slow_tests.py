@@ -13,10 +13,15 @@ from __future__ import annotations
 SLOW = "slow"
 # What a slow test does (pyproject.toml describes each marker).
 EMULATOR, CFN_LINT, SCANNERS, PROPERTY = "emulator", "cfn_lint", "scanners", "property"
-SCALE = "scale"
-REASONS = (EMULATOR, CFN_LINT, SCANNERS, PROPERTY, SCALE)
+SCALE, BROWSER = "scale", "browser"
+REASONS = (EMULATOR, CFN_LINT, SCANNERS, PROPERTY, SCALE, BROWSER)
 
 FILE_MARKERS: dict[str, tuple[str, ...]] = {
+    # Each starts headless Chromium (seconds) and reads reports of up to 100,000 results.
+    "tests/browser/test_bench_report.py": (BROWSER,),
+    "tests/browser/test_page_checks.py": (BROWSER,),
+    "tests/browser/test_report_in_browser.py": (BROWSER,),
+    "tests/browser/test_report_sample.py": (EMULATOR,),
     "tests/cfn_rules/test_fixtures.py": (),
     "tests/cfn_rules/test_helpers.py": (),
     "tests/cfn_rules/test_loading.py": (CFN_LINT,),

@@ -90,7 +90,11 @@ def test_extras_are_declared_pinned_and_nested():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = project["optional-dependencies"]
     assert extras["deploy"] == ["boto3==1.44.8", "awscli==1.46.3"]
-    assert extras["local"] == ["compliance-template[deploy]", "moto[server]==5.2.5"]
+    assert extras["local"] == [
+        "compliance-template[deploy]",
+        "moto[server]==5.2.5",
+        "selenium==4.51.0",
+    ]
     assert extras["dev"][0] == "compliance-template[deploy,local]"
     for requirement in [*project["dependencies"], *(r for e in extras.values() for r in e)]:
         assert "==" in requirement or requirement.startswith("compliance-template["), requirement
@@ -116,6 +120,7 @@ IMPORTED_AS = {
     "boto3": {"boto3", "botocore"},
     "awscli": set(),
     "moto[server]": {"moto"},
+    "selenium": {"selenium"},
 }
 
 

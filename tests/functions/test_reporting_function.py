@@ -152,6 +152,9 @@ def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
         "rules": 4,
         "rulesNotFound": 0,
         "rulesWithNonCompliant": 3,
+        "score": 78.33,  # 611 / 780
+        "previousScore": None,
+        "scoreChange": None,
     }
     assert by_rule["compliance-s3-bucket-server-side-encryption-enabled"]["byAccountRegion"] == [
         {"account": ACCOUNT, "region": REGION, "compliant": 210, "nonCompliant": 40, "exempt": 0}
@@ -206,7 +209,8 @@ def test_the_trend_follows_the_runs_found_in_the_bucket(world, config):
         ("2024-04-30T060000Z", 2),
         ("2024-05-01T060000Z", 0),
     ]
-    assert len(world.keys("reports/")) == 9
+    # Per run: details.csv, report.html, manifest.json, summary.json and two table objects.
+    assert len(world.keys("reports/")) == 18
     assert "Trend over the last 3 runs" in html
     assert "0 non-compliant of 10 resources" in world.notifications()[-1]["subject"]
     assert "(previous run: 2)" in world.notifications()[-1]["message"]

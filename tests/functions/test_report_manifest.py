@@ -92,3 +92,18 @@ def test_a_manifest_listing_a_key_twice_is_refused():
     entry = manifest.entry("reports/x", b"1", "text/plain")
     with pytest.raises(ValueError, match=r"files lists a key twice: \['reports/x'"):
         manifest.document(RUN, "t", [entry, entry])
+
+
+def test_uploads_send_the_checksum_headers_s3_and_object_lock_need(world):
+    """What goes over the wire: the algorithm header Object Lock requires and our digest, for
+    the bytes bodies and the files streamed from disk alike (no trailer checksum of botocore's)."""
+    sent = []
+    world.s3.meta.events.register(
+        "before-send.s3.PutObject", lambda request, **_: sent.append(dict(request.headers))
+    )
+    report(world)
+    assert len(sent) == 6
+    for headers in sent:
+        assert headers["x-amz-sdk-checksum-algorithm"] == b"SHA256"
+        assert len(base64.b64decode(headers["x-amz-checksum-sha256"])) == 32
+        assert "X-Amz-Trailer" not in headers and "Content-Encoding" not in headers

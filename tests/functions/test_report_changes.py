@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import collect
 import pytest
+import render
+import score_changes
+import tally
 import violations
 from conftest import ACCOUNT, BUCKET, REGION, load_app
 
@@ -324,3 +327,35 @@ def test_the_previous_state_of_100000_violations_stays_small():
     assert len(states) == 100_000
     # Measured: 13.3 MB held (about 135 bytes a violation), 15.0 MB at the peak.
     assert size < 16_000_000 and peak < 18_000_000, (size, peak)
+
+
+def test_a_summary_built_without_a_tracker_has_the_baselines_changes():
+    counted = tally.build(
+        {RULE: "ENCRYPTED_VOLUMES"},
+        lambda _: iter([result("vol-1"), result("vol-2")]),
+        lambda _: None,
+    )
+    document = render.summary(RUN, GENERATED, {}, counted, [], {}, "", [])
+    assert document["changes"] == {
+        "previousRunId": None,
+        "new": 0,
+        "fixed": 0,
+        "regressed": 0,
+        "stillOpen": 2,
+        "openByAge": {"0-6": 2, "7-29": 0, "30-89": 0, "90+": 0},
+        "samples": {"new": [], "regressed": [], "fixed": [], "stillOpen": []},
+    }
+
+
+@pytest.mark.parametrize(
+    ("score", "change", "line"),
+    [
+        (93.41, 1.25, "Score 93.41% (+1.25 since the last run)"),
+        (50.0, -0.5, "Score 50.00% (-0.50 since the last run)"),
+        (100.0, 0.0, "Score 100.00% (+0.00 since the last run)"),
+        (75.0, None, "Score 75.00%"),  # no previous score
+        (None, None, "Score n/a (no evaluated resources)"),
+    ],
+)
+def test_the_score_line(score, change, line):
+    assert score_changes.headline({"score": score, "scoreChange": change}) == line

@@ -4,8 +4,10 @@ The rules are discovered, not configured: those Config lists (or the aggregator 
 names are the stack's (``<RULE_NAME_PREFIX>-<suffix>`` with a suffix of the rulebook), so the
 configuration does not grow with the number of rules.
 
-Entry point ``app.handler``, invoked by a schedule. Writes ``summary.json``, ``details.csv`` and
-``report.html`` under ``reports/<run id>/`` and publishes a short summary. The run id comes from
+Entry point ``app.handler``, invoked by a schedule. Writes ``details.csv``, ``report.html``,
+``manifest.json`` (the SHA-256 of every file written) and ``summary.json`` under
+``reports/<run id>/``, the run's rows of the ``rule_results`` and ``violations`` tables under
+``reports/tables/``, and publishes a short summary. The run id comes from
 the scheduled event's ``time``, so a retried run overwrites its own artifacts.
 """
 
@@ -19,21 +21,24 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import IO, Any
 
 import aws
 import collect
 import exemption_report
 import exemptions
 import keys
+import manifest
 import observability
 import render
 import report_store
 import rulebook
 import scores
 import settings
+import tables
 import tally
 import validation as v
+import violations
 
 logger = observability.get_logger("reporting")
 _AGGREGATOR = re.compile(r"[\w-]{1,256}")
@@ -93,18 +98,35 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     s3 = aws.client("s3")
     scope, rules, results_of = _source(config, context)
     common = config.common
+    rule_results_key = tables.table_key("rule_results", run, moment)
+    violations_key = tables.table_key("violations", run, moment)
     uris = {
-        name: f"s3://{bucket}/{prefix}{file}"
-        for name, file in (
-            ("summary", "summary.json"),
-            ("details", "details.csv"),
-            ("report", "report.html"),
+        name: f"s3://{bucket}/{key}"
+        for name, key in (
+            ("summary", f"{prefix}summary.json"),
+            ("details", f"{prefix}details.csv"),
+            ("report", f"{prefix}report.html"),
+            ("manifest", f"{prefix}manifest.json"),
+            ("violations", violations_key),
+            ("ruleResults", rule_results_key),
         )
     }
     generated_at = keys.iso_time(datetime.now(UTC))
-    # Non-compliant rows go to a temporary file as they stream in and are uploaded from it:
-    # memory holds the counts and the HTML table's first rows, never the whole result set.
-    with tempfile.TemporaryFile() as details:
+    # Read first: the violations of the previous run are the state this run's results are
+    # compared with as they stream past.
+    previous = report_store.previous_summary(s3, bucket, run, moment)
+    written: list[manifest.Entry] = []
+
+    def put(key: str, body: bytes | IO[bytes], content_type: str) -> None:
+        written.append(report_store.put(s3, bucket, key, body, content_type))
+
+    # Non-compliant rows go to temporary files as they stream in and are uploaded from them:
+    # memory holds the counts, the HTML table's first rows, the previous violations in compact
+    # form and bounded samples, never the whole result set.
+    with (
+        tempfile.TemporaryFile() as details,
+        violations.start(s3, bucket, previous, run, generated_at, moment) as tracker,
+    ):
         text = io.TextIOWrapper(details, encoding="utf-8", newline="")
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(tally.CSV_COLUMNS)
@@ -114,11 +136,12 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             writer.writerow,
             frameworks=_framework_labels(rules, common),
             exempt_of=_exempt_of(exempt, day),
+            track=tracker.observe,
         )
         text.flush()
         text.detach()
         details.seek(0)
-        previous = report_store.previous_summary(s3, bucket, run, moment)
+        changed = tracker.finish({name for name, rule in counted.rules.items() if rule.found})
         points = render.trend(previous, render.trend_point(run, generated_at, counted))
         frameworks = scores.framework_scores(
             counted.rules, common.rule_name_prefix, common.frameworks
@@ -135,20 +158,32 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             frameworks,
             listed,
             exemption_report.expiring_soon(listed),
+            previous=previous,
+            changes=changed,
         )
-        report_store.put(s3, bucket, f"{prefix}details.csv", details, "text/csv; charset=utf-8")
+        put(f"{prefix}details.csv", details, "text/csv; charset=utf-8")
+        rows = tables.rule_results_rows(run, generated_at, counted, _framework_lists(rules, common))
+        put(rule_results_key, tables.gzip_lines(rows), tables.CONTENT_TYPE)
+        put(violations_key, tracker.file, tables.CONTENT_TYPE)
     html = render.html_report(document, counted.table_rows())
-    report_store.put(
-        s3, bucket, f"{prefix}report.html", html.encode("utf-8"), "text/html; charset=utf-8"
+    put(f"{prefix}report.html", html.encode("utf-8"), "text/html; charset=utf-8")
+    summary_body = aws.canonical_json(document).encode("utf-8")
+    summary_key = f"{prefix}summary.json"
+    evidence = manifest.document(
+        run,
+        generated_at,
+        [*written, manifest.entry(summary_key, summary_body, "application/json")],
     )
-    # The summary goes last: its presence marks a complete run for the next run's trend.
     report_store.put(
         s3,
         bucket,
-        f"{prefix}summary.json",
-        aws.canonical_json(document).encode("utf-8"),
-        "application/json",
+        f"{prefix}manifest.json",
+        aws.canonical_json(evidence).encode("utf-8"),
+        manifest.CONTENT_TYPE,
     )
+    # The summary goes last: its presence marks a complete run for the next run's trend and
+    # what-changed state.
+    report_store.put(s3, bucket, summary_key, summary_body, "application/json")
     subject, body, attributes = render.message(document)
     card = render.card(document) if common.chat_notifications else None
     aws.publish(aws.client("sns"), common.topic_arn, subject, body, attributes, card)
@@ -202,15 +237,20 @@ def _framework_metrics(namespace: str, frameworks: Iterable[Mapping[str, Any]]) 
         )
 
 
-def _framework_labels(rules: Mapping[str, str], common: settings.CommonSettings) -> dict[str, str]:
-    """Each rule's enabled frameworks, as the CSV's last column shows them."""
+def _framework_lists(
+    rules: Mapping[str, str], common: settings.CommonSettings
+) -> dict[str, list[str]]:
+    """Each rule's enabled frameworks."""
     prefix = common.rule_name_prefix
     return {
-        name: ";".join(
-            rulebook.frameworks_of(rulebook.suffix(prefix, name) or "", common.frameworks)
-        )
+        name: list(rulebook.frameworks_of(rulebook.suffix(prefix, name) or "", common.frameworks))
         for name in rules
     }
+
+
+def _framework_labels(rules: Mapping[str, str], common: settings.CommonSettings) -> dict[str, str]:
+    """Each rule's enabled frameworks, as the CSV's last column shows them."""
+    return {name: ";".join(listed) for name, listed in _framework_lists(rules, common).items()}
 
 
 def _stack_rules(names: Iterable[str], common: settings.CommonSettings) -> dict[str, str]:

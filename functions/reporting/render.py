@@ -13,6 +13,9 @@ from typing import Any
 
 import chat
 import rulebook
+import score_changes
+import scores
+import violations
 from tally import CSV_COLUMNS, Tally
 
 TREND_RUNS = 30
@@ -25,6 +28,8 @@ def trend_point(run_id: str, generated_at: str, tally: Tally) -> dict[str, Any]:
         "generatedAt": generated_at,
         "compliant": tally.compliant,
         "nonCompliant": tally.non_compliant,
+        "exempt": tally.exempt,
+        "score": scores.score(tally.compliant, tally.non_compliant),
     }
 
 
@@ -40,7 +45,7 @@ def trend(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> list[d
         and isinstance(point.get("compliant"), int)
         and isinstance(point.get("nonCompliant"), int)
     ]
-    return [*kept[-(TREND_RUNS - 1) :], current]
+    return [*(score_changes.trend_point(p) for p in kept[-(TREND_RUNS - 1) :]), current]
 
 
 def summary(
@@ -54,7 +59,13 @@ def summary(
     frameworks: Sequence[Mapping[str, Any]],
     exemptions: Sequence[Mapping[str, Any]] = (),
     expiring: Sequence[Mapping[str, Any]] = (),
+    *,
+    previous: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``previous``: the previous complete run's summary (None: none), for the score changes;
+    ``changes``: the tracker's what-changed section (None: this run is the baseline)."""
+    before = score_changes.previous_non_compliant(previous)
     rules = []
     for rule in sorted(tally.rules.values(), key=lambda r: r.name):
         text = rulebook.text(rule.identifier)
@@ -68,6 +79,8 @@ def summary(
                 "nonCompliant": rule.non_compliant,
                 "exempt": rule.exempt,
                 "evaluated": rule.evaluated,
+                "score": scores.score(rule.compliant, rule.non_compliant),
+                "previousNonCompliant": before.get(rule.name),
                 "runbook": rulebook.runbook_url(runbook_base_url, rule.identifier),
                 "byAccountRegion": [
                     {"account": a, "region": r, "compliant": c, "nonCompliant": n, "exempt": e}
@@ -90,9 +103,12 @@ def summary(
             "rules": len(rules),
             "rulesNotFound": sum(1 for r in rules if not r["found"]),
             "rulesWithNonCompliant": sum(1 for r in rules if r["nonCompliant"]),
+            **score_changes.totals(tally, previous),
         },
         "rules": rules,
-        "frameworks": [dict(framework) for framework in frameworks],
+        "frameworks": score_changes.frameworks(frameworks, previous),
+        "accounts": score_changes.accounts(tally),
+        "changes": dict(changes) if changes is not None else violations.empty(tally.non_compliant),
         "exemptions": [dict(e) for e in exemptions],
         "expiringSoon": [dict(e) for e in expiring],
         "trend": points,
@@ -116,6 +132,9 @@ def message(document: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     )
     lines = [
         f"Compliance report for {scope_text(document['scope'])}, run {document['runId']}.",
+        "",
+        score_changes.headline(totals),
+        f"What changed: {score_changes.changes_text(document['changes'])}",
         "",
         f"Non-compliant resources: {totals['nonCompliant']}"
         + (f" (previous run: {previous})" if previous is not None else ""),
@@ -169,6 +188,8 @@ def card(document: Mapping[str, Any], top: int = 5) -> dict[str, Any]:
     )[:top]
     fields = [
         ("Scope", scope_text(document["scope"])),
+        ("Score", score_changes.headline(totals).removeprefix("Score ")),
+        ("What changed", score_changes.changes_text(document["changes"])),
         ("Non-compliant resources", f"{totals['nonCompliant']} of {totals['evaluated']}"),
         ("Rules", f"{totals['rulesWithNonCompliant']} of {totals['rules']} with findings"),
         *((r["ruleName"], _rule_line(r)) for r in worst),

@@ -12,6 +12,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import IO, Any
 
+import manifest
 import observability
 from aws import get_json
 from botocore.exceptions import ClientError
@@ -59,6 +60,19 @@ def previous_summary(s3: Any, bucket: str, run: str, moment: datetime) -> dict[s
     return None
 
 
-def put(s3: Any, bucket: str, key: str, body: bytes | IO[bytes], content_type: str) -> None:
-    """One PutObject; no encryption header (the bucket's default encryption applies)."""
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+def put(
+    s3: Any, bucket: str, key: str, body: bytes | IO[bytes], content_type: str
+) -> manifest.Entry:
+    """One PutObject with the body's SHA-256, which S3 checks and keeps with the object (and
+    which an Object Lock retention period requires: docs/aws-facts.md, "Reports as evidence");
+    no encryption header (the bucket's default encryption applies). The manifest's entry."""
+    described = manifest.entry(key, body, content_type)
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentType=content_type,
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=described.checksum,
+    )
+    return described

@@ -35,6 +35,9 @@ EXEMPT = "EXEMPT"
 # The exemption covering a NON_COMPLIANT result (its id), or None: given the result and the
 # rule's identifier.
 ExemptOf = Callable[[Result, str], str | None]
+# Told of every NON_COMPLIANT result as it streams past: the result, the rule's identifier and
+# the covering exemption's id (None when open), so violations are tracked without a result list.
+Track = Callable[[Result, str, str | None], object]
 
 
 @dataclass
@@ -108,11 +111,13 @@ def build(
     *,
     frameworks: Mapping[str, str] | None = None,
     exempt_of: ExemptOf | None = None,
+    track: Track | None = None,
 ) -> Tally:
     """Stream every rule's results once: count them, write non-compliant rows as they come.
 
     ``frameworks`` gives a rule's enabled frameworks as the CSV shows them (``a;b``);
-    ``exempt_of`` the exemption covering a non-compliant result."""
+    ``exempt_of`` the exemption covering a non-compliant result; ``track`` is told of each
+    non-compliant result (exempt or not) as it comes."""
     labels = frameworks or {}
     tally = Tally({name: RuleTally(name, ident) for name, ident in rules.items()}, table_limit)
     for name, identifier in rules.items():
@@ -130,11 +135,15 @@ def build(
                     scope[2] += 1
                     tally.matched[exemption] = tally.matched.get(exemption, 0) + 1
                     write_row(csv_row(result, identifier, labels.get(name, ""), exemption))
+                    if track is not None:
+                        track(result, identifier, exemption)
                 elif result.compliance_type == "NON_COMPLIANT":
                     rule.non_compliant += 1
                     scope[1] += 1
                     row = csv_row(result, identifier, labels.get(name, ""))
                     write_row(row)
+                    if track is not None:
+                        track(result, identifier, None)
                     tally.table.append(row)
                     if len(tally.table) >= 2 * table_limit:
                         tally._trim()

@@ -152,6 +152,9 @@ def test_several_rules_with_mixed_results_across_pages(world, config, capsys):
         "rules": 4,
         "rulesNotFound": 0,
         "rulesWithNonCompliant": 3,
+        "score": 78.33,  # 611 / 780
+        "previousScore": None,
+        "scoreChange": None,
     }
     assert by_rule["compliance-s3-bucket-server-side-encryption-enabled"]["byAccountRegion"] == [
         {"account": ACCOUNT, "region": REGION, "compliant": 210, "nonCompliant": 40, "exempt": 0}
@@ -206,7 +209,8 @@ def test_the_trend_follows_the_runs_found_in_the_bucket(world, config):
         ("2024-04-30T060000Z", 2),
         ("2024-05-01T060000Z", 0),
     ]
-    assert len(world.keys("reports/")) == 9
+    # Per run: details.csv, report.html, manifest.json, summary.json and two table objects.
+    assert len(world.keys("reports/")) == 18
     assert "Trend over the last 3 runs" in html
     assert "0 non-compliant of 10 resources" in world.notifications()[-1]["subject"]
     assert "(previous run: 2)" in world.notifications()[-1]["message"]
@@ -339,3 +343,113 @@ def test_config_errors_are_raised_so_the_run_is_retried(world, config):
     with pytest.raises(ClientError):
         run()
     assert world.keys("reports/") == []
+
+
+def open_ids(rows):
+    return {row[5] for row in rows[1:] if row[6] == "NON_COMPLIANT"}
+
+
+def test_three_runs_track_what_changed_and_how_the_score_moved(world, config):
+    """Runs on three days, results changing between them: what changed and the score follow."""
+    rule = "compliance-s3-bucket-server-side-encryption-enabled"
+    config.add(rule, 5, 5)
+    run({**SCHEDULED, "time": "2024-04-29T06:00:00Z"})
+    config.rules[rule] = [(ACCOUNT, REGION, 8, 2)]
+    run({**SCHEDULED, "time": "2024-04-30T06:00:00Z"})
+    config.rules[rule] = [(ACCOUNT, REGION, 4, 6)]
+    run()
+
+    first, second, third = (
+        artifacts(world, f"reports/{day}T060000Z/")
+        for day in ("2024-04-29", "2024-04-30", "2024-05-01")
+    )
+    one, two, three = (open_ids(rows) for _, rows, _ in (first, second, third))
+    # The fake spreads the non-compliant results over the ids: every kind of change occurs.
+    assert (len(one), len(two), len(three)) == (5, 2, 6)
+    assert (len(two - one), len(one - two), len(one & two)) == (1, 4, 1)
+    assert (len(three & (one - two)), len(three - one - two), len(three & two)) == (2, 2, 2)
+
+    baseline = first[0]["changes"]
+    assert baseline["previousRunId"] is None and baseline["stillOpen"] == 5
+    assert first[0]["totals"]["score"] == 50.0 and first[0]["totals"]["previousScore"] is None
+
+    changed = second[0]["changes"]
+    assert changed["previousRunId"] == "2024-04-29T060000Z"
+    assert (changed["new"], changed["fixed"], changed["stillOpen"], changed["regressed"]) == (
+        len(two - one),
+        len(one - two),
+        len(one & two),
+        0,
+    )
+    assert {s["resourceId"] for s in changed["samples"]["fixed"]} == one - two
+    assert {s["firstSeen"] for s in changed["samples"]["stillOpen"]} == {"2024-04-29T06:00:00.000Z"}
+    totals = second[0]["totals"]
+    assert (totals["score"], totals["previousScore"], totals["scoreChange"]) == (80.0, 50.0, 30.0)
+    [rule_entry] = second[0]["rules"]
+    assert (rule_entry["score"], rule_entry["previousNonCompliant"]) == (80.0, 5)
+
+    last = third[0]["changes"]
+    fixed_once = one - two
+    assert last["regressed"] == len(three & fixed_once)
+    assert last["new"] == len(three - one - two)
+    assert last["stillOpen"] == len(three & two)
+    assert last["fixed"] == len(two - three)
+    for sample in last["samples"]["stillOpen"]:
+        # Open since the first run when it was open in all three.
+        first_seen = "2024-04-29" if sample["resourceId"] in one else "2024-04-30"
+        assert sample["firstSeen"].startswith(first_seen)
+        assert sample["ageDays"] == {"2024-04-29": 2, "2024-04-30": 1}[first_seen]
+    assert {s["resourceId"] for s in last["samples"]["regressed"]} == three & fixed_once
+    assert sum(last["openByAge"].values()) == len(three) == third[0]["totals"]["nonCompliant"]
+    totals = third[0]["totals"]
+    assert (totals["score"], totals["previousScore"], totals["scoreChange"]) == (40.0, 80.0, -40.0)
+    assert [p["score"] for p in third[0]["trend"]] == [50.0, 80.0, 40.0]
+    assert [p["exempt"] for p in third[0]["trend"]] == [0, 0, 0]
+    message = world.notifications()[-1]["message"]
+    assert "Score 40.00% (-40.00 since the last run)" in message
+    assert f"What changed: {last['new']} new, {last['regressed']} regressed" in message
+    assert third[0]["accounts"] == [
+        {
+            "account": ACCOUNT,
+            "region": REGION,
+            "compliant": 4,
+            "nonCompliant": 6,
+            "exempt": 0,
+            "score": 40.0,
+        }
+    ]
+
+
+def test_a_summary_from_before_the_score_gives_the_previous_score_from_its_counts(world, config):
+    rule = "compliance-s3-bucket-server-side-encryption-enabled"
+    config.add(rule, 3, 1)
+    world.s3.put_object(
+        Bucket="compliance-reports-test",
+        Key="reports/2024-04-30T060000Z/summary.json",
+        Body=json.dumps(
+            {
+                "runId": "2024-04-30T060000Z",
+                "totals": {"compliant": 1, "nonCompliant": 3},
+                "rules": [{"ruleName": rule, "nonCompliant": 3}],
+                "frameworks": [{"framework": "cis", "score": 12.5}],
+                "trend": [{"runId": "2024-04-30T060000Z", "compliant": 1, "nonCompliant": 3}],
+                "artifacts": {},
+            }
+        ).encode(),
+    )
+    summary, _, _ = artifacts(world, run()["prefix"])
+    totals = summary["totals"]
+    assert (totals["score"], totals["previousScore"], totals["scoreChange"]) == (75.0, 25.0, 50.0)
+    assert summary["rules"][0]["previousNonCompliant"] == 3
+    # The old point gains its score and an exempt count; no violations file: the baseline.
+    assert summary["trend"][0] == {
+        "runId": "2024-04-30T060000Z",
+        "compliant": 1,
+        "nonCompliant": 3,
+        "score": 25.0,
+        "exempt": 0,
+    }
+    assert summary["changes"]["previousRunId"] is None
+    card = reporting.render.card(summary)["content"]["description"]
+    assert "*Score:* 75.00% (+50.00 since the last run)" in card
+    assert "*What changed:* first tracked run: 1 open" in card

@@ -25,6 +25,7 @@ import aws
 import collect
 import exemption_report
 import exemptions
+import html_report
 import keys
 import observability
 import render
@@ -137,7 +138,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             exemption_report.expiring_soon(listed),
         )
         report_store.put(s3, bucket, f"{prefix}details.csv", details, "text/csv; charset=utf-8")
-    html = render.html_report(document, counted.table_rows())
+    html = html_report.page(document, counted.table_rows())
     report_store.put(
         s3, bucket, f"{prefix}report.html", html.encode("utf-8"), "text/html; charset=utf-8"
     )

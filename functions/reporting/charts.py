@@ -155,7 +155,7 @@ def line_chart(
     step = (right - left) / max(1, len(labels) - 1)
     xs = [left + i * step if len(labels) > 1 else (left + right) / 2 for i in range(len(labels))]
     parts = [
-        f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} '
+        f'<svg class="{css_class}" viewBox="0 0 {WIDTH} '
         f'{HEIGHT}" width="100%" role="img" font-size="{FONT_SIZE}">',
         f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
         _legend(series, left),
@@ -264,7 +264,7 @@ def bar(compliant: int, non_compliant: int, label: str) -> str:
     total = compliant + non_compliant
     share = 100 * compliant / total if total else 0
     parts = [
-        '<svg class="bar" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 10" '
+        '<svg class="bar" viewBox="0 0 100 10" '
         f'width="100%" height="10" preserveAspectRatio="none" role="img" '
         f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
     ]

@@ -111,7 +111,8 @@ def document(
     points = trend if trend is not None else [point(29, 3, 4), point(30, 4, 4)]
     points[-1] = {**points[-1], "runId": RUN, "compliant": compliant}
     points[-1].update(nonCompliant=non_compliant, score=current)
-    change = None if current is None or previous_score is None else round(current - previous_score, 2)
+    known = current is not None and previous_score is not None
+    change = round(current - previous_score, 2) if known else None  # type: ignore[operator]
     return {
         "schemaVersion": 1,
         "kind": "compliance-report",
@@ -252,7 +253,7 @@ def with_exemptions() -> dict[str, Any]:
 
 def trend_points(count: int = 30, peak: int = 76_188) -> list[dict[str, Any]]:
     """``count`` daily runs ending the run before RUN, the compliant count peaking at ``peak``."""
-    points = [point(day, 50_000 + 800 * day, 9_000 - 200 * day, 10 * day) for day in range(1, count)]
+    points = [point(d, 50_000 + 800 * d, 9_000 - 200 * d, 10 * d) for d in range(1, count)]
     points[count // 2] = {**points[count // 2], "compliant": peak, "score": score(peak, 6_000)}
     points[count // 2]["nonCompliant"] = 6_000
     return [*points, point(count, 0, 0)]

@@ -252,11 +252,13 @@ def with_exemptions() -> dict[str, Any]:
 
 
 def trend_points(count: int = 30, peak: int = 76_188) -> list[dict[str, Any]]:
-    """``count`` daily runs ending the run before RUN, the compliant count peaking at ``peak``."""
-    points = [point(d, 50_000 + 800 * d, 9_000 - 200 * d, 10 * d) for d in range(1, count)]
-    points[count // 2] = {**points[count // 2], "compliant": peak, "score": score(peak, 6_000)}
-    points[count // 2]["nonCompliant"] = 6_000
-    return [*points, point(count, 0, 0)]
+    """``count`` daily runs ending on RUN's day, the compliant count peaking at ``peak`` midway."""
+    days = range(33 - count, 33)
+    points = [point(d, 50_000 + 800 * d, 9_000 - 200 * d, 10 * d) for d in days]
+    middle = count // 2
+    points[middle] = {**points[middle], "compliant": peak, "nonCompliant": 6_000}
+    points[middle]["score"] = score(peak, 6_000)
+    return points
 
 
 def rows(count: int = 1000) -> list[tuple[str, ...]]:

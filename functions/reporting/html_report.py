@@ -36,6 +36,8 @@ _TABLE_COLUMNS = (
     ("annotation", "Annotation", False),
     ("resultRecordedTime", "Recorded", False),
 )
+# Long ids and free text may break anywhere, so a narrow page or A4 never overflows.
+_CELL_CLASS = {"resourceId": ' class="id"', "annotation": ' class="text"'}
 _CHANGE_KINDS = (
     ("new", "New", "open now, not open in the previous run"),
     ("regressed", "Regressed", "open again within 90 days of being fixed"),
@@ -51,6 +53,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 a
 padding:1rem;max-width:72rem;color:#1a1a1a;line-height:1.4;overflow-wrap:break-word}
 h1{margin:.2rem 0}h2{margin:2rem 0 .5rem;border-bottom:2px solid #ddd}h3{margin:1.2rem 0 .3rem}
 .muted{color:#555}.num{text-align:right;white-space:nowrap;overflow-wrap:normal}
+th.num{white-space:normal}
 .headline{display:flex;flex-wrap:wrap;gap:1rem 2.5rem;align-items:flex-end}
 .big{font-size:3rem;font-weight:700;line-height:1}
 .counts{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;margin:0;padding:0}
@@ -63,6 +66,7 @@ th,td{border:1px solid #ccc;padding:.25rem .45rem;text-align:left;vertical-align
 thead th{background:#f0f0f0}tbody th{background:#fafafa;font-weight:600}
 td.id{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;
 overflow-wrap:anywhere}
+td.text{overflow-wrap:anywhere}
 tr.soon td{background:#fff3cd}tr.soon td:first-child{border-left:4px solid #E69F00}
 .bar-cell{min-width:5rem;width:12%}svg{display:block;max-width:100%;height:auto}
 svg.bar{height:10px}svg.chart{margin:.5rem 0}svg text{fill:#1a1a1a}
@@ -77,6 +81,7 @@ th[aria-sort=descending] button::after{content:" \\25BC"}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem}
 .card{border:1px solid #ccc;border-radius:6px;padding:.5rem .75rem}
 .card strong{display:block;font-size:1.6rem}
+@media (max-width:40rem){.bar-cell{display:none}}
 @page{size:A4;margin:12mm}
 @media print{
 body{max-width:none;padding:0;font-size:10pt}
@@ -139,6 +144,11 @@ def _check_rows(rows: Sequence[Sequence[str]]) -> None:
                 f"table_rows[{number}] has {len(row)} cells; allowed: {len(CSV_COLUMNS)} "
                 f"({', '.join(CSV_COLUMNS)})"
             )
+
+
+def _time(value: str | None) -> str:
+    """An ISO time that may wrap between its date and its time on a narrow page."""
+    return escape(value or "").replace("T", "T<wbr>", 1)
 
 
 def _count(value: int) -> str:
@@ -204,10 +214,11 @@ def _table(
     sortable: bool = False,
 ) -> list[str]:
     """A table in a horizontal scroll box (only narrow screens ever scroll it). ``headers`` are
-    (label, sort key, sort type); a sortable table's headers are buttons the script wires."""
+    (label, sort key, kind: text, number or bar); a sortable table's headers are buttons the
+    script wires. Narrow screens drop the bar column, whose numbers are in the row anyway."""
     cells = []
     for label, key, kind in headers:
-        css = ' class="num"' if kind == "number" else ""
+        css = {"number": ' class="num"', "bar": ' class="bar-cell"'}.get(kind, "")
         if sortable and key:
             cells.append(
                 f'<th scope="col"{css} data-sort-key="{key}" data-sort-type="{kind}" '
@@ -219,7 +230,8 @@ def _table(
         ' class="sortable"' if sortable else ""
     )
     return [
-        f'<div class="table-wrap"><table{attributes}>',
+        # Focusable, so a keyboard can scroll a table wider than a phone.
+        f'<div class="table-wrap" tabindex="0"><table{attributes}>',
         *([f"<caption>{caption}</caption>"] if caption else []),
         f"<thead><tr>{''.join(cells)}</tr></thead><tbody>",
         *rows,
@@ -277,8 +289,8 @@ def _samples(label: str, count: int, samples: Sequence[Mapping[str, Any]], key: 
             f"<td>{escape(str(s[field]))}</td>" for field in ("ruleName", "account", "region")
         )
         + f'<td>{escape(s["resourceType"])}</td><td class="id">{escape(s["resourceId"])}</td>'
-        + f"<td>{escape(s['firstSeen'])}</td>"
-        + (f"<td>{escape(s['fixedAt'] or '')}</td>" if key == "fixed" else _num(s["ageDays"]))
+        + f"<td>{_time(s['firstSeen'])}</td>"
+        + (f"<td>{_time(s['fixedAt'])}</td>" if key == "fixed" else _num(s["ageDays"]))
         + "</tr>"
         for s in samples
     ]
@@ -307,11 +319,11 @@ def _exemptions(
             f"<td>{escape(e['id'])}</td>",
             f"<td>{status}</td>",
             f"<td>{escape(e['expires'])}</td>",
-            f"<td>{escape(e['owner'])}</td>",
-            f"<td>{escape(', '.join(e['rules']))}</td>",
+            f'<td class="text">{escape(e["owner"])}</td>',
+            f'<td class="text">{escape(", ".join(e["rules"]))}</td>',
             f'<td class="id">{escape(", ".join(e["resources"]))}</td>',
             _num(e["matched"]),
-            f"<td>{escape(e['reason'])}</td>",
+            f'<td class="text">{escape(e["reason"])}</td>',
         )
         row_class = ' class="soon"' if e["id"] in expiring else ""
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
@@ -420,7 +432,7 @@ def _accounts(document: Mapping[str, Any]) -> list[str]:
         ("Compliant", "compliant", "number"),
         ("Non-compliant", "nonCompliant", "number"),
         ("Exempt", "exempt", "number"),
-        ("Share", "", "text"),
+        ("Share", "", "bar"),
     ]
     rows = [
         f"<tr><td>{escape(a['account'])}</td><td>{escape(a['region'])}</td>"
@@ -471,7 +483,7 @@ def _rules(rules: Sequence[Mapping[str, Any]]) -> list[str]:
         ("Change", "change", "number"),
         ("Compliant", "compliant", "number"),
         ("Exempt", "exempt", "number"),
-        ("Share", "", "text"),
+        ("Share", "", "bar"),
         ("Runbook", "", "text"),
     ]
     ordered = sorted(rules, key=lambda r: (-r["nonCompliant"], r["ruleName"]))
@@ -537,11 +549,14 @@ def _noncompliant(total: int, table_rows: Sequence[Sequence[str]]) -> list[str]:
     ]
     rows = []
     for row in table_rows:
-        cells = [escape(row[i]) for i in index]
+        cells = [
+            _time(row[i]) if column == "resultRecordedTime" else escape(row[i])
+            for i, (column, _, _) in zip(index, _TABLE_COLUMNS, strict=True)
+        ]
         rows.append(
             "<tr>"
             + "".join(
-                f'<td class="id">{c}</td>' if column in ("resourceId",) else f"<td>{c}</td>"
+                f"<td{_CELL_CLASS.get(column, '')}>{c}</td>"
                 for c, (column, _, _) in zip(cells, _TABLE_COLUMNS, strict=True)
             )
             + "</tr>"

@@ -52,6 +52,8 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/functions/test_processing_tickets.py": (),
     "tests/functions/test_remediation_function.py": (),
     "tests/functions/test_remediation_permissions.py": (),
+    "tests/functions/test_report_charts.py": (),
+    "tests/functions/test_report_html.py": (),
     "tests/functions/test_reporting_function.py": (),
     "tests/functions/test_reserved_tag_prefix.py": (),
     "tests/functions/test_security_hub_delivery.py": (),

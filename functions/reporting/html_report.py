@@ -71,7 +71,7 @@ tr.soon td{background:#fff3cd}tr.soon td:first-child{border-left:4px solid #E69F
 .bar-cell{min-width:5rem;width:12%}svg{display:block;max-width:100%;height:auto}
 svg.bar{height:10px}svg.chart{margin:.5rem 0}svg text{fill:#1a1a1a}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;color:inherit;
-cursor:pointer;text-align:left;overflow-wrap:anywhere}
+cursor:pointer;text-align:inherit;overflow-wrap:normal}
 th[aria-sort=ascending] button::after{content:" \\25B2"}
 th[aria-sort=descending] button::after{content:" \\25BC"}
 .no-js .controls{display:none}.no-js th button{cursor:text}

@@ -57,6 +57,8 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/functions/test_processing_tickets.py": (),
     "tests/functions/test_remediation_function.py": (),
     "tests/functions/test_remediation_permissions.py": (),
+    "tests/functions/test_report_charts.py": (),
+    "tests/functions/test_report_html.py": (),
     "tests/functions/test_reporting_function.py": (),
     "tests/functions/test_report_changes.py": (),
     "tests/functions/test_report_manifest.py": (),

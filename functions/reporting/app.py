@@ -27,6 +27,7 @@ import aws
 import collect
 import exemption_report
 import exemptions
+import html_report
 import keys
 import manifest
 import observability
@@ -134,6 +135,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             rules,
             results_of,
             writer.writerow,
+            table_limit=html_report.TABLE_ROWS,
             frameworks=_framework_labels(rules, common),
             exempt_of=_exempt_of(exempt, day),
             track=tracker.observe,
@@ -165,7 +167,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         rows = tables.rule_results_rows(run, generated_at, counted, _framework_lists(rules, common))
         put(rule_results_key, tables.gzip_lines(rows), tables.CONTENT_TYPE)
         put(violations_key, tracker.file, tables.CONTENT_TYPE)
-    html = render.html_report(document, counted.table_rows())
+    html = html_report.page(document, counted.table_rows())
     put(f"{prefix}report.html", html.encode("utf-8"), "text/html; charset=utf-8")
     summary_body = aws.canonical_json(document).encode("utf-8")
     summary_key = f"{prefix}summary.json"

@@ -74,7 +74,8 @@ def test_exempt_results_are_counted_apart_and_listed(world, config, capsys):
     assert len(exempt_rows) == 4 and {r[6] for r in exempt_rows} == {"EXEMPT"}
     assert {r[-1] for r in exempt_rows} == {"build-volumes"}
     assert {r[6] for r in data if not r[-1]} == {"NON_COMPLIANT"}
-    assert '<tr class="soon"><td>build-volumes</td>' in html and "4 exempt" in html
+    assert '<tr class="soon"><td>build-volumes</td><td>active (expires soon)</td>' in html
+    assert "<dt>Exempt</dt><dd>4</dd>" in html and html.count("(expires soon)") == 1
     metrics = {m["RuleName"]: m for m in emf_metrics(capsys.readouterr().out) if "RuleName" in m}
     assert metrics[VOLUMES]["NonCompliantResources"] == 0
     assert metrics[VOLUMES]["ExemptResources"] == 4
@@ -97,7 +98,7 @@ def test_without_exemptions_the_summary_lists_none(world, config):
     config.add(VOLUMES, 1, 1)
     summary, _, html = artifacts(world, run()["prefix"])
     assert summary["exemptions"] == [] and summary["expiringSoon"] == []
-    assert "<h2>Exemptions</h2>" not in html
+    assert 'id="exemptions"' not in html and "Exemptions</h3>" not in html
 
 
 def test_unreadable_exemptions_fail_the_run_and_write_nothing(world, config):

@@ -248,8 +248,12 @@ def test_a_framework_with_controls_groups_its_rules_by_control(world, monkeypatc
         },
     ]
     html = world.read(f"{result['prefix']}report.html").decode()
-    assert "<h4>1.1 Ensure the first: compliant</h4>" in html
-    assert "<h4>1.2 Ensure the rest: non-compliant</h4>" in html
+    control = '<tr class="control"><th scope="rowgroup" colspan="5">'
+    assert f"{control}1.1 Ensure the first: compliant</th></tr>\n<tr><td>{rule_name(first)}" in html
+    assert (
+        f"{control}1.2 Ensure the rest: non-compliant</th></tr>\n<tr><td>{rule_name(second)}"
+        in html
+    )
     [note] = world.notifications()
     assert "non-compliant controls: 1.2\n" in note["message"]
     rows = world.read(f"{result['prefix']}details.csv").decode().splitlines()

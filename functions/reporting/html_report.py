@@ -45,6 +45,9 @@ _CHANGE_KINDS = (
     ("stillOpen", "Still open", "open in both runs"),
 )
 _AGES = ("0-6", "7-29", "30-89", "90+")
+# Rows of each "what changed" list on the page: enough to act on, short enough that the page
+# (and its print) stays a report. summary.json keeps 100 of each, the violations table all.
+CHANGE_ROWS = 20
 
 STYLE = """
 :root{color-scheme:light}
@@ -281,6 +284,7 @@ def _samples(label: str, count: int, samples: Sequence[Mapping[str, Any]], key: 
     if not samples:
         return []
     title = "Oldest still open" if key == "stillOpen" else label
+    samples = samples[:CHANGE_ROWS]
     note = f" (the first {len(samples):,} of {count:,})" if count > len(samples) else ""
     last = ("Fixed at", "", "text") if key == "fixed" else ("Age (days)", "", "number")
     rows = [

@@ -136,11 +136,17 @@ def test_the_first_run_says_so():
 
 def test_what_changed_counts_ages_and_samples():
     document = docs.document(what_changed=docs.changes(new=250, still_open=3))
-    page = Page(render(document))
+    html = render(document)
+    page = Page(html)
     assert page.text["changes-new"].startswith("New250")
     assert page.text["changes-stillOpen"].startswith("Still open3")
     changes = page.text["changes"]
-    assert "New (the first 100 of 250)" in changes
+    # summary.json keeps 100 samples; the page shows the first CHANGE_ROWS of them.
+    assert f"New (the first {html_report.CHANGE_ROWS} of 250)" in changes
+    shown = document["changes"]["samples"]["new"]
+    assert len(shown) > html_report.CHANGE_ROWS
+    assert shown[html_report.CHANGE_ROWS - 1]["resourceId"] in html
+    assert shown[html_report.CHANGE_ROWS]["resourceId"] not in html
     assert "Oldest still open" in changes and "Regressed" in changes and "Fixed at" in changes
     assert "Open violations by age" in changes and "90+ days" in changes
 

@@ -165,6 +165,8 @@ def test_a_full_page_screenshot_covers_more_than_the_viewport(load):
     assert png.startswith(b"\x89PNG")
     height = int.from_bytes(png[20:24], "big")  # the IHDR chunk's height
     assert height >= 3000
+    top = browser.full_page_png(tall, height=500)
+    assert int.from_bytes(top[20:24], "big") == 500
 
 
 def test_without_the_browser_ci_fails_and_elsewhere_the_tests_skip(monkeypatch):

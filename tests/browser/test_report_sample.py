@@ -8,7 +8,7 @@ import json
 from compliance_template.local import browser, report_sample
 
 
-def test_the_sample_report_has_the_last_runs_files_and_eight_trend_points(tmp_path):
+def test_the_sample_report_has_the_last_runs_files_and_eight_trend_points(tmp_path, capfd):
     out = tmp_path / "sample-report"
     out.mkdir()
     (out / "stale.txt").write_text("from an earlier run", encoding="utf-8")
@@ -33,6 +33,11 @@ def test_the_sample_report_has_the_last_runs_files_and_eight_trend_points(tmp_pa
         assert "no screenshot" in log.getvalue()
     else:
         assert (out / "screenshot.png").read_bytes().startswith(b"\x89PNG")
+        overview = (out / "overview.png").read_bytes()
+        assert int.from_bytes(overview[20:24], "big") == report_sample.OVERVIEW_HEIGHT
+    # The function's JSON log lines and metrics stay out of what the command prints.
+    printed = capfd.readouterr().out + log.getvalue()
+    assert '"_aws"' not in printed and '"level"' not in printed
 
 
 def test_the_story_has_violations_appearing_fixed_and_regressing():

@@ -114,10 +114,12 @@ def emulate_media(driver: Any, media: str) -> None:
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": media})
 
 
-def full_page_png(driver: Any) -> bytes:
-    """The whole page, not just the viewport, as PNG."""
+def full_page_png(driver: Any, height: int | None = None) -> bytes:
+    """The whole page, not just the viewport, as PNG; only its top ``height`` CSS pixels when
+    given."""
     metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
     size = metrics.get("cssContentSize") or metrics["contentSize"]
+    tall = size["height"] if height is None else min(size["height"], height)
     shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot",
         {
@@ -127,7 +129,7 @@ def full_page_png(driver: Any) -> bytes:
                 "x": 0,
                 "y": 0,
                 "width": size["width"],
-                "height": size["height"],
+                "height": tall,
                 "scale": 1,
             },
         },
@@ -135,13 +137,14 @@ def full_page_png(driver: Any) -> bytes:
     return base64.b64decode(shot["data"])
 
 
-def screenshot(report: Path, out: Path, width: int = WIDTH) -> Path:
-    """A full-page PNG of ``report`` at ``width`` CSS pixels, written to ``out``."""
+def screenshot(report: Path, out: Path, width: int = WIDTH, height: int | None = None) -> Path:
+    """A full-page PNG of ``report`` at ``width`` CSS pixels (only the top ``height`` pixels
+    when given), written to ``out``."""
     driver = start(width)
     try:
         open_file(driver, report)
         set_viewport(driver, width)
-        out.write_bytes(full_page_png(driver))
+        out.write_bytes(full_page_png(driver, height))
     finally:
         driver.quit()
     return out

@@ -12,6 +12,8 @@ never left half written), with a full-page screenshot when Chromium is installed
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import shutil
 import sys
 import tempfile
@@ -31,6 +33,7 @@ SAMPLE_DAYS = 8
 FIRST_DAY = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 RESOURCES_PER_RULE = 12
 FILES = ("report.html", "details.csv", "summary.json", "manifest.json")
+OVERVIEW_HEIGHT = 1800  # CSS pixels of the page's top that overview.png shows
 REPORTING = "ReportingFunction"
 
 
@@ -119,10 +122,20 @@ def run_report(stack: LocalStack, moment: datetime) -> dict[str, Any]:
         "detail": {},
     }
     env = {**os.environ, **deployed["Environment"]["Variables"], "AWS_LAMBDA_FUNCTION_NAME": name}
-    with environment(env), function_module(FUNCTIONS_DIR / "reporting") as app:
+    # The function's JSON log lines and metrics would bury the few lines this command prints;
+    # they are shown only when the run fails.
+    captured = io.StringIO()
+    with (
+        environment(env),
+        function_module(FUNCTIONS_DIR / "reporting") as app,
+        contextlib.redirect_stdout(captured),
+    ):
         result = app.handler(event, _Context(name, REGION, ACCOUNT_ID))
     if result.get("status") != "reported":
-        raise RuntimeError(f"report-sample: the reporting run of {event['time']} failed: {result}")
+        raise RuntimeError(
+            f"report-sample: the reporting run of {event['time']} failed: {result}\n"
+            f"{captured.getvalue()[-4000:]}"
+        )
     return result
 
 
@@ -181,6 +194,8 @@ def _screenshot(folder: Path, log: TextIO) -> None:
         print(f"no screenshot: {missing}", file=log)
         return
     browser.screenshot(folder / "report.html", folder / "screenshot.png")
+    # The top of the page (headline, what changed, trend): the picture docs/ and the README show.
+    browser.screenshot(folder / "report.html", folder / "overview.png", height=OVERVIEW_HEIGHT)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -63,6 +63,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/functions/test_report_changes.py": (),
     "tests/functions/test_report_manifest.py": (),
     "tests/functions/test_report_tables.py": (),
+    "tests/functions/test_report_tables_glue.py": (),
     "tests/functions/test_reserved_tag_prefix.py": (),
     "tests/functions/test_security_hub_delivery.py": (),
     "tests/functions/test_security_hub_payloads.py": (),

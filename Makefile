@@ -63,8 +63,11 @@ lint: $(STAMP)
 	$(CFN_LINT) -- templates/*.json
 	$(BIN)/python scripts/scan.py templates/*.json
 
+# Two workers, each test file on one of them (--dist loadfile): a file's module-scoped emulator
+# and browser fixtures start once, and the suite takes about 7 minutes instead of 12.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The unit tests only: no emulator, no cfn-lint over whole templates, no scanners
 # (tests/slow_tests.py says which tests are slow and why).

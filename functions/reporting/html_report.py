@@ -37,7 +37,13 @@ _TABLE_COLUMNS = (
     ("resultRecordedTime", "Recorded", False),
 )
 # Long ids and free text may break anywhere, so a narrow page or A4 never overflows.
-_CELL_CLASS = {"resourceId": ' class="id"', "annotation": ' class="text"'}
+_CELL_CLASS = {
+    "resourceId": ' class="id"',
+    "annotation": ' class="text"',
+    # An account id or a region code reads as one word: never "eu-west-" over "1".
+    "account": ' class="nw"',
+    "region": ' class="nw"',
+}
 _CHANGE_KINDS = (
     ("new", "New", "open now, not open in the previous run"),
     ("regressed", "Regressed", "open again within 90 days of being fixed"),
@@ -55,7 +61,7 @@ STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
 padding:1rem;max-width:72rem;color:#1a1a1a;line-height:1.4;overflow-wrap:break-word}
 h1{margin:.2rem 0}h2{margin:2rem 0 .5rem;border-bottom:2px solid #ddd}h3{margin:1.2rem 0 .3rem}
-.muted{color:#555}.num{text-align:right;white-space:nowrap;overflow-wrap:normal}
+.muted{color:#555}.nw{white-space:nowrap}.num{text-align:right;white-space:nowrap;overflow-wrap:normal}
 th.num{white-space:normal}
 .headline{display:flex;flex-wrap:wrap;gap:1rem 2.5rem;align-items:flex-end}
 .big{font-size:3rem;font-weight:700;line-height:1}
@@ -289,9 +295,8 @@ def _samples(label: str, count: int, samples: Sequence[Mapping[str, Any]], key: 
     last = ("Fixed at", "", "text") if key == "fixed" else ("Age (days)", "", "number")
     rows = [
         "<tr>"
-        + "".join(
-            f"<td>{escape(str(s[field]))}</td>" for field in ("ruleName", "account", "region")
-        )
+        + f"<td>{escape(s['ruleName'])}</td>"
+        + "".join(f'<td class="nw">{escape(str(s[field]))}</td>' for field in ("account", "region"))
         + f'<td>{escape(s["resourceType"])}</td><td class="id">{escape(s["resourceId"])}</td>'
         + f"<td>{_time(s['firstSeen'])}</td>"
         + (f"<td>{_time(s['fixedAt'])}</td>" if key == "fixed" else _num(s["ageDays"]))

@@ -33,7 +33,7 @@ SAMPLE_DAYS = 8
 FIRST_DAY = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 RESOURCES_PER_RULE = 12
 FILES = ("report.html", "details.csv", "summary.json", "manifest.json")
-OVERVIEW_HEIGHT = 1800  # CSS pixels of the page's top that overview.png shows
+OVERVIEW_HEIGHT = 2900  # CSS pixels of the page's top that overview.png shows
 REPORTING = "ReportingFunction"
 
 
@@ -194,7 +194,7 @@ def _screenshot(folder: Path, log: TextIO) -> None:
         print(f"no screenshot: {missing}", file=log)
         return
     browser.screenshot(folder / "report.html", folder / "screenshot.png")
-    # The top of the page (headline, what changed, trend): the picture docs/ and the README show.
+    # The top of the page (headline, what changed, the trend charts): the picture the README shows.
     browser.screenshot(folder / "report.html", folder / "overview.png", height=OVERVIEW_HEIGHT)
 
 

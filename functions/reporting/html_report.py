@@ -96,7 +96,12 @@ th[aria-sort=descending] button::after{content:" \\25BC"}
 body{max-width:none;padding:0;font-size:10pt}
 .controls,th button::after{display:none}
 .table-wrap{overflow:visible}
+table{font-size:8pt}
+/* Anything may break so that no table is wider than the page, but the first column (the rule,
+   the exemption, the run) keeps a readable width instead of one letter a line. */
 td,th{overflow-wrap:anywhere}
+td:first-child,th:first-child{min-width:8rem}
+td.id{font-size:.95em}
 thead{display:table-header-group}
 tr,.card,.headline,svg,h2,h3{break-inside:avoid}
 h2,h3{break-after:avoid}

@@ -60,6 +60,8 @@ SQL_WORDS = set(
         "min",
         "round",
         "nullif",
+        "cast",
+        "double",
         "date_trunc",
         "date_diff",
         "from_iso8601_timestamp",

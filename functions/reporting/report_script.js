@@ -67,7 +67,13 @@
     var needle = text.value.trim().toLocaleLowerCase();
     var shown = 0;
     rows.forEach(function (row) {
-      var visible = !needle || row.textContent.toLocaleLowerCase().indexOf(needle) !== -1;
+      // Cell by cell: the row's own textContent runs neighbouring cells together.
+      var cells = Array.prototype.map.call(row.cells, function (cell) {
+        return cell.textContent.toLocaleLowerCase();
+      });
+      var visible = !needle || cells.some(function (cell) {
+        return cell.indexOf(needle) !== -1;
+      });
       selects.forEach(function (select) {
         var index = parseInt(select.getAttribute("data-column"), 10);
         if (visible && select.value && row.cells[index].textContent.trim() !== select.value) {

@@ -78,7 +78,7 @@ QUERIES: tuple[tuple[str, str, str], ...] = (
   FROM runs
 )
 SELECT week, run_id, compliant_results, non_compliant_results,
-       round(100.0 * compliant_results
+       round(100 * CAST(compliant_results AS double)
              / nullif(compliant_results + non_compliant_results, 0), 2) AS score
 FROM ranked
 WHERE position = 1
@@ -114,7 +114,7 @@ ORDER BY min(age_days)""",
 SELECT rule_name,
        sum(non_compliant) AS open_results,
        sum(compliant) AS compliant_results,
-       round(100.0 * sum(compliant)
+       round(100 * CAST(sum(compliant) AS double)
              / nullif(sum(compliant) + sum(non_compliant), 0), 2) AS score
 FROM rule_results
 JOIN latest ON run_id = latest_run

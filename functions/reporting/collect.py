@@ -34,7 +34,7 @@ class RuleMissing(Exception):
     """The rule does not exist (deleted, or not deployed in this region)."""
 
 
-def _result(item: dict[str, Any], rule_name: str, account: str, region: str) -> Result:
+def result_of(item: dict[str, Any], rule_name: str, account: str, region: str) -> Result:
     qualifier = item.get("EvaluationResultIdentifier", {}).get("EvaluationResultQualifier", {})
     recorded = item.get("ResultRecordedTime")
     return Result(
@@ -59,7 +59,7 @@ def account_results(config: Any, rule_name: str, account: str, region: str) -> I
     try:
         for page in pages:
             for item in page.get("EvaluationResults", []):
-                yield _result(item, rule_name, account, region)
+                yield result_of(item, rule_name, account, region)
     except ClientError as error:
         if error_code(error) == "NoSuchConfigRuleException":
             raise RuleMissing(rule_name) from error
@@ -108,4 +108,4 @@ def aggregate_results(
         for page in pages:
             for item in page.get("AggregateEvaluationResults", []):
                 if item.get("ComplianceType") in COUNTED:
-                    yield _result(item, rule_name, account, region)
+                    yield result_of(item, rule_name, account, region)

@@ -75,8 +75,8 @@ def previous_framework_scores(previous: Mapping[str, Any] | None) -> dict[str, f
 
 def accounts(tally: Tally) -> list[dict[str, Any]]:
     """Per (account, region), summed over the rules, sorted by account then region."""
-    summed: dict[tuple[str, str], list[int]] = {}
-    for rule in tally.rules.values():
+    summed: dict[tuple[str, str], list[int]] = dict(tally.scope_totals or {})
+    for rule in tally.rules.values() if tally.scope_totals is None else ():
         for scope, counts in rule.scopes.items():
             total = summed.setdefault(scope, [0, 0, 0])
             for index, value in enumerate(counts):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,29 +28,52 @@ def table_key(table: str, run_id: str, moment: datetime) -> str:
     return f"{PREFIX}tables/{table}/dt={moment.astimezone(UTC):%Y-%m-%d}/{run_id}.json.gz"
 
 
+def rule_results_row(
+    run_id: str,
+    generated_at: str,
+    rule: str,
+    identifier: str,
+    account: str,
+    region: str,
+    counts: Sequence[int],
+    frameworks: Sequence[str],
+) -> dict[str, Any]:
+    compliant, non_compliant, exempt = counts
+    return {
+        "run_id": run_id,
+        "generated_at": generated_at,
+        "rule_name": rule,
+        "rule_identifier": identifier,
+        "account": account,
+        "region": region,
+        "compliant": compliant,
+        "non_compliant": non_compliant,
+        "exempt": exempt,
+        "frameworks": list(frameworks),
+    }
+
+
 def rule_results_rows(
     run_id: str, generated_at: str, tally: Tally, frameworks: Mapping[str, Sequence[str]]
 ) -> list[dict[str, Any]]:
     """One row per rule x account x region with results, rules and scopes sorted."""
     return [
-        {
-            "run_id": run_id,
-            "generated_at": generated_at,
-            "rule_name": rule.name,
-            "rule_identifier": rule.identifier,
-            "account": account,
-            "region": region,
-            "compliant": compliant,
-            "non_compliant": non_compliant,
-            "exempt": exempt,
-            "frameworks": list(frameworks.get(rule.name, ())),
-        }
+        rule_results_row(
+            run_id,
+            generated_at,
+            rule.name,
+            rule.identifier,
+            account,
+            region,
+            counts,
+            frameworks.get(rule.name, ()),
+        )
         for rule in sorted(tally.rules.values(), key=lambda r: r.name)
-        for (account, region), (compliant, non_compliant, exempt) in sorted(rule.scopes.items())
+        for (account, region), counts in sorted(rule.scopes.items())
     ]
 
 
-def gzip_lines(rows: Sequence[Mapping[str, Any]]) -> bytes:
+def gzip_lines(rows: Iterable[Mapping[str, Any]]) -> bytes:
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as out:
         for row in rows:

@@ -63,6 +63,9 @@ class Tally:
     table: list[tuple[str, ...]] = field(default_factory=list)
     # Results each exemption covered, by exemption id.
     matched: dict[str, int] = field(default_factory=dict)
+    # Per (account, region), summed over the rules, when the rules' own scopes are not kept
+    # (an organization report: docs/organization.md); None: sum the rules' scopes.
+    scope_totals: dict[tuple[str, str], list[int]] | None = None
 
     @property
     def exempt(self) -> int:
@@ -75,6 +78,12 @@ class Tally:
     @property
     def non_compliant(self) -> int:
         return sum(r.non_compliant for r in self.rules.values())
+
+    def offer(self, row: tuple[str, ...]) -> None:
+        """A non-compliant row for the HTML table, which keeps the first ``table_limit``."""
+        self.table.append(row)
+        if len(self.table) >= 2 * self.table_limit:
+            self._trim()
 
     def table_rows(self) -> list[tuple[str, ...]]:
         self._trim()
@@ -144,9 +153,7 @@ def build(
                     write_row(row)
                     if track is not None:
                         track(result, identifier, None)
-                    tally.table.append(row)
-                    if len(tally.table) >= 2 * table_limit:
-                        tally._trim()
+                    tally.offer(row)
                 else:
                     rule.compliant += 1
                     scope[0] += 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
+import threading
 from collections import Counter
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -42,6 +44,10 @@ class FakeConfig:
         self.failures: list[str] = []  # error codes the next calls answer with
         # Deployed rules Config lists besides those with results (another stack's, say).
         self.other_rules: list[str] = []
+        # (account, region) -> (error code, message): aggregator sources that failed.
+        self.failed_sources: dict[tuple[str, str], tuple[str, str]] = {}
+        # Scopes whose recorder does not record AWS::Config::ResourceCompliance.
+        self.unrecorded: set[tuple[str, str]] = set()
 
     def add(
         self,
@@ -128,31 +134,107 @@ class FakeConfig:
         assert body.get("ComplianceTypes") == ["COMPLIANT", "NON_COMPLIANT"]
         return self._page(rule, self.rules[rule][0], body, "EvaluationResults")
 
+    # --- the aggregator: sources, rule states, the advanced query, per-rule details -----------
+    # A scope's resource i is evaluated by every rule of the scope with more than i results,
+    # with the state _item gives it, so the query and the per-rule reads agree.
+
+    def _scopes(self) -> list[tuple[str, str]]:
+        return sorted({(a, r) for sources in self.rules.values() for a, r, _, _ in sources})
+
+    def _DescribeConfigurationAggregatorSourcesStatus(self, body: dict[str, Any]):
+        assert (body.get("Limit") or 100) <= 100
+        items = []
+        for account, region in self._scopes():
+            item = {"SourceId": account, "SourceType": "ORGANIZATION", "AwsRegion": region}
+            failed = self.failed_sources.get((account, region))
+            item["LastUpdateStatus"] = "FAILED" if failed else "SUCCEEDED"
+            if failed:
+                item.update(LastErrorCode=failed[0], LastErrorMessage=failed[1])
+            items.append(item)
+        return _paged(items, body, "AggregatedSourceStatusList", 100)
+
     def _DescribeAggregateComplianceByConfigRules(self, body: dict[str, Any]):
-        items = [
+        assert (body.get("Limit") or 1000) <= 1000
+        filters = body.get("Filters") or {}
+        items = []
+        for rule, sources in sorted(self.rules.items()):
+            for account, region, _, nc in sources:
+                if filters.get("AccountId", account) != account:
+                    continue
+                if filters.get("AwsRegion", region) != region:
+                    continue
+                compliance: dict[str, Any] = {
+                    "ComplianceType": "NON_COMPLIANT" if nc else "COMPLIANT"
+                }
+                if nc:
+                    compliance["ComplianceContributorCount"] = {
+                        "CappedCount": min(nc, 100),
+                        "CapExceeded": nc > 100,
+                    }
+                items.append(
+                    {
+                        "ConfigRuleName": rule,
+                        "Compliance": compliance,
+                        "AccountId": account,
+                        "AwsRegion": region,
+                    }
+                )
+        if not filters:
+            items.append(
+                {
+                    "ConfigRuleName": "not-ours",
+                    "Compliance": {"ComplianceType": "COMPLIANT"},
+                    "AccountId": "999999999999",
+                    "AwsRegion": "eu-west-1",
+                }
+            )
+        return _paged(items, body, "AggregateComplianceByConfigRules", 1000)
+
+    def _SelectAggregateResourceConfig(self, body: dict[str, Any]):
+        assert (body.get("Limit") or 25) <= 100
+        text = body["Expression"]
+        assert len(text) <= 4096 and text.endswith("ORDER BY accountId, awsRegion"), text
+        listed = re.search(r"accountId IN \(([^)]*)\)", text)
+        accounts = {a.strip().strip("'") for a in listed.group(1).split(",")} if listed else None
+        rows = []
+        for scope in self._scopes():
+            if (accounts is not None and scope[0] not in accounts) or scope in self.unrecorded:
+                continue
+            sources = [
+                (rule, source)
+                for rule, found in sorted(self.rules.items())
+                for source in found
+                if source[:2] == scope
+            ]
+            for index in range(max(c + n for _, (_, _, c, n) in sources)):
+                rows.append((scope, index, sources))
+        start = int(body.get("NextToken") or 0)
+        end = min(len(rows), start + (body.get("Limit") or 25))
+        parsed: dict[str, Any] = {"Results": [self._query_row(*row) for row in rows[start:end]]}
+        if end < len(rows):
+            parsed["NextToken"] = str(end)
+        return _ok(parsed)
+
+    def _query_row(self, scope, index, sources) -> str:
+        listed = []
+        for rule, source in sources:
+            if index < source[2] + source[3]:
+                item = self._item(rule, source, index)
+                listed.append({"configRuleName": rule, "complianceType": item["ComplianceType"]})
+        kind = self._item(*sources[0], index)["EvaluationResultIdentifier"]
+        qualifier = kind["EvaluationResultQualifier"]
+        return json.dumps(
             {
-                "ConfigRuleName": rule,
-                "Compliance": {"ComplianceType": "NON_COMPLIANT" if nc else "COMPLIANT"},
-                "AccountId": account,
-                "AwsRegion": region,
-            }
-            for rule, sources in sorted(self.rules.items())
-            for account, region, _, nc in sources
-        ]
-        items.append(
-            {
-                "ConfigRuleName": "not-ours",
-                "Compliance": {"ComplianceType": "COMPLIANT"},
-                "AccountId": "999999999999",
-                "AwsRegion": "eu-west-1",
+                "accountId": scope[0],
+                "awsRegion": scope[1],
+                "configurationItemCaptureTime": RECORDED.isoformat(),
+                "configuration": {
+                    "targetResourceType": qualifier["ResourceType"],
+                    "targetResourceId": qualifier["ResourceId"],
+                    "configRuleList": listed,
+                },
             }
         )
-        limit = body.get("Limit") or 1000
-        start = int(body.get("NextToken") or 0)
-        parsed: dict[str, Any] = {"AggregateComplianceByConfigRules": items[start : start + limit]}
-        if start + limit < len(items):
-            parsed["NextToken"] = str(start + limit)
-        return _ok(parsed)
 
     def _GetAggregateComplianceDetailsByConfigRule(self, body: dict[str, Any]):
         rule = body["ConfigRuleName"]
@@ -162,15 +244,34 @@ class FakeConfig:
         return _ok({"AggregateEvaluationResults": []})
 
 
+def _paged(items: list[Any], body: dict[str, Any], key: str, default: int) -> Any:
+    limit = body.get("Limit") or default
+    start = int(body.get("NextToken") or 0)
+    parsed: dict[str, Any] = {key: items[start : start + limit]}
+    if start + limit < len(items):
+        parsed["NextToken"] = str(start + limit)
+    return _ok(parsed)
+
+
 def _etag(body: bytes) -> str:
     return f'"{hashlib.md5(body).hexdigest()}"'  # what S3 answers for a single-part upload
 
 
 class StubStorage:
     """S3, SNS, Lambda and Config's remediation calls answering success at once; keeps object
-    sizes, not their bytes."""
+    sizes, not their bytes. Safe for a client shared by threads (the report uploads in
+    parallel): the request being answered is kept per thread."""
+
+    @property
+    def _request(self) -> tuple[Any, ...]:
+        return self._local.request
+
+    @_request.setter
+    def _request(self, value: tuple[Any, ...]) -> None:
+        self._local.request = value
 
     def __init__(self) -> None:
+        self._local = threading.local()
         self.calls: Counter[str] = Counter()
         self.sizes: dict[str, int] = {}
         self.objects: dict[str, bytes] = {}  # small JSON documents only, for conditional writes

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import collect
 import html_report
 import pytest
+import render
 import tally
 from conftest import ACCOUNT, REGION, emf_metrics, lambda_context, load_app, stdout_documents
 from function_fakes import FakeConfig
@@ -246,49 +247,6 @@ def test_an_earlier_run_without_a_readable_summary_is_passed_over(world, config)
     assert [p["runId"] for p in summary["trend"]] == ["2024-04-29T060000Z", "2024-05-01T060000Z"]
 
 
-def test_an_aggregator_reports_across_accounts_and_regions(world, config, monkeypatch):
-    monkeypatch.setenv("AGGREGATOR_NAME", "org-aggregator")
-    config.add(
-        "compliance-s3-bucket-server-side-encryption-enabled",
-        120,
-        30,
-        account="111111111111",
-        region="eu-west-1",
-    )
-    config.add(
-        "compliance-s3-bucket-server-side-encryption-enabled",
-        10,
-        5,
-        account="222222222222",
-        region="us-east-1",
-    )
-    config.add(
-        "compliance-db-instance-backup-enabled", 0, 1, account="222222222222", region="us-east-1"
-    )
-    result = run()
-
-    summary, rows, html = artifacts(world, result["prefix"])
-    assert summary["scope"] == {"aggregator": "org-aggregator"}
-    s3_rule = next(
-        r
-        for r in summary["rules"]
-        if r["ruleName"] == "compliance-s3-bucket-server-side-encryption-enabled"
-    )
-    assert (s3_rule["compliant"], s3_rule["nonCompliant"]) == (130, 35)
-    assert [(s["account"], s["region"], s["nonCompliant"]) for s in s3_rule["byAccountRegion"]] == [
-        ("111111111111", "eu-west-1", 30),
-        ("222222222222", "us-east-1", 5),
-    ]
-    assert {(row[2], row[3]) for row in rows[1:]} == {
-        ("111111111111", "eu-west-1"),
-        ("222222222222", "us-east-1"),
-    }
-    assert "GetComplianceDetailsByConfigRule" not in config.calls
-    assert config.calls["DescribeAggregateComplianceByConfigRules"] == 1
-    assert config.calls["GetAggregateComplianceDetailsByConfigRule"] == 2 + 1 + 1
-    assert "all accounts and regions of aggregator org-aggregator" in html
-
-
 def test_the_html_table_is_capped_while_the_csv_keeps_every_row():
     results = [
         collect.Result(
@@ -458,6 +416,6 @@ def test_a_summary_from_before_the_score_gives_the_previous_score_from_its_count
         "exempt": 0,
     }
     assert summary["changes"]["previousRunId"] is None
-    card = reporting.render.card(summary)["content"]["description"]
+    card = render.card(summary)["content"]["description"]
     assert "*Score:* 75.00% (+50.00 since the last run)" in card
     assert "*What changed:* first tracked run: 1 open" in card

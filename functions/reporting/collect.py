@@ -6,8 +6,7 @@ ceil(N/100) calls, and nothing is held beyond the page being read.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,41 +70,3 @@ def account_rule_names(config: Any) -> Iterator[str]:
     for page in config.get_paginator("describe_config_rules").paginate():
         for rule in page.get("ConfigRules", []):
             yield rule["ConfigRuleName"]
-
-
-def aggregate_sources(
-    config: Any, aggregator: str, is_ours: Callable[[str], bool]
-) -> dict[str, list[tuple[str, str]]]:
-    """Which accounts and regions report each of our rules to the aggregator: the rules are
-    the names it returns that ``is_ours`` accepts."""
-    sources: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    pages = config.get_paginator("describe_aggregate_compliance_by_config_rules").paginate(
-        ConfigurationAggregatorName=aggregator, PaginationConfig={"PageSize": 1000}
-    )
-    for page in pages:
-        for item in page.get("AggregateComplianceByConfigRules", []):
-            name = item.get("ConfigRuleName")
-            if isinstance(name, str) and is_ours(name):
-                sources[item["ConfigRuleName"]].add((item["AccountId"], item["AwsRegion"]))
-    return {rule: sorted(found) for rule, found in sources.items()}
-
-
-def aggregate_results(
-    config: Any, aggregator: str, rule_name: str, sources: list[tuple[str, str]]
-) -> Iterator[Result]:
-    """One rule's evaluations in every account and region of the aggregator."""
-    if not sources:
-        raise RuleMissing(rule_name)
-    paginator = config.get_paginator("get_aggregate_compliance_details_by_config_rule")
-    for account, region in sources:
-        pages = paginator.paginate(
-            ConfigurationAggregatorName=aggregator,
-            ConfigRuleName=rule_name,
-            AccountId=account,
-            AwsRegion=region,
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        )
-        for page in pages:
-            for item in page.get("AggregateEvaluationResults", []):
-                if item.get("ComplianceType") in COUNTED:
-                    yield result_of(item, rule_name, account, region)

@@ -77,6 +77,7 @@ td.id{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;
 overflow-wrap:anywhere}
 td.text{overflow-wrap:anywhere}
 tr.soon td{background:#fff3cd}tr.soon td:first-child{border-left:4px solid #E69F00}
+.warning{border-left:4px solid #a33a00;padding-left:.75rem}
 .bar-cell{min-width:5rem;width:12%}svg{display:block;max-width:100%;height:auto}
 svg.bar{height:10px}svg.chart{margin:.5rem 0}svg text{fill:#1a1a1a}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;color:inherit;
@@ -137,6 +138,7 @@ def page(document: Mapping[str, Any], table_rows: Sequence[Sequence[str]]) -> st
         "<header><h1>Compliance report</h1>",
         f'<p class="muted">Scope: {escape(scope_text(document["scope"]))}. Generated '
         f"{escape(document['generatedAt'])}, run {run}.</p></header><main>",
+        *_coverage(document),
         *_score(document),
         *_changes(document),
         *_trend(document["trend"]),
@@ -435,10 +437,45 @@ def _framework_rules(framework: Mapping[str, Any]) -> list[str]:
     return _table(headers, body)
 
 
+# An organization of thousands of accounts lists its worst account-regions here; every one is
+# in the summary's "accounts" and in the rule_results table.
+ACCOUNT_ROWS = 500
+
+
+def _coverage(document: Mapping[str, Any]) -> list[str]:
+    """A partial report says so first, with each missing account and region and why."""
+    coverage = document.get("coverage")
+    if not coverage or coverage["complete"]:
+        return []
+    missing = coverage["missing"]
+    rows = [
+        f"<tr><td>{escape(m['account'])}</td><td>{escape(m['region'])}</td>"
+        f"<td>{escape(m['reason'])}</td></tr>"
+        for m in missing[:ACCOUNT_ROWS]
+    ]
+    more = len(missing) - len(rows)
+    return [
+        '<section id="coverage" class="warning">',
+        f"<h2>Partial report: {len(missing):,} of {coverage['accountRegions']:,} account-regions "
+        "missing or not current</h2>",
+        *_table([("Account", "", "text"), ("Region", "", "text"), ("Reason", "", "text")], rows),
+        *([f"<p>{more:,} more in summary.json (coverage.missing).</p>"] if more > 0 else []),
+        "</section>",
+    ]
+
+
 def _accounts(document: Mapping[str, Any]) -> list[str]:
     accounts = document.get("accounts") or []
     if not (document["scope"].get("aggregator") or len(accounts) > 1):
         return []
+    note = []
+    if len(accounts) > ACCOUNT_ROWS:
+        note = [
+            f"<p>The {ACCOUNT_ROWS:,} with the most non-compliant resources of "
+            f"{len(accounts):,}; all are in summary.json and the rule_results table.</p>"
+        ]
+        accounts = sorted(accounts, key=lambda a: (-a["nonCompliant"], a["account"], a["region"]))
+        accounts = accounts[:ACCOUNT_ROWS]
     headers = [
         ("Account", "account", "text"),
         ("Region", "region", "text"),
@@ -467,6 +504,7 @@ def _accounts(document: Mapping[str, Any]) -> list[str]:
     return [
         '<section id="accounts">',
         "<h2>Accounts and regions</h2>",
+        *note,
         *(_table(headers, rows, sortable=True) if rows else ["<p>No results in any account.</p>"]),
         "</section>",
     ]

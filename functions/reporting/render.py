@@ -126,8 +126,13 @@ def message(document: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
         f"Compliance report {document['runId'][:10]}: {totals['nonCompliant']} non-compliant "
         f"of {totals['evaluated']} resources"
     )
+    coverage = document.get("coverage")
+    partial = bool(coverage) and not coverage["complete"]
+    if partial:
+        subject = f"[partial] {subject}"
     lines = [
         f"Compliance report for {scope_text(document['scope'])}, run {document['runId']}.",
+        *(_partial_lines(coverage) if partial else []),
         "",
         score_changes.headline(totals),
         f"What changed: {score_changes.changes_text(document['changes'])}",
@@ -157,6 +162,19 @@ def message(document: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
         "hasNonCompliant": "true" if totals["nonCompliant"] else "false",
     }
     return subject, "\n".join(lines) + "\n", attributes
+
+
+def _partial_lines(coverage: Mapping[str, Any], shown: int = 10) -> list[str]:
+    missing = coverage["missing"]
+    lines = [
+        "",
+        f"PARTIAL REPORT: {len(missing)} of {coverage['accountRegions']} account-regions are "
+        "missing or not current:",
+        *(f"  {m['account']} {m['region']}: {m['reason']}" for m in missing[:shown]),
+    ]
+    if len(missing) > shown:
+        lines.append(f"  ... and {len(missing) - shown} more (summary.json, coverage.missing)")
+    return lines
 
 
 def _exemption_lines(document: Mapping[str, Any]) -> list[str]:

@@ -228,3 +228,15 @@ def test_a_phase_needs_an_aggregator(world, monkeypatch):
     monkeypatch.delenv("AGGREGATOR_NAME", raising=False)
     result = run({"time": TIME, "phase": "collect"})
     assert result["status"] == "rejected" and "one invocation" in result["error"]
+
+
+def test_a_partial_report_says_so_in_its_message_and_page(world, config):
+    config.failed_sources[(A, "eu-west-1")] = ("OrganizationAccessDeniedException", "no access")
+    prefix = run()["prefix"]
+    html = world.read(f"{prefix}report.html").decode()
+    assert "Partial report: 1 of 2 account-regions missing" in html
+    assert "OrganizationAccessDeniedException" in html
+    sent = world.notifications()[-1]
+    assert sent["subject"].startswith("[partial] Compliance report")
+    assert "PARTIAL REPORT: 1 of 2 account-regions" in sent["message"]
+    assert f"{A} eu-west-1: aggregation failed: OrganizationAccessDeniedException" in sent["message"]

@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_functions.py
 	$(BIN)/python benchmarks/bench_generator.py
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_organization.py
 
 preflight: $(STAMP)
 	$(TOOL) compliance_template.deploy.preflight $(PREFLIGHT_ARGS)

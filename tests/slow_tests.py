@@ -57,6 +57,9 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/functions/test_processing_tickets.py": (),
     "tests/functions/test_remediation_function.py": (),
     "tests/functions/test_remediation_permissions.py": (),
+    "tests/functions/test_organization_report.py": (),
+    # An organization of 900 account-regions: 900 result objects written to moto's S3.
+    "tests/functions/test_organization_scale.py": (SCALE,),
     "tests/functions/test_report_charts.py": (),
     "tests/functions/test_report_html.py": (),
     "tests/functions/test_reporting_function.py": (),

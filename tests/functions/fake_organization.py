@@ -19,7 +19,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +92,7 @@ class FakeOrganization:
     calls: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
     _buckets: dict[str, Bucket] = field(default_factory=dict)
+    _per_rule: tuple[tuple[int, int], ...] | None = None
 
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-call.config-service.*", self._answer)
@@ -112,9 +112,13 @@ class FakeOrganization:
     def is_bad(self, resource: int, rule: int) -> bool:
         return (resource + rule) % self.non_compliant_every == 0
 
-    @cache  # noqa: B019 - the organization is immutable once built
     def per_rule(self) -> tuple[tuple[int, int], ...]:
         """Per rule: (evaluated, non-compliant) in any one scope (every scope is alike)."""
+        if self._per_rule is None:
+            self._per_rule = self._count_per_rule()
+        return self._per_rule
+
+    def _count_per_rule(self) -> tuple[tuple[int, int], ...]:
         evaluated = [0] * len(self.rules)
         bad = [0] * len(self.rules)
         for resource in range(self.resources):
@@ -125,7 +129,7 @@ class FakeOrganization:
 
     def expected(self) -> dict[str, tuple[int, int]]:
         """What a complete report counts per rule: (compliant, non-compliant)."""
-        scopes = len([s for s in self.scopes])
+        scopes = len(self.scopes)
         return {
             rule: ((evaluated - bad) * scopes, bad * scopes)
             for rule, (evaluated, bad) in zip(self.rules, self.per_rule(), strict=True)
@@ -181,47 +185,47 @@ class FakeOrganization:
             items.append(item)
         return self._page(items, start, len(scopes), "AggregatedSourceStatusList")
 
-    def _state_items(self, filters: dict[str, str]) -> Iterator[dict[str, Any]]:
-        for account, region in self.scopes:
-            if filters.get("AccountId", account) != account:
-                continue
-            if filters.get("AwsRegion", region) != region:
-                continue
-            for rule, (evaluated, bad) in zip(self.rules, self.per_rule(), strict=True):
-                if not evaluated:
-                    continue
-                compliance: dict[str, Any] = {
-                    "ComplianceType": "NON_COMPLIANT" if bad else "COMPLIANT"
-                }
-                if bad:
-                    compliance["ComplianceContributorCount"] = {
-                        "CappedCount": min(bad, 100),
-                        "CapExceeded": bad > 100,
-                    }
-                yield {
-                    "ConfigRuleName": rule,
-                    "Compliance": compliance,
-                    "AccountId": account,
-                    "AwsRegion": region,
-                }
-        if not filters:
-            for rule in self.other_rules:
-                yield {
-                    "ConfigRuleName": rule,
-                    "Compliance": {"ComplianceType": "COMPLIANT"},
-                    "AccountId": self.scopes[0][0],
-                    "AwsRegion": self.scopes[0][1],
-                }
+    def _state_item(self, scope: tuple[str, str], rule: int) -> dict[str, Any]:
+        evaluated, bad = self.per_rule()[rule]
+        compliance: dict[str, Any] = {"ComplianceType": "NON_COMPLIANT" if bad else "COMPLIANT"}
+        if bad:
+            compliance["ComplianceContributorCount"] = {
+                "CappedCount": min(bad, 100),
+                "CapExceeded": bad > 100,
+            }
+        return {
+            "ConfigRuleName": self.rules[rule],
+            "Compliance": compliance,
+            "AccountId": scope[0],
+            "AwsRegion": scope[1],
+        }
 
     def _DescribeAggregateComplianceByConfigRules(self, body: dict[str, Any], limit: int):
+        """Items by index (scope, then rule): a page costs its own items, not those before it."""
         filters = body.get("Filters") or {}
+        scopes = [
+            s
+            for s in self.scopes
+            if filters.get("AccountId", s[0]) == s[0] and filters.get("AwsRegion", s[1]) == s[1]
+        ]
+        rules = [r for r, (evaluated, _) in enumerate(self.per_rule()) if evaluated]
+        others = [] if filters else list(self.other_rules)
+        total = len(scopes) * len(rules) + len(others)
         start = int(body.get("NextToken") or 0)
         items = []
-        total = 0
-        for index, item in enumerate(self._state_items(filters)):
-            if start <= index < start + limit:
-                items.append(item)
-            total = index + 1
+        for index in range(start, min(total, start + limit)):
+            if index < len(scopes) * len(rules):
+                scope, rule = divmod(index, len(rules))
+                items.append(self._state_item(scopes[scope], rules[rule]))
+            else:
+                items.append(
+                    {
+                        "ConfigRuleName": others[index - len(scopes) * len(rules)],
+                        "Compliance": {"ComplianceType": "COMPLIANT"},
+                        "AccountId": self.scopes[0][0],
+                        "AwsRegion": self.scopes[0][1],
+                    }
+                )
         return self._page(items, start, total, "AggregateComplianceByConfigRules")
 
     def _row(self, account: str, region: str, resource: int) -> str:

@@ -239,4 +239,6 @@ def test_a_partial_report_says_so_in_its_message_and_page(world, config):
     sent = world.notifications()[-1]
     assert sent["subject"].startswith("[partial] Compliance report")
     assert "PARTIAL REPORT: 1 of 2 account-regions" in sent["message"]
-    assert f"{A} eu-west-1: aggregation failed: OrganizationAccessDeniedException" in sent["message"]
+    assert (
+        f"{A} eu-west-1: aggregation failed: OrganizationAccessDeniedException" in sent["message"]
+    )

@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
-import sys
-import time
 import multiprocessing
 import resource
+import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path

@@ -17,7 +17,7 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,7 +186,7 @@ class FakeOrganization:
         return self._page(items, start, len(scopes), "AggregatedSourceStatusList")
 
     def _state_item(self, scope: tuple[str, str], rule: int) -> dict[str, Any]:
-        evaluated, bad = self.per_rule()[rule]
+        bad = self.per_rule()[rule][1]
         compliance: dict[str, Any] = {"ComplianceType": "NON_COMPLIANT" if bad else "COMPLIANT"}
         if bad:
             compliance["ComplianceContributorCount"] = {

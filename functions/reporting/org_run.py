@@ -13,8 +13,8 @@ detail object), so a scope read again (the per-rule fallback) or a batch restart
 longer accepts a saved page token) is counted once.
 
 Each scope's non-compliant and exempt results are written as one gzip'd JSON Lines object
-``reports/tables/results/dt=<date>/account=<account>/region=<region>/<run id>.json.gz`` when the
-scope is complete: memory holds one scope's rows, never the organization's.
+``reports/tables/results/dt=<date>/<run id>_<account>_<region>.json.gz`` when the scope is
+complete: memory holds one scope's rows, never the organization's.
 """
 
 from __future__ import annotations
@@ -66,11 +66,10 @@ def state_key(run: str, name: str) -> str:
 
 
 def result_key(run: str, day: str, scope: Scope) -> str:
+    """One object per run, account and region, directly in the run's date partition (whether
+    Athena also reads folders below a partition's location is not verified here, so none)."""
     account, region = scope
-    return (
-        f"{report_store.PREFIX}tables/results/dt={day}/account={account}/region={region}/"
-        f"{run}.json.gz"
-    )
+    return f"{report_store.PREFIX}tables/results/dt={day}/{run}_{account}_{region}.json.gz"
 
 
 @dataclass

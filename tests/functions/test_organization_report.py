@@ -103,8 +103,7 @@ def test_an_aggregator_report_reads_by_query_with_no_per_rule_calls(world, confi
 
 def test_each_scope_s_results_are_an_object_partitioned_by_date_account_and_region(world, config):
     result = run()
-    partition = f"dt=2024-05-01/account={B}/region=us-east-1"
-    key = f"reports/tables/results/{partition}/2024-05-01T060000Z.json.gz"
+    key = f"reports/tables/results/dt=2024-05-01/2024-05-01T060000Z_{B}_us-east-1.json.gz"
     rows = [json.loads(line) for line in gzip.decompress(world.read(key)).splitlines()]
     assert sorted((r["rule_name"], r["compliance_type"]) for r in rows) == sorted(
         [(S3_RULE, "NON_COMPLIANT")] * 5 + [(DB_RULE, "NON_COMPLIANT")]
@@ -242,3 +241,13 @@ def test_a_partial_report_says_so_in_its_message_and_page(world, config):
     assert (
         f"{A} eu-west-1: aggregation failed: OrganizationAccessDeniedException" in sent["message"]
     )
+
+
+def test_each_batch_expression_fits_the_limit():
+    accounts = [f"{n:012d}" for n in range(org_collect.BATCH_ACCOUNTS)]
+    text = org_collect.expression(accounts)
+    assert len(text) <= org_collect.EXPRESSION_MAX
+    assert text.startswith("SELECT accountId, awsRegion, configuration, ")
+    assert text.endswith(f"'{accounts[-1]}') ORDER BY accountId, awsRegion")
+    with pytest.raises(ValueError, match="characters"):
+        org_collect.expression([f"{n:012d}" for n in range(300)])

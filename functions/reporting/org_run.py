@@ -20,7 +20,6 @@ complete: memory holds one scope's rows, never the organization's.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 from array import array
 from collections.abc import Callable, Iterable, Mapping
@@ -35,8 +34,8 @@ import report_store
 from aws import canonical_json, error_code
 from botocore.exceptions import ClientError
 from collect import Result
+from tables import gzip_lines
 from tally import EXEMPT, ExemptOf
-from violations import json_line
 
 logger = observability.get_logger("reporting.org")
 
@@ -301,14 +300,6 @@ class Store:
         )
 
 
-def _gzip_rows(rows: Iterable[Mapping[str, Any]]) -> bytes:
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as out:
-        for row in rows:
-            out.write(json_line(row))
-    return buffer.getvalue()
-
-
 @dataclass
 class Collector:
     """Reads the batches, then the fallback scopes, into a Collection; see the module doc."""
@@ -540,7 +531,7 @@ class Collector:
 
     def _upload(self, scope: Scope, rows: list[dict[str, Any]]) -> None:
         key = result_key(self.collection.run, self.collection.day, scope)
-        body = _gzip_rows(rows)
+        body = gzip_lines(rows)
         assert self._pool is not None
         future = self._pool.submit(
             report_store.put, self.store.s3, self.store.bucket, key, body, "application/gzip"

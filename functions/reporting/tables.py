@@ -11,7 +11,7 @@ import gzip
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from report_store import PREFIX
 from tally import Tally
@@ -76,6 +76,24 @@ def rule_results_rows(
 def gzip_lines(rows: Iterable[Mapping[str, Any]]) -> bytes:
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as out:
-        for row in rows:
-            out.write(json_line(row))
+        write_lines(out, rows)
     return buffer.getvalue()
+
+
+_CHUNK = 1 << 20
+
+
+def write_lines(out: IO[bytes], rows: Iterable[Mapping[str, Any]]) -> None:
+    """JSON Lines in chunks of about a megabyte: one compressor call a chunk, not a row (a
+    million rows cost seconds less)."""
+    chunk: list[bytes] = []
+    size = 0
+    for row in rows:
+        line = json_line(row)
+        chunk.append(line)
+        size += len(line)
+        if size >= _CHUNK:
+            out.write(b"".join(chunk))
+            chunk, size = [], 0
+    if chunk:
+        out.write(b"".join(chunk))

@@ -97,9 +97,9 @@ class FakeOrganization:
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-call.config-service.*", self._answer)
 
-    @property
-    def scopes(self) -> list[tuple[str, str]]:
-        return [(a, r) for a in sorted(self.accounts) for r in sorted(self.regions)]
+    def __post_init__(self) -> None:
+        self.scopes = [(a, r) for a in sorted(self.accounts) for r in sorted(self.regions)]
+        self._queried: dict[str, list[tuple[str, str]]] = {}
 
     # --- the organization's content ----------------------------------------------------------
 
@@ -203,11 +203,13 @@ class FakeOrganization:
     def _DescribeAggregateComplianceByConfigRules(self, body: dict[str, Any], limit: int):
         """Items by index (scope, then rule): a page costs its own items, not those before it."""
         filters = body.get("Filters") or {}
-        scopes = [
-            s
-            for s in self.scopes
-            if filters.get("AccountId", s[0]) == s[0] and filters.get("AwsRegion", s[1]) == s[1]
-        ]
+        scopes = self.scopes
+        if filters:
+            scopes = [
+                s
+                for s in scopes
+                if filters.get("AccountId", s[0]) == s[0] and filters.get("AwsRegion", s[1]) == s[1]
+            ]
         rules = [r for r, (evaluated, _) in enumerate(self.per_rule()) if evaluated]
         others = [] if filters else list(self.other_rules)
         total = len(scopes) * len(rules) + len(others)
@@ -259,13 +261,16 @@ class FakeOrganization:
             return _error("InvalidExpressionException")
         assert "resourceType = 'AWS::Config::ResourceCompliance'" in text, text
         assert text.endswith("ORDER BY accountId, awsRegion"), text
-        wanted = _IN.search(text)
-        accounts = {a.strip().strip("'") for a in wanted.group(1).split(",")} if wanted else None
-        scopes = [
-            s
-            for s in self.scopes
-            if (accounts is None or s[0] in accounts) and s not in self.unrecorded
-        ]
+        scopes = self._queried.get(text)
+        if scopes is None:
+            # Each query's scopes once: a page costs its own rows, not a scan of the organization.
+            wanted = _IN.search(text)
+            accounts = {a.strip().strip("'") for a in wanted.group(1).split(",")} if wanted else None
+            scopes = self._queried[text] = [
+                s
+                for s in self.scopes
+                if (accounts is None or s[0] in accounts) and s not in self.unrecorded
+            ]
         total = len(scopes) * self.resources
         start = int(body.get("NextToken") or 0)
         rows = []
@@ -325,7 +330,8 @@ class DiskStorage(StubStorage):
 
     def _answer(self, model: Any, **extra: Any) -> Any:
         key = self._request[0]
-        if model.name == "GetObject" and key in self.keys and key not in self.objects:
+        # Always the newest bytes: StubStorage keeps a small JSON document only while it is small.
+        if model.name == "GetObject" and key in self.keys:
             self.calls[model.name] += 1
             stored = (self.root / key).read_bytes()
             return _ok({"Body": StreamingBody(io.BytesIO(stored), len(stored)), "ETag": '"x"'})

@@ -265,7 +265,8 @@ class FakeOrganization:
         if scopes is None:
             # Each query's scopes once: a page costs its own rows, not a scan of the organization.
             wanted = _IN.search(text)
-            accounts = {a.strip().strip("'") for a in wanted.group(1).split(",")} if wanted else None
+            listed = wanted.group(1).split(",") if wanted else None
+            accounts = {a.strip().strip("'") for a in listed} if listed is not None else None
             scopes = self._queried[text] = [
                 s
                 for s in self.scopes

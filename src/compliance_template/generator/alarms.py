@@ -15,7 +15,7 @@ def add_alarms(stack: Stack) -> None:
     for name in stack.functions:
         function = Ref(stack.id(f"{name}-function"))
         for metric in ("Errors", "Throttles"):
-            _alarm(
+            alarm(
                 stack,
                 f"{logical(name)}{metric}Alarm",
                 f"The {name} function reported {metric.lower()} in the last 5 minutes.",
@@ -40,7 +40,7 @@ def add_alarms(stack: Stack) -> None:
     # ("ignore" missing data) instead of flapping back to OK. A framework's rules share one
     # alarm (each alarm is billed monthly: docs/cost.md); listed rules keep one each.
     for framework in stack.settings.frameworks:
-        _alarm(
+        alarm(
             stack,
             f"{framework_stem(framework)}NonCompliantAlarm",
             f"More resources than the threshold are non-compliant with the rules of the "
@@ -55,7 +55,7 @@ def add_alarms(stack: Stack) -> None:
             missing="ignore",
         )
     for rule in stack.settings.selection.listed:
-        _alarm(
+        alarm(
             stack,
             f"{rule.stem}NonCompliantAlarm",
             f"More resources than the threshold are non-compliant with {rule.identifier}. "
@@ -76,7 +76,7 @@ def _add_delivery_alarms(stack: Stack) -> None:
     """Notifications SNS could not deliver. These alarms notify the same topic, so when an
     endpoint is down their own message may be undeliverable too: it then waits in that
     subscription's redrive queue, which the dashboard shows."""
-    _alarm(
+    alarm(
         stack,
         "NotificationsFailedAlarm",
         "SNS could not deliver notifications of the topic to a subscription: check the "
@@ -110,7 +110,7 @@ def _queue_alarm(
     stack: Stack, title: str, description: str, queue: str, condition: str | None = None
 ) -> None:
     """Any message waiting in the queue: it holds only what could not be delivered."""
-    _alarm(
+    alarm(
         stack,
         title,
         description,
@@ -131,7 +131,7 @@ def _existing(stack: Stack, condition: str | None) -> str | None:
     return condition if condition in stack.template.conditions else None
 
 
-def _alarm(
+def alarm(
     stack: Stack,
     title: str,
     description: str,

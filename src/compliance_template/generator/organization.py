@@ -36,6 +36,7 @@ from .notifications import add_notifications
 from .parameters import BASE_PARAMETERS, GROUP_ORDER, ORGANIZATION_PARAMETERS, add_parameter
 from .remediation_configs import add_approval_subscription, add_remediation_configs
 from .remediation_engines import plan
+from .report_engine import add_report_engine
 from .report_tables import add_report_tables
 from .settings import (
     Settings,
@@ -149,6 +150,7 @@ def build_central_template(settings: Settings) -> Template:
         add_organization_aggregator,
         add_exemption_parameters,
         add_functions,
+        add_report_engine,
         add_triggers,
         add_alarms,
         add_dashboard,

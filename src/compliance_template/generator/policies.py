@@ -19,6 +19,7 @@ import awacs.securityhub as securityhub
 import awacs.sns as sns
 import awacs.sqs as sqs
 import awacs.ssm as ssm
+import awacs.states as states
 import awacs.sts as sts
 from awacs.aws import (
     Action,
@@ -737,7 +738,9 @@ def reporting_policy(
             Effect=Allow,
             Action=[
                 config.DescribeAggregateComplianceByConfigRules,
+                config.DescribeConfigurationAggregatorSourcesStatus,
                 config.GetAggregateComplianceDetailsByConfigRule,
+                config.SelectAggregateResourceConfig,
             ],
             Resource=[aggregator_arn],
         )
@@ -1032,3 +1035,63 @@ PERMISSIONS_MANAGEMENT_ACTIONS = frozenset(
 )
 # Actions that rewrite a resource policy, which parliament reads as a possible escalation.
 RESOURCE_POLICY_ACTIONS = frozenset({"s3:PutBucketPolicy"})
+
+
+# Step Functions encrypts a state machine's definition and execution data with its customer
+# managed key, under this encryption context (docs/aws-facts.md, "Step Functions").
+STATES_CONTEXT = "kms:EncryptionContext:aws:states:stateMachineArn"
+
+
+def _state_machine_key(key_arn: Arn, state_machine_arn: Arn) -> Statement:
+    return Statement(
+        Sid="UseKeyForTheReportStateMachine",
+        Effect=Allow,
+        Action=[kms.GenerateDataKey, kms.Decrypt],
+        Resource=[key_arn],
+        Condition=Condition(StringEquals(STATES_CONTEXT, state_machine_arn)),
+    )
+
+
+def report_engine_policy(function_arn: Arn, key_arn: Arn, state_machine_arn: Arn) -> PolicyDocument:
+    """What the report state machine does: invoke the reporting function, deliver its own
+    logs, use the stack's key for its data."""
+    return _document(
+        Statement(
+            Sid="InvokeReporting",
+            Effect=Allow,
+            Action=[lambda_.InvokeFunction],
+            Resource=[function_arn, Sub("${Arn}:*", Arn=function_arn)],
+        ),
+        # Log delivery actions take no resource-level permissions (Step Functions developer
+        # guide, "IAM policies for logging to CloudWatch Logs").
+        Statement(
+            Sid="DeliverExecutionLogs",
+            Effect=Allow,
+            Action=[
+                logs.CreateLogDelivery,
+                logs.GetLogDelivery,
+                logs.UpdateLogDelivery,
+                logs.DeleteLogDelivery,
+                logs.ListLogDeliveries,
+                logs.PutResourcePolicy,
+                logs.DescribeResourcePolicies,
+                logs.DescribeLogGroups,
+            ],
+            Resource=["*"],
+        ),
+        _state_machine_key(key_arn, state_machine_arn),
+    )
+
+
+def report_schedule_policy(state_machine_arn: Arn, key_arn: Arn) -> PolicyDocument:
+    """EventBridge starts the report state machine, and nothing else."""
+    return _document(
+        Statement(
+            Sid="StartReport",
+            Effect=Allow,
+            Action=[states.StartExecution],
+            Resource=[state_machine_arn],
+        ),
+        # The execution's input is encrypted with the state machine's key on StartExecution.
+        _state_machine_key(key_arn, state_machine_arn),
+    )

@@ -8,6 +8,7 @@ import json
 from troposphere import GetAtt, Ref, Sub, awslambda, events, sqs
 
 from . import policies
+from .report_engine import ROLE as REPORT_ENGINE
 from .stack import Stack
 
 # Processing tells exemption owners of expiries once a day; the constant Input is what
@@ -66,7 +67,9 @@ def add_triggers(stack: Stack) -> None:
                 ScheduleExpression="rate(1 day)",
             )
         )
-    if "reporting" in stack.functions:
+    if "reporting" in stack.functions and REPORT_ENGINE in stack.ids:
+        event_rules.append(_report_engine_rule(stack))
+    elif "reporting" in stack.functions:
         event_rules.append(
             _rule(
                 stack,
@@ -84,6 +87,28 @@ def add_triggers(stack: Stack) -> None:
             PolicyDocument=policies.queue_policy(
                 GetAtt(queue, "Arn"), [GetAtt(rule, "Arn") for rule in event_rules]
             ),
+        )
+    )
+
+
+def _report_engine_rule(stack: Stack) -> events.Rule:
+    """The schedule starts the report state machine (org-central): the scheduled event, with
+    its ``time``, is the execution's input."""
+    return stack.add(
+        events.Rule(
+            "ReportScheduleRule",
+            Description="Schedule of the compliance report (starts the report state machine)",
+            State="ENABLED",
+            ScheduleExpression=Ref("ReportSchedule"),
+            Targets=[
+                events.Target(
+                    Id="report-state-machine",
+                    Arn=Ref(stack.id(REPORT_ENGINE)),
+                    RoleArn=GetAtt(stack.id("report-schedule-role"), "Arn"),
+                    RetryPolicy=TARGET_RETRY,
+                    DeadLetterConfig=events.DeadLetterConfig(Arn=GetAtt(stack.id("queue"), "Arn")),
+                )
+            ],
         )
     )
 

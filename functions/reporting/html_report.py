@@ -469,10 +469,11 @@ def _accounts(document: Mapping[str, Any]) -> list[str]:
     if not (document["scope"].get("aggregator") or len(accounts) > 1):
         return []
     note = []
-    if len(accounts) > ACCOUNT_ROWS:
+    total = len(accounts) + document.get("accountsOmitted", 0)
+    if total > ACCOUNT_ROWS:
         note = [
-            f"<p>The {ACCOUNT_ROWS:,} with the most non-compliant resources of "
-            f"{len(accounts):,}; all are in summary.json and the rule_results table.</p>"
+            f"<p>The {min(ACCOUNT_ROWS, len(accounts)):,} with the most non-compliant resources "
+            f"of {total:,}; every one is in the rule_results table.</p>"
         ]
         accounts = sorted(accounts, key=lambda a: (-a["nonCompliant"], a["account"], a["region"]))
         accounts = accounts[:ACCOUNT_ROWS]

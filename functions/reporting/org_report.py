@@ -34,6 +34,7 @@ import tables
 import tally
 import validation as v
 from collect import Result
+from scores import score
 
 logger = observability.get_logger("reporting.org")
 
@@ -46,6 +47,8 @@ DEFAULT_BUDGET_SECONDS = 900.0
 # (beyond, they are in the rule_results table only and the summary stays small).
 SUMMARY_PAIRS_MAX = 2_000
 READ_WORKERS = 8
+# Account-regions the summary lists (the most non-compliant); all are in rule_results.
+SUMMARY_ACCOUNTS_MAX = 1_000
 
 
 class CollectionIncomplete(Exception):
@@ -202,6 +205,19 @@ def coverage(collection: org_run.Collection) -> dict[str, Any]:
     }
 
 
+def regions(tallied: tally.Tally) -> list[dict[str, Any]]:
+    """Per region, summed over accounts and rules."""
+    summed: dict[str, list[int]] = {}
+    for (_, region), counts in (tallied.scope_totals or {}).items():
+        total = summed.setdefault(region, [0, 0, 0])
+        for index, value in enumerate(counts):
+            total[index] += value
+    return [
+        {"region": region, "compliant": c, "nonCompliant": n, "exempt": e, "score": score(c, n)}
+        for region, (c, n, e) in sorted(summed.items())
+    ]
+
+
 def report(
     common: settings.CommonSettings,
     aggregator: str,
@@ -242,7 +258,8 @@ def report(
             details,
             rows,
             extra_entries=org_run.entries(collection),
-            coverage=coverage(collection),
+            extra={"coverage": coverage(collection), "regions": regions(tallied)},
+            accounts_limit=SUMMARY_ACCOUNTS_MAX,
         )
 
 

@@ -152,8 +152,13 @@ def finish(
     rule_rows: Iterable[Mapping[str, Any]],
     *,
     extra_entries: Sequence[manifest.Entry] = (),
-    coverage: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    accounts_limit: int | None = None,
 ) -> dict[str, Any]:
+    """``extra``: sections added to the summary (an organization's coverage and regions);
+    ``accounts_limit``: at most this many account-regions in the summary, the most
+    non-compliant first (the rest are counted in ``accountsOmitted`` and listed in the
+    rule_results table), so an organization's summary stays small."""
     """Every file of the run, the notification and the metrics; the handler's answer."""
     common = run.common
     changed = details.tracker.finish({name for name, rule in counted.rules.items() if rule.found})
@@ -174,8 +179,13 @@ def finish(
         previous=run.previous,
         changes=changed,
     )
-    if coverage is not None:
-        document["coverage"] = dict(coverage)
+    document.update(extra or {})
+    accounts = document["accounts"]
+    if accounts_limit is not None and len(accounts) > accounts_limit:
+        ranked = sorted(accounts, key=lambda a: (-a["nonCompliant"], a["account"], a["region"]))
+        kept = {(a["account"], a["region"]) for a in ranked[:accounts_limit]}
+        document["accounts"] = [a for a in accounts if (a["account"], a["region"]) in kept]
+        document["accountsOmitted"] = len(accounts) - accounts_limit
     run.put(f"{run.prefix}details.csv", details.file(), "text/csv; charset=utf-8")
     run.put(run.rule_results_key, tables.gzip_lines(rule_rows), tables.CONTENT_TYPE)
     run.put(run.violations_key, details.tracker.file, tables.CONTENT_TYPE)

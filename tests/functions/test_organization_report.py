@@ -251,3 +251,15 @@ def test_each_batch_expression_fits_the_limit():
     assert text.endswith(f"'{accounts[-1]}') ORDER BY accountId, awsRegion")
     with pytest.raises(ValueError, match="characters"):
         org_collect.expression([f"{n:012d}" for n in range(300)])
+
+
+def test_a_large_organization_s_summary_keeps_its_worst_account_regions(world, config, monkeypatch):
+    monkeypatch.setattr(org_report, "SUMMARY_ACCOUNTS_MAX", 1)
+    prefix = run()["prefix"]
+    summary = summary_of(world, prefix)
+    assert [(a["account"], a["region"]) for a in summary["accounts"]] == [(A, "eu-west-1")]
+    assert summary["accountsOmitted"] == 1
+    assert [(r["region"], r["nonCompliant"]) for r in summary["regions"]] == [
+        ("eu-west-1", 30),
+        ("us-east-1", 6),
+    ]

@@ -26,6 +26,8 @@ CONTRACT = {
     "non_compliant exempt frameworks",
     "violations": "run_id generated_at rule_name rule_identifier account region resource_type "
     "resource_id state change first_seen fixed_at exemption annotation recorded",
+    "results": "run_id rule_name rule_identifier account region resource_type resource_id "
+    "compliance_type annotation result_recorded_time frameworks exemption",
 }
 # Everything a query may name besides the tables' columns: SQL words, functions, its own aliases.
 SQL_WORDS = set(
@@ -107,7 +109,7 @@ def test_columns_are_the_contracts():
 def test_every_table_resource_exists_only_when_requested(request, name):
     template = request.getfixturevalue(name)
     found = [r for r in template["Resources"].values() if r["Type"] in TYPES]
-    assert len(found) == 1 + 2 + 1 + 3
+    assert len(found) == 1 + 3 + 1 + 3  # database, tables, workgroup, saved queries
     assert {r["Condition"] for r in found} == {"ReportTablesRequested"}
     assert template["Parameters"]["ReportTables"]["Default"] == "false"
     values = {"ReportTables": "true"}

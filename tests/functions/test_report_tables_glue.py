@@ -89,3 +89,34 @@ def test_every_row_has_exactly_the_tables_columns_with_their_types(stored, name)
             "still-open",
             "fixed",
         }
+
+
+def test_an_organization_s_result_objects_read_as_the_results_table_declares(world, monkeypatch):
+    """The central template's results table over what an organization report stored."""
+    import org_run
+
+    central = json.loads((TEMPLATES / "org-central.json").read_text(encoding="utf-8"))
+    table = next(
+        t["Properties"]["TableInput"]
+        for t in resources_of(central, "AWS::Glue::Table").values()
+        if t["Properties"]["TableInput"]["Name"] == "results"
+    )
+    monkeypatch.setenv("AGGREGATOR_NAME", "org")
+    config = FakeConfig()
+    config.attach(world.aws.client("config"))
+    config.add("compliance-encrypted-volumes", 5, 4, account="111111111111", region="eu-west-1")
+    reporting.handler({"time": "2024-05-01T06:00:00Z"}, lambda_context("r1", "reporting"))
+    template = table["Parameters"]["storage.location.template"]["Fn::Sub"][0]
+    partition = template.removeprefix("s3://${Bucket}/").replace("${!dt}", "2024-05-01")
+    keys = world.keys(partition)
+    assert keys == [
+        org_run.result_key("2024-05-01T060000Z", "2024-05-01", ("111111111111", "eu-west-1"))
+    ]
+    # Directly in the partition's folder: no deeper folder for Athena to miss.
+    assert "/" not in keys[0].removeprefix(partition)
+    columns = {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
+    rows = [json.loads(line) for line in gzip.decompress(world.read(keys[0])).splitlines()]
+    assert len(rows) == 4
+    for row in rows:
+        assert set(row) == set(columns)
+        assert all(GLUE_TYPES[columns[name]](value) for name, value in row.items())

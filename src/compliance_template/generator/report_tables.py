@@ -1,7 +1,8 @@
 """Optional Athena tables over the reports' table files (ReportTables=true).
 
 The reporting function writes one gzip'd JSON Lines object per run and table under
-reports/tables/<table>/dt=YYYY-MM-DD/. Here: a Glue database with the two tables (partition
+reports/tables/<table>/dt=YYYY-MM-DD/ (an organization report also one ``results`` object
+per account-region). Here: a Glue database with the three tables (partition
 projection on dt, so no crawler and no partition to add), an Athena workgroup whose results are
 encrypted with the stack's key in the reports bucket (and expire with its lifecycle), and three
 saved queries. The README shows the same queries (`readme_queries`).
@@ -56,6 +57,27 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
             "annotation",
             "recorded",
         )
+    ),
+    # An organization report's non-compliant and exempt results, one object per account-region
+    # and run (functions/reporting/org_run.py).
+    "results": (
+        *(
+            (name, "string")
+            for name in (
+                "run_id",
+                "rule_name",
+                "rule_identifier",
+                "account",
+                "region",
+                "resource_type",
+                "resource_id",
+                "compliance_type",
+                "annotation",
+                "result_recorded_time",
+            )
+        ),
+        ("frameworks", "array<string>"),
+        ("exemption", "string"),
     ),
 }
 PARTITION_KEY = "dt"

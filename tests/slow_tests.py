@@ -98,6 +98,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_event_pattern.py": (),
     "tests/test_object_lock.py": (),
     "tests/test_remediation_facts.py": (),
+    "tests/test_report_engine.py": (),
     "tests/test_report_tables_template.py": (),
     "tests/test_ssm_documents.py": (),
     "tests/test_tickets_template.py": (),

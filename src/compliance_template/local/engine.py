@@ -106,7 +106,7 @@ def _check_state(name: str, state: dict, states: dict) -> None:
     for key in state:
         if key not in FIELDS[kind]:
             raise UnsupportedState(name, key, f"not supported in a {kind} state")
-    targets = [state["Next"]] if "Next" in state else []
+    targets = [("Next", state["Next"])] if "Next" in state else []
     if "Next" in FIELDS[kind] and ("Next" in state) == bool(state.get("End")):
         raise UnsupportedState(name, "Next", "a state needs exactly one of Next and End: true")
     if kind == "Task":
@@ -115,9 +115,9 @@ def _check_state(name: str, state: dict, states: dict) -> None:
         targets += _check_choice(name, state)
     for key in ("Parameters", "ResultSelector"):
         _check_template(name, key, state.get(key))
-    for target in targets:
+    for key, target in targets:
         if target not in states:
-            raise UnsupportedState(name, "Next", f"names no state: {target!r}")
+            raise UnsupportedState(name, key, f"names no state: {target!r}")
 
 
 def _check_task(name: str, state: dict) -> None:
@@ -132,8 +132,9 @@ def _check_task(name: str, state: dict) -> None:
                 raise UnsupportedState(name, f"Retry.{key}", "not supported")
 
 
-def _check_choice(name: str, state: dict) -> list[str]:
-    targets = [state["Default"]] if "Default" in state else []
+def _check_choice(name: str, state: dict) -> list[tuple[str, str]]:
+    """The states the Choice can go to, each with the field that names it."""
+    targets = [("Default", state["Default"])] if "Default" in state else []
     for rule in state.get("Choices") or []:
         comparators = set(rule) - {"Variable", "Next"}
         if "Variable" not in rule or len(comparators) != 1 or not comparators <= set(COMPARATORS):
@@ -142,7 +143,7 @@ def _check_choice(name: str, state: dict) -> list[str]:
                 name, f"Choices.{unknown[0]}", f"one of {', '.join(COMPARATORS)} with a Variable"
             )
         _check_path(name, "Choices.Variable", rule["Variable"])
-        targets.append(rule.get("Next", ""))
+        targets.append(("Choices.Next", rule.get("Next", "")))
     return targets
 
 

@@ -391,6 +391,7 @@ def parse_query(expression: str) -> Query:
     match = _QUERY.match(expression)
     if match is None:
         raise _unsupported(f"{expression!r} is not SELECT ... WHERE ... [ORDER BY ...]")
+    fields = _names(match["fields"], SELECTABLE, "the property")
     conditions = tuple(
         _condition(part) for part in re.split(r"\s+AND\s+", match["where"], flags=re.IGNORECASE)
     )
@@ -398,11 +399,7 @@ def parse_query(expression: str) -> Query:
         raise _unsupported(f"a query without resourceType = '{RESOURCE_COMPLIANCE}'")
     order = match["order"]
     scalar = tuple(name for name in SELECTABLE if name != "configuration")
-    return Query(
-        fields=_names(match["fields"], SELECTABLE, "the property"),
-        conditions=conditions,
-        order_by=_names(order, scalar, "ORDER BY") if order else (),
-    )
+    return Query(fields, conditions, _names(order, scalar, "ORDER BY") if order else ())
 
 
 # --- installing ----------------------------------------------------------------------------------

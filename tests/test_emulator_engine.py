@@ -318,23 +318,58 @@ def machine_template(definition: dict) -> dict:
     }
 
 
+def emulator_clients(emulator):
+    session = boto3.Session(
+        region_name=emulator.region, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    return (
+        session.client("cloudformation", endpoint_url=emulator.endpoint),
+        session.client("stepfunctions", endpoint_url=emulator.endpoint),
+    )
+
+
+def machine_arn(cloudformation, stack_name: str) -> str:
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    assert stack["StackStatus"].endswith("_COMPLETE"), stack.get("StackStatusReason")
+    assert "ROLLBACK" not in stack["StackStatus"], stack.get("StackStatusReason")
+    return str(stack["Outputs"][0]["OutputValue"])
+
+
+@pytest.mark.emulator
+def test_a_state_machines_definition_object_type_and_settings_deploy_and_update():
+    from compliance_template.local.emulator import Emulator
+
+    template = machine_template(REPORT_DEFINITION)
+    properties = template["Resources"]["Machine"]["Properties"]
+    properties["Definition"] = json.loads(properties.pop("DefinitionString")["Fn::Sub"][0])
+    properties["DefinitionSubstitutions"] = {"Function": FUNCTION}
+    properties["StateMachineType"] = "EXPRESS"
+    with Emulator(region="eu-west-1") as emulator:
+        cloudformation, states = emulator_clients(emulator)
+        cloudformation.create_stack(StackName="org", TemplateBody=json.dumps(template))
+        arn = machine_arn(cloudformation, "org")
+        described = states.describe_state_machine(stateMachineArn=arn)
+        assert json.loads(described["definition"]) == REPORT_DEFINITION
+        assert described["type"] == "EXPRESS"
+        properties["LoggingConfiguration"]["Level"] = "ALL"
+        properties["DefinitionSubstitutions"] = {"Function": f"{FUNCTION}:live"}
+        cloudformation.update_stack(StackName="org", TemplateBody=json.dumps(template))
+        assert machine_arn(cloudformation, "org") == arn  # updated in place
+        described = states.describe_state_machine(stateMachineArn=arn)
+        assert described["loggingConfiguration"]["level"] == "ALL"
+        assert f"{FUNCTION}:live" in described["definition"]
+
+
 @pytest.mark.emulator
 def test_a_state_machine_deployed_on_the_emulator_runs_in_process():
     from compliance_template.local.emulator import Emulator
 
-    region = "eu-west-1"
-    with Emulator(region=region) as emulator:
-        session = boto3.Session(
-            region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
-        )
-        cloudformation = session.client("cloudformation", endpoint_url=emulator.endpoint)
+    with Emulator(region="eu-west-1") as emulator:
+        cloudformation, states = emulator_clients(emulator)
         cloudformation.create_stack(
             StackName="org", TemplateBody=json.dumps(machine_template(REPORT_DEFINITION))
         )
-        stack = cloudformation.describe_stacks(StackName="org")["Stacks"][0]
-        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
-        arn = stack["Outputs"][0]["OutputValue"]
-        states = session.client("stepfunctions", endpoint_url=emulator.endpoint)
+        arn = machine_arn(cloudformation, "org")
         described = states.describe_state_machine(stateMachineArn=arn)
         assert json.loads(described["definition"]) == REPORT_DEFINITION
         assert described["loggingConfiguration"]["level"] == "ERROR"

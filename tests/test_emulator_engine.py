@@ -240,6 +240,7 @@ ONLY_STRING_MATCHES = {"Variable": "$.phase", "StringMatches": "r*", "Next": "Re
             "Parameters.t.$",
         ),
         (put("States/Collected/Default", "Nowhere"), "Collected", "Default"),
+        (put("States/Start/ResultPath", "$.a[0]"), "Start", "ResultPath"),
         (put("States/Report/Next", "Start"), "Report", "Next"),  # and End: true
     ],
 )

@@ -115,6 +115,11 @@ def _check_state(name: str, state: dict, states: dict) -> None:
         targets += _check_choice(name, state)
     for key in ("Parameters", "ResultSelector"):
         _check_template(name, key, state.get(key))
+    result_path = state.get("ResultPath")
+    if result_path is not None:  # null discards the result
+        _check_path(name, "ResultPath", result_path)
+        if result_path.startswith("$$"):
+            raise UnsupportedState(name, "ResultPath", "cannot write the context object")
     for key, target in targets:
         if target not in states:
             raise UnsupportedState(name, key, f"names no state: {target!r}")

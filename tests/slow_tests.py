@@ -91,6 +91,9 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/test_deploy_inputs.py": (),
     "tests/test_deploy_org.py": (),
     "tests/test_emulator.py": (EMULATOR,),
+    "tests/test_emulator_aggregator.py": (EMULATOR,),
+    # The interpreter's tests are unit tests; the one on the emulator is marked `emulator`.
+    "tests/test_emulator_engine.py": (),
     "tests/test_emulator_ops_items.py": (EMULATOR,),
     "tests/test_emulator_remediation.py": (EMULATOR,),
     "tests/test_emulator_server.py": (EMULATOR,),

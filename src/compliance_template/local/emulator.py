@@ -24,13 +24,16 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from unittest import mock
 
 from ..extras import extra_of, missing_extra
+from .aggregator import Organization, aggregator_additions
 from .chatbot import CONFIGURATIONS as CHAT_CONFIGURATIONS
 from .chatbot import MicrosoftTeamsChannelConfiguration, SlackChannelConfiguration
 from .emulated import EmulatedResource
+from .engine import Invoke, run_state_machine
 from .ops_items import ops_items
 from .remediation import RemediationConfiguration, page, remediation_additions
 from .security_hub import security_hub_additions
@@ -58,6 +61,7 @@ try:
     from moto.ssm.models import Document as SsmDocument
     from moto.ssm.models import Parameter as SsmParameter
     from moto.ssm.models import ssm_backends
+    from moto.stepfunctions.models import StateMachine, stepfunctions_backends
     from moto.utilities.utils import get_partition
 except ModuleNotFoundError as missing:  # installed without this subpackage's extra
     raise missing_extra(extra_of(__package__), missing) from None
@@ -334,6 +338,75 @@ def _update_function(
         account_id,
         region_name,
     )
+
+
+_original_machine_create = StateMachine.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+_original_machine_update = StateMachine.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+# CloudFormation property -> moto's StateMachine attribute, which holds the API's shape.
+STATE_MACHINE_SETTINGS = (
+    ("LoggingConfiguration", "loggingConfiguration"),
+    ("TracingConfiguration", "tracingConfiguration"),
+    ("EncryptionConfiguration", "encryptionConfiguration"),
+)
+
+
+def _camel_case(value: Any) -> Any:
+    """CloudFormation's keys (LogGroupArn) as the Step Functions API spells them (logGroupArn)."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _camel_case(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_camel_case(inner) for inner in value]
+    return value
+
+
+def _with_definition_string(cloudformation_json: dict) -> dict:
+    """moto reads DefinitionString only: a Definition object and DefinitionSubstitutions (which
+    CloudFormation applies to either) become the string moto stores."""
+    properties = dict(cloudformation_json["Properties"])
+    definition = properties.get("DefinitionString") or json.dumps(properties.get("Definition", {}))
+    for name, value in (properties.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + name + "}", str(value))
+    properties["DefinitionString"] = definition
+    return {**cloudformation_json, "Properties": properties}
+
+
+def _configure_machine(machine: StateMachine, properties: dict) -> StateMachine:
+    # moto's handler drops the type and these settings, though its backend keeps all of them.
+    machine.type = properties.get("StateMachineType", "STANDARD")
+    for name, attribute in STATE_MACHINE_SETTINGS:
+        if name in properties:
+            setattr(machine, attribute, _camel_case(properties[name]))
+    return machine
+
+
+def _create_state_machine(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> StateMachine:
+    cloudformation_json = _with_definition_string(cloudformation_json)
+    machine = _original_machine_create(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    return _configure_machine(machine, cloudformation_json["Properties"])
+
+
+def _update_state_machine(
+    cls: type,
+    original_resource: StateMachine,
+    new_resource_name: str,
+    cloudformation_json: dict,
+    account_id: str,
+    region_name: str,
+) -> StateMachine:
+    cloudformation_json = _with_definition_string(cloudformation_json)
+    machine = _original_machine_update(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    )
+    return _configure_machine(machine, cloudformation_json["Properties"])
 
 
 def _apply_bucket_properties(backend: Any, name: str, properties: dict) -> None:
@@ -796,6 +869,8 @@ HANDLER_FIXES: tuple[tuple[type, str, Any], ...] = (
     (SsmParameter, "create_from_cloudformation_json", _create_ssm_parameter),
     (SsmParameter, "update_from_cloudformation_json", _update_ssm_parameter),
     (SsmDocument, "create_from_cloudformation_json", _create_ssm_document),
+    (StateMachine, "create_from_cloudformation_json", _create_state_machine),
+    (StateMachine, "update_from_cloudformation_json", _update_state_machine),
 )
 
 
@@ -876,11 +951,18 @@ class Emulator:
     invocations: list[Invocation] = field(default_factory=list)
     # The last line of each error the server raised (a moto gap shows up here).
     server_errors: list[str] = field(default_factory=list)
-    # Evaluation results by Config rule name, as `record_evaluation` stored them.
+    # Evaluation results by Config rule name, as `record_evaluation` stored them, of the
+    # emulator's own account and region (what GetComplianceDetailsByConfigRule answers from).
     compliance: dict[str, list[dict]] = field(default_factory=dict)
+    # Those of every account and region, for the aggregator APIs; the emulator's own are
+    # `compliance` itself, so clearing it clears them there too.
+    organization: Organization = field(default_factory=Organization)
     _server: ThreadedMotoServer | None = None
     _stack: ExitStack | None = None
     port: int = 0
+
+    def __post_init__(self) -> None:
+        self.organization.results[(ACCOUNT_ID, self.region)] = self.compliance
 
     @property
     def endpoint(self) -> str:
@@ -912,6 +994,7 @@ class Emulator:
             stack.enter_context(_quiet_loggers(self.server_errors))
             stack.enter_context(ops_items())
             stack.enter_context(remediation_additions(self.compliance))
+            stack.enter_context(aggregator_additions(self.organization))
             stack.enter_context(
                 mock.patch.object(LambdaSimpleBackend, "invoke", self._recording_invoke())
             )
@@ -959,9 +1042,14 @@ class Emulator:
         compliance_type: str,
         annotation: str = "",
         at: float = 0.0,
+        account: str = ACCOUNT_ID,
+        region: str = "",
     ) -> None:
-        """Store what Config would report for one resource of one rule (moto evaluates nothing)."""
-        self.compliance.setdefault(rule_name, []).append(
+        """Store what Config would report for one resource of one rule (moto evaluates nothing),
+        in the emulator's account and region unless another member of the organization is named
+        (then only the aggregator APIs see it)."""
+        results = self.organization.of(account, region or self.region)
+        results.setdefault(rule_name, []).append(
             {
                 "EvaluationResultIdentifier": {
                     "EvaluationResultQualifier": {
@@ -977,6 +1065,35 @@ class Emulator:
                 **({"Annotation": annotation} if annotation else {}),
             }
         )
+
+    def fail_source(self, account: str, region: str, code: str, message: str) -> None:
+        """The aggregator reports this source FAILED (DescribeConfigurationAggregatorSourcesStatus),
+        as when a member account revoked the aggregator's access."""
+        self.organization.fail(account, region, code, message)
+
+    def start_report_execution(self, state_machine_arn: str, input: dict, invoke: Invoke) -> dict:
+        """Run the state machine moto holds under the ARN, in this process, as an execution moto
+        records (describe-execution shows its outcome): each Lambda task is recorded in
+        `invocations`, as an Invoke would be, and answered by `invoke`. Returns
+        engine.run_state_machine's result with the execution's ARN."""
+        region, account = state_machine_arn.split(":")[3:5]
+        backend = stepfunctions_backends[account][region]
+        machine = backend.describe_state_machine(state_machine_arn)
+        execution = backend.start_execution(state_machine_arn, "", json.dumps(input))
+
+        def recorded(function: str, payload: dict) -> Any:
+            self.invocations.append(Invocation(function, "RequestResponse", payload))
+            return invoke(function, payload)
+
+        result = run_state_machine(
+            json.loads(machine.definition), input, recorded, execution_id=execution.execution_arn
+        )
+        execution.status, execution.stop_date = result["status"], datetime.now(UTC)
+        if result["status"] == "SUCCEEDED":
+            execution.output = json.dumps(result["output"])
+        else:
+            execution.error, execution.cause = result["error"], result["cause"]
+        return {**result, "executionArn": execution.execution_arn}
 
     def _moto_api(self, path: str, body: dict | None) -> None:
         data = json.dumps(body).encode() if body is not None else b""

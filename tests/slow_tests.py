@@ -32,6 +32,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "tests/e2e/test_deployed_stack.py": (EMULATOR,),
     "tests/e2e/test_digest_stack.py": (EMULATOR,),
     "tests/e2e/test_e2e_helpers.py": (EMULATOR,),
+    "tests/e2e/test_org_report_engine.py": (EMULATOR,),
     "tests/e2e/test_other_template.py": (EMULATOR,),
     "tests/e2e/test_framework_stack.py": (EMULATOR,),
     "tests/e2e/test_issue12_stack.py": (EMULATOR,),

@@ -197,7 +197,8 @@ def coverage(collection: org_run.Collection) -> dict[str, Any]:
         "resources": collection.resources,
         "ruleScopes": rule_scopes,
         "fallbackScopes": [{"account": a, "region": r} for a, r in collection.fallback],
-        "calls": collection.calls,
+        # Calls Config answered; throttled attempts (retried after a wait) apart.
+        "calls": collection.calls - collection.throttled,
         "throttled": collection.throttled,
         "lowerBound": bound,
         "segments": collection.segments,

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from compliance_template.generator.report_engine import definition
 from compliance_template.local.engine import (
     StepLimitExceeded,
     TaskError,
@@ -20,55 +21,12 @@ from compliance_template.local.engine import (
 
 FUNCTION = "arn:aws:lambda:eu-west-1:123456789012:function:reporting"
 TIME = "2026-12-03T06:00:00Z"
-LAMBDA_RETRY = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-]
-RETRY = [
-    {
-        "ErrorEquals": LAMBDA_RETRY,
-        "IntervalSeconds": 2,
-        "MaxAttempts": 6,
-        "BackoffRate": 2,
-        "JitterStrategy": "FULL",
-    },
-    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 60, "MaxAttempts": 3, "BackoffRate": 2},
-]
-
-
-def task(selector: dict, **transition: object) -> dict:
-    return {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName": FUNCTION, "Payload.$": "$"},
-        "ResultSelector": selector,
-        "Retry": RETRY,
-        **transition,
-    }
-
-
-REPORT_DEFINITION = {
-    "Comment": "Organization compliance report: collect in segments until done, then report",
-    "StartAt": "Start",
-    "States": {
-        "Start": {
-            "Type": "Pass",
-            "Parameters": {"time.$": "$.time", "phase": "collect"},
-            "Next": "Collect",
-        },
-        "Collect": task(
-            {"time.$": "$.Payload.time", "phase.$": "$.Payload.phase"}, Next="Collected"
-        ),
-        "Collected": {
-            "Type": "Choice",
-            "Choices": [{"Variable": "$.phase", "StringEquals": "report", "Next": "Report"}],
-            "Default": "Collect",
-        },
-        "Report": task({"status.$": "$.Payload.status"}, End=True),
-    },
-}
+# The generator's own definition, with what CloudFormation substitutes on deploy.
+REPORT_DEFINITION = json.loads(
+    json.dumps(definition())
+    .replace("${AWS::Partition}", "aws")
+    .replace("${ReportingArn}", FUNCTION)
+)
 
 
 class FakeReporting:

@@ -40,6 +40,18 @@ def aggregator(monkeypatch):
     monkeypatch.setenv("AGGREGATOR_NAME", "org")
 
 
+def collect_all(world, clock: VirtualClock, budget: float) -> tuple[int, org_run.Collection]:
+    """Segments of ``budget`` seconds until done: their number and the finished collection."""
+    common = reporting.load_settings(__import__("os").environ).common
+    store = org_run.Store(world.aws.client("s3"), common.bucket)
+    moment = datetime(2024, 5, 1, 6, tzinfo=UTC)
+    segments = 1
+    while not org_report.collect(common, "org", moment, store, clock, budget=budget):
+        segments += 1
+        assert segments < 50
+    return segments, store.load("2024-05-01T060000Z")
+
+
 def bound(fake: FakeOrganization) -> int:
     rule_scopes = sum(1 for evaluated, _ in fake.per_rule() if evaluated) * len(fake.scopes)
     return org_collect.lower_bound(len(fake.scopes) * fake.resources, rule_scopes, len(fake.scopes))
@@ -63,13 +75,7 @@ def test_throttling_costs_waits_and_retries_but_no_result(world):
     clock = VirtualClock()
     fake = organization(clock=clock, latency=0.1, rate=2.0, burst=5)
     fake.attach(world.aws.client("config"))
-    common = reporting.load_settings(__import__("os").environ).common
-    store = org_run.Store(world.aws.client("s3"), common.bucket)
-    moment = datetime(2024, 5, 1, 6, tzinfo=UTC)
-    segments = 1
-    while not org_report.collect(common, "org", moment, store, clock, budget=840):
-        segments += 1
-    collection = store.load("2024-05-01T060000Z")
+    _, collection = collect_all(world, clock, budget=840)
     assert sum(fake.throttled.values()) > 0
     assert collection.throttled == sum(fake.throttled.values())
     # Successful calls are those of an unthrottled run: a throttled call repeats nothing.
@@ -81,6 +87,8 @@ def test_throttling_costs_waits_and_retries_but_no_result(world):
         - fake.throttled["SelectAggregateResourceConfig"]
     )
     assert clock.monotonic() >= (select - 5) / 2.0
+    common = reporting.load_settings(__import__("os").environ).common
+    moment = datetime(2024, 5, 1, 6, tzinfo=UTC)
     totals = org_report.report(common, "org", moment, collection)["totals"]
     assert totals["nonCompliant"] == sum(n for _, n in fake.expected().values())
 
@@ -89,13 +97,6 @@ def test_a_small_budget_takes_several_segments_and_the_same_calls(world):
     clock = VirtualClock()
     fake = organization(clock=clock, latency=1.0)
     fake.attach(world.aws.client("config"))
-    common = reporting.load_settings(__import__("os").environ).common
-    store = org_run.Store(world.aws.client("s3"), common.bucket)
-    moment = datetime(2024, 5, 1, 6, tzinfo=UTC)
-    segments = 1
-    while not org_report.collect(common, "org", moment, store, clock, budget=30):
-        segments += 1
-        assert segments < 50
-    collection = store.load("2024-05-01T060000Z")
+    segments, collection = collect_all(world, clock, budget=30)
     assert segments >= 4 and collection.segments == segments
     assert collection.calls <= 1.1 * bound(fake)

@@ -339,8 +339,11 @@ class Collector:
         except oc.OutOfTime:
             pass
         finally:
-            self._checkpoint()
-            self._pool.shutdown(wait=True)
+            # Also after a failure: the next segment continues from what was read.
+            try:
+                self._checkpoint()
+            finally:
+                self._pool.shutdown(wait=True)
         return c.done
 
     def _checkpoint(self) -> None:
@@ -413,6 +416,7 @@ class Collector:
         for scope in list(c.scopes):
             if scope[0] in wanted:
                 c.reset_scope(scope)
+        c.fallback = [scope for scope in c.fallback if scope[0] not in wanted]
         c.open_scope, c.open_rows, c.open_seen, c.token = None, [], set(), None
 
     def _take(self, row: oc.Row) -> None:
@@ -490,10 +494,10 @@ class Collector:
         seen_nc = sum(c.counts[index * width + 1 : (index + 1) * width : _KINDS]) + sum(
             c.counts[index * width + 2 : (index + 1) * width : _KINDS]
         )
-        if len(c.open_seen) < rules or (
-            seen_nc < non_compliant if capped else seen_nc != non_compliant
-        ):
-            c.fallback.append(scope)
+        short = seen_nc < non_compliant if capped else seen_nc != non_compliant
+        if len(c.open_seen) < rules or short:
+            if scope not in c.fallback:
+                c.fallback.append(scope)
         elif c.open_rows:
             self._upload(scope, c.open_rows)
         c.open_scope, c.open_rows, c.open_seen = None, [], set()

@@ -263,3 +263,18 @@ def test_a_large_organization_s_summary_keeps_its_worst_account_regions(world, c
         ("eu-west-1", 30),
         ("us-east-1", 6),
     ]
+
+
+def test_a_segment_that_fails_keeps_what_it_read_for_the_next(world, config):
+    config.add(S3_RULE, 400, 100, account=A, region="us-east-1")
+    clock = StepClock()
+    clock.attach(world.aws.client("config"))
+    assert not _collect(world, clock, budget=4.5)
+    config.failures = ["AccessDeniedException"]
+    with pytest.raises(org_collect.ClientError):
+        _collect(world, clock, budget=100)
+    assert _collect(world, clock, budget=100)
+    summary = summary_of(world, run({"time": TIME, "phase": "report"})["prefix"])
+    assert rule(summary, S3_RULE)["nonCompliant"] == 135
+    # The refused call is the only one made twice.
+    assert summary["coverage"]["calls"] == summary["coverage"]["lowerBound"] + 1

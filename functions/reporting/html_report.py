@@ -77,7 +77,7 @@ td.id{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;
 overflow-wrap:anywhere}
 td.text{overflow-wrap:anywhere}
 tr.soon td{background:#fff3cd}tr.soon td:first-child{border-left:4px solid #E69F00}
-.warning{border-left:4px solid #a33a00;padding-left:.75rem}
+.warning{border-left:4px solid #a33a00;padding-left:.75rem;margin-bottom:1.5rem}
 .bar-cell{min-width:5rem;width:12%}svg{display:block;max-width:100%;height:auto}
 svg.bar{height:10px}svg.chart{margin:.5rem 0}svg text{fill:#1a1a1a}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;color:inherit;

@@ -15,6 +15,7 @@ from template_helpers import ROOT, TEMPLATES, scan
 from compliance_template.generator.suppressions import (
     CONDITIONAL_SKIPS,
     POLICY_LINT_SKIPS,
+    RESOURCE_POLICY_LINT_SKIPS,
     SCANNER_SKIPS,
     key_shared_with_organization_only,
 )
@@ -152,6 +153,7 @@ def test_docs_list_every_skipped_check(scanned):
     declared = {c for skips in SCANNER_SKIPS.values() for c, _ in skips}
     declared |= {c for skips in CONDITIONAL_SKIPS.values() for c, _, _ in skips}
     declared |= {f for skips in POLICY_LINT_SKIPS.values() for f, _, _ in skips}
+    declared |= {f for skips in RESOURCE_POLICY_LINT_SKIPS.values() for f, _, _ in skips}
     assert skipped <= declared
     assert [check for check in sorted(declared) if f"`{check}`" not in docs] == []
 

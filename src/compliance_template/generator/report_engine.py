@@ -16,6 +16,7 @@ from troposphere import GetAtt, Ref, Sub, cloudwatch, iam, logs, stepfunctions
 from . import policies
 from .alarms import alarm
 from .stack import Stack
+from .suppressions import resource_policy_lint_metadata
 
 ROLE = "report-state-machine"
 # Named, so its ARN is known before it exists: the roles' policies name it, and Step Functions
@@ -94,6 +95,7 @@ def add_report_engine(stack: Stack) -> None:
             Description=Sub("What the report state machine of ${AWS::StackName} may do"),
             PolicyDocument=policies.report_engine_policy(function_arn, key_arn, Sub(ARN)),
             Roles=[Ref(role)],
+            Metadata=resource_policy_lint_metadata("ReportStateMachineManagedPolicy"),
         )
     )
     log_group = stack.add(

@@ -89,6 +89,35 @@ POLICY_LINT_SKIPS: Mapping[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
+# Policy linter findings of one resource (by logical id), for a finding other resources of its
+# type do not have: (finding id, statement Sid or None for the whole policy, reason).
+RESOURCE_POLICY_LINT_SKIPS: Mapping[str, tuple[tuple[str, str | None, str], ...]] = {
+    "ReportStateMachineManagedPolicy": (
+        (
+            "PERMISSIONS_MANAGEMENT_ACTIONS",
+            None,
+            "logs:PutResourcePolicy is among the actions Step Functions requires of its role to "
+            "deliver logs to CloudWatch Logs (it sets the log group's resource policy for the "
+            "delivery); like the other delivery actions it takes no resource-level permission. "
+            "The role is assumable only by Step Functions for this account, and the state "
+            "machine logs errors only.",
+        ),
+    ),
+}
+
+
+def resource_policy_lint_metadata(logical_id: str) -> dict[str, object]:
+    """The policy-linter skips of one resource (RESOURCE_POLICY_LINT_SKIPS)."""
+    return {
+        "parliament": {
+            "skip": [
+                {"id": finding, **({"sid": sid} if sid else {}), "comment": reason}
+                for finding, sid, reason in RESOURCE_POLICY_LINT_SKIPS[logical_id]
+            ]
+        }
+    }
+
+
 def _principal_is_anyone(principal: Any) -> bool:
     """Principal "*", {"AWS": "*"} or a list holding "*": the cases checkov's CKV_AWS_33 fails."""
     if isinstance(principal, dict):

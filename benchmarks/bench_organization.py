@@ -17,7 +17,6 @@ environment:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import multiprocessing
 import resource
@@ -37,15 +36,8 @@ RATE = 10.0
 BURST = 20.0
 
 
-def _bench_functions() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_functions", ROOT / "bench_functions.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench_functions()
+sys.path.insert(0, str(ROOT))
+import bench_functions as bench  # noqa: E402 - the benchmarks folder is not a package
 
 
 @dataclass(frozen=True)

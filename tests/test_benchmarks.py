@@ -58,3 +58,26 @@ def test_the_generator_benchmark_measures_each_case():
     generator.RUNS = 1
     seconds, size, resources, rules = generator.measure("stack", generator.CASES[1][2])
     assert seconds > 0 and rules == 130 and resources > rules and size > 100_000
+
+
+@pytest.mark.scale
+def test_the_organization_benchmark_counts_calls_against_the_bound():
+    """Its quick run: 100 accounts x 4 regions x 130 rules, within a tenth of the lower bound
+    with and without throttling (the figures it prints are docs/benchmarks.md's)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "benchmarks/bench_organization.py", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith("100 ")]
+    assert len(rows) == 2
+    for row in rows:
+        bound, calls = int(row[6]), int(row[7])
+        assert bound == 456 and bound <= calls <= 1.1 * bound
+    assert int(rows[1][9]) > 0  # the 2-a-second case is throttled

@@ -261,6 +261,7 @@ def report(
             extra_entries=org_run.entries(collection),
             extra={"coverage": coverage(collection), "regions": regions(tallied)},
             accounts_limit=SUMMARY_ACCOUNTS_MAX,
+            unread={(m.account, m.region) for m in collection.missing},
         )
 
 

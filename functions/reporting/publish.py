@@ -12,7 +12,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -154,14 +154,18 @@ def finish(
     extra_entries: Sequence[manifest.Entry] = (),
     extra: Mapping[str, Any] | None = None,
     accounts_limit: int | None = None,
+    unread: Container[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """``extra``: sections added to the summary (an organization's coverage and regions);
     ``accounts_limit``: at most this many account-regions in the summary, the most
     non-compliant first (the rest are counted in ``accountsOmitted`` and listed in the
-    rule_results table), so an organization's summary stays small."""
+    rule_results table), so an organization's summary stays small; ``unread``: scopes the run
+    could not read, whose previous violations are not taken as fixed."""
     """Every file of the run, the notification and the metrics; the handler's answer."""
     common = run.common
-    changed = details.tracker.finish({name for name, rule in counted.rules.items() if rule.found})
+    changed = details.tracker.finish(
+        {name for name, rule in counted.rules.items() if rule.found}, unread
+    )
     points = render.trend(run.previous, render.trend_point(run.run, run.generated_at, counted))
     frameworks = scores.framework_scores(counted.rules, common.rule_name_prefix, common.frameworks)
     listed = exemption_report.entries(run.exempt, counted.matched, run.day)

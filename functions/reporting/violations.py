@@ -238,9 +238,13 @@ class Tracker:
         self._count(change, identity, fields, first, None)
         self._write(identity, fields, "open", _CHANGE[change], first, None, None)
 
-    def finish(self, found_rules: Container[str]) -> dict[str, Any]:
+    def finish(
+        self, found_rules: Container[str], unread: Container[tuple[str, str]] = ()
+    ) -> dict[str, Any]:
         """Write the rows of the previous violations this run did not see; the ``changes``
-        section of the summary. ``found_rules``: the rules Config had this run."""
+        section of the summary. ``found_rules``: the rules Config had this run; ``unread``:
+        the (account, region) scopes it could not read (an organization's missing sources),
+        whose violations, like a missing rule's, are neither fixed nor carried."""
         if self._previous is not None:
             horizon = self._now - REGRESSION_DAYS * _DAY
             for _, row in _rows(self._previous):
@@ -248,6 +252,8 @@ class Tracker:
                 before = self._states.pop(violation_key(*identity), None)
                 if before is None or row["rule_name"] not in found_rules:
                     continue  # seen this run, a duplicate line, or its rule is gone
+                if (row["account"], row["region"]) in unread:
+                    continue  # not read this run: not evidence of a fix
                 state, first_seen, fixed_at = _unpack(before)
                 fields = {f: row.get(f) for f in ("rule_identifier", "annotation", "recorded")}
                 if state == _OPEN:

@@ -278,3 +278,13 @@ def test_a_segment_that_fails_keeps_what_it_read_for_the_next(world, config):
     assert rule(summary, S3_RULE)["nonCompliant"] == 135
     # The refused call is the only one made twice.
     assert summary["coverage"]["calls"] == summary["coverage"]["lowerBound"] + 1
+
+
+def test_a_missing_source_s_violations_are_not_taken_as_fixed(world, config):
+    first = summary_of(world, run()["prefix"])
+    assert first["changes"]["stillOpen"] == 36
+    config.failed_sources[(A, "eu-west-1")] = ("AccessDeniedException", "not authorized")
+    later = {**SCHEDULED, "time": "2024-05-02T06:00:00Z"}
+    summary = summary_of(world, run(later)["prefix"])
+    # A's 30 were not read: neither fixed nor open; B's 6 are still open.
+    assert (summary["changes"]["fixed"], summary["changes"]["stillOpen"]) == (0, 6)

@@ -35,7 +35,7 @@ from aws import canonical_json, error_code
 from botocore.exceptions import ClientError
 from collect import Result
 from tables import gzip_lines
-from tally import EXEMPT, ExemptOf
+from tally import ExemptOf, csv_row
 
 logger = observability.get_logger("reporting.org")
 
@@ -315,6 +315,9 @@ class Collector:
     _labels: dict[str, list[str]] = field(default_factory=dict)
     _uploads: list[tuple[str, Future[manifest.Entry]]] = field(default_factory=list)
     _pool: ThreadPoolExecutor | None = None
+    # True while a page's items are being counted: a failure then leaves counts that its saved
+    # page token would count again, so that state is not saved (the last checkpoint stands).
+    _mid_page: bool = False
 
     def run(self) -> bool:
         """Read until done (True) or out of time (False); the state is saved either way."""
@@ -339,9 +342,10 @@ class Collector:
         except oc.OutOfTime:
             pass
         finally:
-            # Also after a failure: the next segment continues from what was read.
+            # Also after a failure between pages: the next segment continues from there.
             try:
-                self._checkpoint()
+                if not self._mid_page:
+                    self._checkpoint()
             finally:
                 self._pool.shutdown(wait=True)
         return c.done
@@ -361,6 +365,7 @@ class Collector:
         page = oc.states_page(
             self.call, self.config, self.aggregator, self._is_ours, c.states_token
         )
+        self._mid_page = True
         c.found |= page.found
         for scope, state in page.scopes.items():
             expected = c.expected[c.scope_index(scope)]
@@ -368,6 +373,7 @@ class Collector:
             expected[1] += state.non_compliant
             expected[2] = int(expected[2] or state.capped)
         c.states_token = page.token
+        self._mid_page = False
         if page.token is None:
             self._finish_plan()
 
@@ -402,9 +408,11 @@ class Collector:
             )
             self._restart_batch(accounts)
             return
+        self._mid_page = True
         for row in rows:
             self._take(row)
         c.token = token
+        self._mid_page = False
         if token is None:
             self._close_scope()
             self._check_batch(accounts)
@@ -461,20 +469,9 @@ class Collector:
         c.open_rows.append(self._detail(result, identifier, exemption))
 
     def _detail(self, result: Result, identifier: str, exemption: str | None) -> dict[str, Any]:
-        values = (
-            self.collection.run,
-            result.rule_name,
-            identifier,
-            result.account,
-            result.region,
-            result.resource_type,
-            result.resource_id,
-            EXEMPT if exemption else result.compliance_type,
-            result.annotation,
-            result.recorded,
-            self._frameworks(result.rule_name),
-            exemption or "",
-        )
+        """The CSV's row as the results table's: with the run id, frameworks as a list."""
+        *fields, _, exempted = csv_row(result, identifier, "", exemption)
+        values = (self.collection.run, *fields, self._frameworks(result.rule_name), exempted)
         return dict(zip(RESULT_COLUMNS, values, strict=True))
 
     def _frameworks(self, rule: str) -> list[str]:
